@@ -1,0 +1,228 @@
+//! The YAML block between `---` lines at the top of every Markdown file.
+//!
+//! `FrontMatter` is exactly what the therapist wrote; `Meta` is what the rest
+//! of the engine uses, after the checks serde cannot make (dates, slugs).
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+/// The fields a Markdown file may set. Any other name is an error that names
+/// it, so a typo such as `titel:` is caught instead of silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontMatter {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub date: Option<String>,
+    pub updated: Option<String>,
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub draft: bool,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub cta: Option<String>,
+}
+
+/// A problem in the front matter, at a line of the whole file.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub line: usize,
+    pub message: String,
+}
+
+impl FieldProblem {
+    fn new(line: usize, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+/// A file split into its front matter and its Markdown body.
+#[derive(Debug)]
+pub struct Split<'a> {
+    pub yaml: &'a str,
+    /// Line (in the whole file) of the first YAML line.
+    pub yaml_line: usize,
+    pub body: &'a str,
+    /// Line (in the whole file) of the first body line.
+    pub body_line: usize,
+}
+
+/// Splits `---\n yaml \n---\n body`. A file without front matter is an error:
+/// every page needs at least a title and a description.
+pub fn split(text: &str) -> Result<Split<'_>, FieldProblem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(rest) = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+    else {
+        return Err(FieldProblem::new(
+            1,
+            "the file must start with a line `---`, then the front matter (title, description, ...), then another `---`",
+        ));
+    };
+    let mut offset = 0;
+    for (index, line) in rest.split_inclusive('\n').enumerate() {
+        if line.trim_end() == "---" {
+            let body = &rest[offset + line.len()..];
+            return Ok(Split {
+                yaml: &rest[..offset],
+                yaml_line: 2,
+                body,
+                body_line: index + 3,
+            });
+        }
+        offset += line.len();
+    }
+    Err(FieldProblem::new(
+        1,
+        "the front matter is never closed: add a line `---` after its last field",
+    ))
+}
+
+/// Parses the YAML. Errors carry the line in the whole file.
+pub fn parse(split: &Split<'_>) -> Result<FrontMatter, FieldProblem> {
+    if split.yaml.trim().is_empty() {
+        return Ok(FrontMatter::default());
+    }
+    serde_saphyr::from_str::<FrontMatter>(split.yaml).map_err(|err| {
+        let yaml_line = err
+            .location()
+            .map_or(1, |location| location.line() as usize);
+        let message = plain_yaml_message(&err.without_snippet().to_string());
+        FieldProblem::new(split.yaml_line + yaml_line.saturating_sub(1), message)
+    })
+}
+
+/// The parser's message, without its own position (we print ours), with a
+/// hint for the mistakes people actually make.
+fn plain_yaml_message(raw: &str) -> String {
+    let first = raw.lines().next().unwrap_or(raw).trim();
+    let message = first
+        .rsplit_once(" at line ")
+        .map_or(first, |(message, _)| message)
+        .trim_start_matches("error: ")
+        .trim();
+    if message.contains("unknown field") {
+        format!(
+            "{message}; check the spelling of the field name (see content/README.md for every field)"
+        )
+    } else {
+        format!("front matter: {message}")
+    }
+}
+
+/// The line of `key:` in the front matter, for problems found after parsing.
+pub fn line_of_key(split: &Split<'_>, key: &str) -> usize {
+    split
+        .yaml
+        .lines()
+        .position(|line| {
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map_or(1, |index| split.yaml_line + index)
+}
+
+/// Parses a `YYYY-MM-DD` date with a message that says how to write one.
+pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+        format!("`{field}: {value}` is not a date; write it as YYYY-MM-DD, for example 2025-06-12")
+    })
+}
+
+/// A slug is what follows `/blog/` in an article's address: lowercase
+/// letters, digits and single hyphens.
+pub fn check_slug(slug: &str) -> Result<(), String> {
+    let valid = !slug.is_empty()
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--");
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{slug}` cannot be part of an address; use lowercase letters, digits and single hyphens, for example `kap-vs-iv-ketamine-clinics`"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_front_matter_from_body_with_line_numbers() {
+        let file = "---\ntitle: A\ndescription: B\n---\n\nBody\n";
+        let split = split(file).unwrap();
+        assert_eq!(split.yaml, "title: A\ndescription: B\n");
+        assert_eq!(split.body, "\nBody\n");
+        assert_eq!(split.body_line, 5);
+        let front = parse(&split).unwrap();
+        assert_eq!(front.title.as_deref(), Some("A"));
+    }
+
+    #[test]
+    fn missing_or_unclosed_front_matter_is_explained() {
+        assert!(
+            split("# Title\n")
+                .unwrap_err()
+                .message
+                .contains("must start")
+        );
+        assert!(
+            split("---\ntitle: A\n")
+                .unwrap_err()
+                .message
+                .contains("never closed")
+        );
+    }
+
+    #[test]
+    fn unknown_field_is_named_at_its_line() {
+        let file = "---\ntitle: A\ndescription: B\ntitel: C\n---\nBody\n";
+        let split = split(file).unwrap();
+        let problem = parse(&split).unwrap_err();
+        assert_eq!(problem.line, 4, "{problem:?}");
+        assert!(problem.message.contains("titel"), "{problem:?}");
+        assert!(!problem.message.contains(" at line "), "{problem:?}");
+    }
+
+    #[test]
+    fn yaml_syntax_error_has_a_line() {
+        let file = "---\ntitle: A\ndescription: \"unclosed\ntags: [a\n---\nBody\n";
+        let split = split(file).unwrap();
+        let problem = parse(&split).unwrap_err();
+        assert!(problem.line >= 3, "{problem:?}");
+    }
+
+    #[test]
+    fn dates_and_slugs_are_checked() {
+        assert!(parse_date("date", "2025-06-12").is_ok());
+        assert!(
+            parse_date("date", "June 12")
+                .unwrap_err()
+                .contains("YYYY-MM-DD")
+        );
+        assert!(parse_date("date", "2025-13-01").is_err());
+        assert!(check_slug("kap-guide-2").is_ok());
+        for bad in ["", "KAP", "a b", "-a", "a--b", "a/b"] {
+            assert!(check_slug(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn finds_the_line_of_a_key() {
+        let file = "---\ntitle: A\ndate: x\n---\n";
+        let split = split(file).unwrap();
+        assert_eq!(line_of_key(&split, "date"), 3);
+        assert_eq!(line_of_key(&split, "title"), 2);
+    }
+}

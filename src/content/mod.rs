@@ -1,0 +1,632 @@
+//! Loading the therapist's Markdown: every file in `content/blog/` (articles)
+//! and `content/pages/` (the site's own pages) is read, checked and rendered
+//! into a [`Library`]. Knows nothing about HTTP or templates.
+
+pub mod front_matter;
+pub mod links;
+pub mod markdown;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::config::{DEFAULT_CALL_TO_ACTION, SiteConfig};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use front_matter::{FrontMatter, Split};
+use markdown::Heading;
+
+/// Pages the templates link to from every page; the site cannot be built without them.
+pub const REQUIRED_PAGES: [&str; 4] = ["home", "consultation", "about", "privacy"];
+
+/// Page slugs taken by the site's own addresses.
+const RESERVED_SLUGS: [&str; 5] = ["blog", "static", "admin", "feed", "sitemap"];
+
+/// The words a reader covers in a minute, for the reading-time estimate.
+const WORDS_PER_MINUTE: usize = 220;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `content/blog/*.md`: dated, listed on the blog, served at `/blog/<slug>`.
+    Article,
+    /// `content/pages/*.md`: the practice's pages, served at `/<slug>`.
+    Page,
+}
+
+/// One Markdown file, checked and rendered.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub kind: Kind,
+    /// The file as the therapist knows it, e.g. `content/blog/kap-guide.md`.
+    pub source: PathBuf,
+    /// The file relative to the content folder, e.g. `blog/kap-guide.md`.
+    pub key: String,
+    pub slug: String,
+    /// The public path, e.g. `/blog/kap-guide`.
+    pub url: String,
+    pub title: String,
+    pub description: String,
+    pub date: Option<NaiveDate>,
+    pub updated: Option<NaiveDate>,
+    pub tags: Vec<String>,
+    pub draft: bool,
+    pub aliases: Vec<String>,
+    /// The key of the call to action that ends the page (in the site settings).
+    pub call_to_action: String,
+    pub html: String,
+    pub headings: Vec<Heading>,
+    pub word_count: usize,
+    /// Links to other files, as written, with their lines.
+    pub outgoing: Vec<markdown::InternalLink>,
+    /// Documents this one links to (indices into [`Library::documents`]).
+    pub links_to: Vec<usize>,
+    /// Published articles that link to this document.
+    pub linked_from: Vec<usize>,
+    /// Published articles that share tags or links with this one.
+    pub related: Vec<usize>,
+}
+
+impl Document {
+    pub fn reading_minutes(&self) -> usize {
+        self.word_count.div_ceil(WORDS_PER_MINUTE).max(1)
+    }
+
+    /// The sections listed in a table of contents; empty for short pages.
+    pub fn table_of_contents(&self) -> Vec<&Heading> {
+        let sections: Vec<&Heading> = self.headings.iter().filter(|h| h.level == 2).collect();
+        if sections.len() >= 4 && self.word_count >= 800 {
+            sections
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The page's last change: `updated`, else `date`.
+    pub fn last_modified(&self) -> Option<NaiveDate> {
+        self.updated.or(self.date)
+    }
+}
+
+/// Every document of the content folder; articles newest first, then pages by name.
+#[derive(Debug, Clone)]
+pub struct Library {
+    pub documents: Vec<Document>,
+}
+
+impl Library {
+    /// Published articles, newest first.
+    pub fn articles(&self) -> impl Iterator<Item = &Document> {
+        self.documents
+            .iter()
+            .filter(|d| d.kind == Kind::Article && !d.draft)
+    }
+
+    /// Published pages.
+    pub fn pages(&self) -> impl Iterator<Item = &Document> {
+        self.documents
+            .iter()
+            .filter(|d| d.kind == Kind::Page && !d.draft)
+    }
+
+    pub fn page(&self, slug: &str) -> Option<&Document> {
+        self.pages().find(|d| d.slug == slug)
+    }
+
+    pub fn article(&self, slug: &str) -> Option<&Document> {
+        self.articles().find(|d| d.slug == slug)
+    }
+}
+
+/// A file after its front matter is read, before its Markdown is rendered.
+struct Parsed {
+    kind: Kind,
+    source: PathBuf,
+    key: String,
+    folder: &'static str,
+    slug: String,
+    meta: Meta,
+    body: String,
+    body_line: usize,
+}
+
+struct Meta {
+    title: String,
+    description: String,
+    date: Option<NaiveDate>,
+    updated: Option<NaiveDate>,
+    tags: Vec<String>,
+    draft: bool,
+    aliases: Vec<String>,
+    call_to_action: String,
+}
+
+/// Reads, checks and renders everything under `content_dir`. Returns every
+/// problem found, not just the first.
+pub fn load(content_dir: &Path, config: &SiteConfig) -> Result<Library, Diagnostics> {
+    let mut problems = Diagnostics::default();
+    let mut parsed = Vec::new();
+    for (folder, kind) in [("blog", Kind::Article), ("pages", Kind::Page)] {
+        for path in markdown_files(&content_dir.join(folder), &mut problems) {
+            if let Some(file) = parse_file(&path, folder, kind, config, &mut problems) {
+                parsed.push(file);
+            }
+        }
+    }
+    check_required_pages(content_dir, &parsed, &mut problems);
+
+    // The permalink map is complete before anything renders, so any file can
+    // link to any other.
+    let mut urls = HashMap::new();
+    let mut keys_by_url: HashMap<String, String> = HashMap::new();
+    let mut sources_by_url: HashMap<String, &Path> = HashMap::new();
+    for file in &parsed {
+        let url = public_url(file.kind, &file.slug);
+        if let Some(other) = sources_by_url.get(url.as_str()) {
+            problems.push(Diagnostic::new(
+                &file.source,
+                1,
+                format!(
+                    "the address {url} is already used by {}; give one of them another `slug:`",
+                    other.display()
+                ),
+            ));
+            continue;
+        }
+        sources_by_url.insert(url.clone(), &file.source);
+        keys_by_url.insert(url.clone(), file.key.clone());
+        urls.insert(file.key.clone(), url);
+    }
+
+    let mut documents: Vec<Document> = parsed
+        .iter()
+        .filter(|file| {
+            urls.contains_key(&file.key) && sources_by_url[urls[&file.key].as_str()] == file.source
+        })
+        .map(|file| render_file(file, &urls, &keys_by_url, &mut problems))
+        .collect();
+
+    // Articles newest first, then pages by name: the order listings use.
+    documents.sort_by(|a, b| match (a.kind, b.kind) {
+        (Kind::Article, Kind::Article) => b.date.cmp(&a.date).then_with(|| a.title.cmp(&b.title)),
+        (Kind::Article, Kind::Page) => std::cmp::Ordering::Less,
+        (Kind::Page, Kind::Article) => std::cmp::Ordering::Greater,
+        (Kind::Page, Kind::Page) => a.slug.cmp(&b.slug),
+    });
+    check_links_and_build_graph(&mut documents, &mut problems);
+    check_settings_references(&documents, config, &mut problems);
+    problems.into_result(Library { documents })
+}
+
+fn markdown_files(folder: &Path, problems: &mut Diagnostics) -> Vec<PathBuf> {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(err) => {
+            problems.push(Diagnostic::new(
+                folder,
+                1,
+                format!("cannot read this folder: {err}"),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md") && path.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+fn parse_file(
+    path: &Path,
+    folder: &'static str,
+    kind: Kind,
+    config: &SiteConfig,
+    problems: &mut Diagnostics,
+) -> Option<Parsed> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) => {
+            problems.push(Diagnostic::new(
+                path,
+                1,
+                format!("cannot read this file: {err}"),
+            ));
+            return None;
+        }
+    };
+    let split = match front_matter::split(&text) {
+        Ok(split) => split,
+        Err(problem) => {
+            problems.push(Diagnostic::new(path, problem.line, problem.message));
+            return None;
+        }
+    };
+    let front = match front_matter::parse(&split) {
+        Ok(front) => front,
+        Err(problem) => {
+            problems.push(Diagnostic::new(path, problem.line, problem.message));
+            FrontMatter::default()
+        }
+    };
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut report =
+        |line: usize, message: String| problems.push(Diagnostic::new(path, line, message));
+    let meta = check_front_matter(&split, front, kind, config, &mut report);
+    let slug = match front_slug(&split, &stem, &mut report) {
+        Some(slug) => slug,
+        None => stem.clone(),
+    };
+    if kind == Kind::Page && RESERVED_SLUGS.contains(&slug.as_str()) {
+        report(
+            1,
+            format!(
+                "`{slug}` is an address the site uses itself; rename the file or set another `slug:`"
+            ),
+        );
+    }
+    let body = expand_body(&split, config, &mut report);
+    Some(Parsed {
+        kind,
+        source: path.to_path_buf(),
+        key: format!("{folder}/{file_name}"),
+        folder,
+        slug,
+        meta,
+        body,
+        body_line: split.body_line,
+    })
+}
+
+fn front_slug(
+    split: &Split<'_>,
+    stem: &str,
+    report: &mut dyn FnMut(usize, String),
+) -> Option<String> {
+    // The slug is parsed again here only for its line; the value came from serde.
+    let explicit = split.yaml.lines().find_map(|line| {
+        line.strip_prefix("slug:")
+            .map(|value| value.trim().trim_matches(['"', '\'']).to_string())
+    });
+    let slug = explicit.clone().unwrap_or_else(|| stem.to_string());
+    match front_matter::check_slug(&slug) {
+        Ok(()) => Some(slug),
+        Err(message) if explicit.is_some() => {
+            report(front_matter::line_of_key(split, "slug"), message);
+            None
+        }
+        Err(message) => {
+            report(
+                1,
+                format!("the file name makes the address: {message} (or set `slug:`)"),
+            );
+            None
+        }
+    }
+}
+
+fn check_front_matter(
+    split: &Split<'_>,
+    front: FrontMatter,
+    kind: Kind,
+    config: &SiteConfig,
+    report: &mut dyn FnMut(usize, String),
+) -> Meta {
+    let line = |key: &str| front_matter::line_of_key(split, key);
+    let title = non_empty(front.title).unwrap_or_else(|| {
+        report(1, "add a `title:` line to the front matter".to_string());
+        String::new()
+    });
+    let description = non_empty(front.description).unwrap_or_else(|| {
+        report(
+            1,
+            "add a `description:` line: one or two sentences that search results and link previews show".to_string(),
+        );
+        String::new()
+    });
+    let mut date_field = |field: &str, value: Option<String>| {
+        value.and_then(|value| match front_matter::parse_date(field, &value) {
+            Ok(date) => Some(date),
+            Err(message) => {
+                report(line(field), message);
+                None
+            }
+        })
+    };
+    let had_date = front.date.is_some();
+    let date = date_field("date", front.date);
+    let updated = date_field("updated", front.updated);
+    if kind == Kind::Article && !had_date {
+        report(
+            1,
+            "add a `date:` line (YYYY-MM-DD): the day the article is published".to_string(),
+        );
+    }
+    if let (Some(date), Some(updated)) = (date, updated)
+        && updated < date
+    {
+        report(
+            line("updated"),
+            format!(
+                "`updated: {updated}` is before `date: {date}`; updated is the day of the last change"
+            ),
+        );
+    }
+    let call_to_action = match front.cta {
+        Some(cta) if config.calls_to_action.contains_key(&cta) => cta,
+        Some(cta) => {
+            let known: Vec<&str> = config.calls_to_action.keys().map(String::as_str).collect();
+            report(
+                line("cta"),
+                format!(
+                    "`cta: {cta}` is not one of the calls to action in site.toml: {}",
+                    known.join(", ")
+                ),
+            );
+            DEFAULT_CALL_TO_ACTION.to_string()
+        }
+        None => DEFAULT_CALL_TO_ACTION.to_string(),
+    };
+    Meta {
+        title,
+        description,
+        date,
+        updated,
+        tags: front.tags,
+        draft: front.draft,
+        aliases: front.aliases,
+        call_to_action,
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Expands `{{consultation_minutes}}` and refuses any other stated length, so
+/// that one setting decides the consultation's length on every page. Line
+/// numbers are kept: a placeholder never spans lines.
+fn expand_body(
+    split: &Split<'_>,
+    config: &SiteConfig,
+    report: &mut dyn FnMut(usize, String),
+) -> String {
+    let mut body = String::with_capacity(split.body.len());
+    for (index, line) in split.body.split_inclusive('\n').enumerate() {
+        let number = split.body_line + index;
+        let expanded = match config.expand(line) {
+            Ok(expanded) => expanded,
+            Err(message) => {
+                report(number, message);
+                line.to_string()
+            }
+        };
+        for stated in stated_consultation_lengths(&expanded) {
+            if stated != config.consultation.minutes {
+                report(
+                    number,
+                    format!(
+                        "this says a {stated}-minute consultation, but site.toml sets {} minutes; write {{{{consultation_minutes}}}}-minute instead so every page follows the setting",
+                        config.consultation.minutes
+                    ),
+                );
+            }
+        }
+        body.push_str(&expanded);
+    }
+    body
+}
+
+/// Numbers written as the length of a consultation: "30-minute consultation",
+/// "30 minute free consultation", "30-min consult".
+pub fn stated_consultation_lengths(text: &str) -> Vec<u32> {
+    let lower = text.to_lowercase();
+    let mut found = Vec::new();
+    let bytes = lower.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()) {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let rest = lower[i..].trim_start_matches([' ', '-', '\u{a0}', '‑']);
+            let after_unit = ["minutes", "minute", "mins", "min"]
+                .iter()
+                .find_map(|unit| rest.strip_prefix(unit));
+            if let Some(after) = after_unit {
+                let next_words: String = after
+                    .split_whitespace()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if next_words.contains("consult")
+                    && let Ok(number) = lower[start..i].parse()
+                {
+                    found.push(number);
+                }
+            }
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+fn check_required_pages(content_dir: &Path, parsed: &[Parsed], problems: &mut Diagnostics) {
+    for slug in REQUIRED_PAGES {
+        if !parsed
+            .iter()
+            .any(|f| f.kind == Kind::Page && f.slug == slug && !f.meta.draft)
+        {
+            problems.push(Diagnostic::new(
+                &content_dir.join("pages").join(format!("{slug}.md")),
+                1,
+                format!("this page is missing (or a draft); the site links to it from every page, so it must exist with `slug: {slug}`"),
+            ));
+        }
+    }
+}
+
+fn public_url(kind: Kind, slug: &str) -> String {
+    match (kind, slug) {
+        (Kind::Page, "home") => "/".to_string(),
+        (Kind::Page, slug) => format!("/{slug}"),
+        (Kind::Article, slug) => format!("/blog/{slug}"),
+    }
+}
+
+fn render_file(
+    file: &Parsed,
+    urls: &HashMap<String, String>,
+    keys_by_url: &HashMap<String, String>,
+    problems: &mut Diagnostics,
+) -> Document {
+    let resolver = links::Resolver::new(urls, keys_by_url, file.folder);
+    let rendered = markdown::render(&file.body, file.body_line, &mut |dest| {
+        resolver.resolve(dest)
+    });
+    for problem in rendered.problems {
+        problems.push(Diagnostic::new(&file.source, problem.line, problem.message));
+    }
+    for (anchor, line) in &rendered.self_anchors {
+        if !rendered.headings.iter().any(|h| &h.id == anchor) {
+            problems.push(Diagnostic::new(
+                &file.source,
+                *line,
+                format!("links to `#{anchor}`, but this page has no heading with that id"),
+            ));
+        }
+    }
+    Document {
+        kind: file.kind,
+        source: file.source.clone(),
+        key: file.key.clone(),
+        slug: file.slug.clone(),
+        url: urls[&file.key].clone(),
+        title: file.meta.title.clone(),
+        description: file.meta.description.clone(),
+        date: file.meta.date,
+        updated: file.meta.updated,
+        tags: file.meta.tags.clone(),
+        draft: file.meta.draft,
+        aliases: file.meta.aliases.clone(),
+        call_to_action: file.meta.call_to_action.clone(),
+        html: rendered.html,
+        headings: rendered.headings,
+        word_count: rendered.word_count,
+        outgoing: rendered.links,
+        links_to: Vec::new(),
+        linked_from: Vec::new(),
+        related: Vec::new(),
+    }
+}
+
+/// Checks every cross-link's `#anchor` against its target's headings (only
+/// possible once every file is rendered), then derives the link graph.
+fn check_links_and_build_graph(documents: &mut [Document], problems: &mut Diagnostics) {
+    let index_by_key: HashMap<&str, usize> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.key.as_str(), i))
+        .collect();
+    let mut links_to = vec![Vec::new(); documents.len()];
+    for (source, document) in documents.iter().enumerate() {
+        for link in &document.outgoing {
+            let Some(&target) = index_by_key.get(link.target.as_str()) else {
+                continue;
+            };
+            let target_doc = &documents[target];
+            if let Some(anchor) = &link.anchor
+                && !target_doc.headings.iter().any(|h| &h.id == anchor)
+            {
+                let ids: Vec<String> = target_doc
+                    .headings
+                    .iter()
+                    .take(12)
+                    .map(|h| format!("#{}", h.id))
+                    .collect();
+                problems.push(Diagnostic::new(
+                    &document.source,
+                    link.line,
+                    format!(
+                        "links to `{}#{anchor}`, but that page has no heading with the id `{anchor}`; its headings are: {}",
+                        link.target,
+                        if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
+                    ),
+                ));
+            }
+            if target_doc.draft && !document.draft {
+                problems.push(Diagnostic::new(
+                    &document.source,
+                    link.line,
+                    format!(
+                        "links to `{}`, which is a draft (`draft: true`) that readers cannot see yet",
+                        link.target
+                    ),
+                ));
+            }
+            if target != source && !links_to[source].contains(&target) {
+                links_to[source].push(target);
+            }
+        }
+    }
+    let published_articles: Vec<usize> = documents
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.kind == Kind::Article && !d.draft)
+        .map(|(i, _)| i)
+        .collect();
+    let tags: Vec<Vec<String>> = documents.iter().map(|d| d.tags.clone()).collect();
+    for &article in &published_articles {
+        documents[article].related =
+            links::related(article, &tags, &links_to, &published_articles, 3);
+    }
+    for &source in &published_articles {
+        for &target in &links_to[source] {
+            documents[target].linked_from.push(source);
+        }
+    }
+    for (document, links) in documents.iter_mut().zip(links_to) {
+        document.links_to = links;
+    }
+}
+
+/// The site settings name pages and articles; each must exist.
+fn check_settings_references(
+    documents: &[Document],
+    config: &SiteConfig,
+    problems: &mut Diagnostics,
+) {
+    let published = |kind: Kind, slug: &str| {
+        documents
+            .iter()
+            .any(|d| d.kind == kind && d.slug == slug && !d.draft)
+    };
+    for slug in &config.home.services {
+        if !published(Kind::Page, slug) {
+            problems.push(config.diagnostic(
+                &format!("\"{slug}\""),
+                format!("services names `{slug}`, but there is no published page content/pages/{slug}.md"),
+            ));
+        }
+    }
+    for slug in &config.home.featured {
+        if !published(Kind::Article, slug) {
+            problems.push(config.diagnostic(
+                &format!("\"{slug}\""),
+                format!("featured names `{slug}`, but there is no published article content/blog/{slug}.md"),
+            ));
+        }
+    }
+}

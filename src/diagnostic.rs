@@ -1,0 +1,130 @@
+//! A problem found in a file the therapist edits, reported as `path:line: message`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One problem in one file, with the line to look at and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    pub path: PathBuf,
+    /// 1-based line number.
+    pub line: usize,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn new(path: &Path, line: usize, message: impl Into<String>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            line: line.max(1),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
+    }
+}
+
+/// Every problem found in one run, sorted by file and line so the list reads
+/// like the files do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    /// `Ok(value)` when nothing was found, else the sorted list.
+    pub fn into_result<T>(mut self, value: T) -> Result<T, Diagnostics> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            self.0.sort();
+            self.0.dedup();
+            Err(self)
+        }
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for diagnostic in &self.0 {
+            writeln!(f, "{diagnostic}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(diagnostic: Diagnostic) -> Self {
+        Self(vec![diagnostic])
+    }
+}
+
+/// Maps byte offsets in a text to 1-based line numbers.
+pub struct LineIndex {
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { line_starts }
+    }
+
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_counts_from_one() {
+        let index = LineIndex::new("a\nbc\n\nd");
+        assert_eq!(index.line_of(0), 1);
+        assert_eq!(index.line_of(1), 1);
+        assert_eq!(index.line_of(2), 2);
+        assert_eq!(index.line_of(5), 3);
+        assert_eq!(index.line_of(6), 4);
+    }
+
+    #[test]
+    fn diagnostics_sort_by_file_then_line() {
+        let mut all = Diagnostics::default();
+        all.push(Diagnostic::new(Path::new("b.md"), 1, "x"));
+        all.push(Diagnostic::new(Path::new("a.md"), 9, "y"));
+        all.push(Diagnostic::new(Path::new("a.md"), 2, "z"));
+        let text = all.into_result(()).unwrap_err().to_string();
+        assert_eq!(text, "a.md:2: z\na.md:9: y\nb.md:1: x\n");
+    }
+}

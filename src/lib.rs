@@ -1,0 +1,13 @@
+//! The website of a psychotherapy practice. Markdown in `content/` is checked
+//! and rendered once into an immutable [`site::Site`]; [`app`] serves it.
+//!
+//! Dependencies point one way: `routes → site → content`, and all of them
+//! read `config`.
+
+pub mod config;
+pub mod content;
+pub mod diagnostic;
+pub mod routes;
+pub mod site;
+
+pub use routes::{AppState, app};

@@ -1,0 +1,163 @@
+//! `practice-site`: serve the site, or check the content.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use practice_site::site::{BuildError, Site, Sources};
+use practice_site::{AppState, app};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "The practice's website: serve it, or check the content."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// The Markdown content (blog/ and pages/).
+    #[arg(long, global = true, default_value = "content")]
+    content: PathBuf,
+
+    /// The static files (CSS, images).
+    #[arg(long = "static", global = true, default_value = "static")]
+    static_dir: PathBuf,
+
+    /// The practice's settings.
+    #[arg(long, global = true, default_value = "content/site.toml")]
+    config: PathBuf,
+
+    /// Port to listen on.
+    #[arg(long, global = true, env = "PORT", default_value_t = 3000)]
+    port: u16,
+
+    /// Address to listen on; 127.0.0.1 keeps the site private to this machine.
+    #[arg(long, global = true, env = "HOST", default_value = "127.0.0.1")]
+    host: IpAddr,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site (the default).
+    Serve,
+    /// Check every settings and content file and list every problem.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let sources = Sources {
+        config: cli.config.clone(),
+        content: cli.content.clone(),
+        static_dir: cli.static_dir.clone(),
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Check => check(&sources),
+        Command::Serve => serve(&sources, SocketAddr::new(cli.host, cli.port)),
+    }
+}
+
+fn check(sources: &Sources) -> ExitCode {
+    match Site::load(sources) {
+        Ok(site) => {
+            println!("No problems found: {} pages.", site.page_paths().len());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            report_build_error(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report_build_error(err: &BuildError) {
+    match err {
+        BuildError::Content(problems) => {
+            eprint!("{problems}");
+            let count = problems.len();
+            eprintln!(
+                "{count} problem{} found. Fix {} and run the check again.",
+                if count == 1 { "" } else { "s" },
+                if count == 1 { "it" } else { "them" }
+            );
+        }
+        BuildError::Template { .. } => eprintln!("error: {err}"),
+    }
+}
+
+fn serve(sources: &Sources, address: SocketAddr) -> ExitCode {
+    let site = match Site::load(sources) {
+        Ok(site) => site,
+        Err(err) => {
+            report_build_error(&err);
+            eprintln!("The site was not started.");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(address).await {
+            Ok(listener) => listener,
+            Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => {
+                eprintln!(
+                    "error: port {} is already in use; stop the other program or choose another port with --port or PORT.",
+                    address.port()
+                );
+                return ExitCode::FAILURE;
+            }
+            Err(err) => {
+                eprintln!("error: cannot listen on {address}: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!("serving the site at http://{address}");
+        let served = axum::serve(listener, app(AppState::new(site)))
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        match served {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: the server stopped: {err}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so requests in flight can finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

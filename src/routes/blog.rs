@@ -1,0 +1,12 @@
+//! The blog: `/blog` (every article, newest first) and `/blog/<slug>`.
+
+use axum::Router;
+use axum::routing::get;
+
+use super::{AppState, serve};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/blog", get(serve))
+        .route("/blog/{slug}", get(serve))
+}

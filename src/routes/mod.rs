@@ -1,0 +1,85 @@
+//! HTTP: the URL table, read top-down, and the state handlers share.
+//! Handlers only look things up in the current [`Site`]; nothing is parsed or
+//! rendered per request.
+
+mod assets;
+mod blog;
+pub mod error;
+mod pages;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::site::{Resource, Site, SiteHandle};
+pub use error::HttpError;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub site: Arc<SiteHandle>,
+}
+
+impl AppState {
+    pub fn new(site: Site) -> Self {
+        Self {
+            site: Arc::new(SiteHandle::new(site)),
+        }
+    }
+}
+
+/// A whole request must finish within this time.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// The site takes no uploads; forms are small.
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// The application: every route, the error pages and the shared layers.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::router())
+        .merge(blog::router())
+        .merge(assets::router())
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::render_error_pages,
+        ))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The handler behind every page and file: a lookup of the path in the
+/// current site. Routes differ only in which paths they admit.
+async fn serve(State(state): State<AppState>, uri: Uri) -> Result<Response, HttpError> {
+    let site = state.site.current();
+    site.get(uri.path()).map(respond).ok_or(HttpError::NotFound)
+}
+
+/// Turns a prepared resource into a response; the body is shared, not copied.
+pub fn respond(resource: &Resource) -> Response {
+    (
+        resource.status,
+        [
+            (header::CONTENT_TYPE, resource.content_type.clone()),
+            (header::CACHE_CONTROL, resource.cache_control.clone()),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        resource.body.clone(),
+    )
+        .into_response()
+}
