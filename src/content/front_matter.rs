@@ -3,13 +3,18 @@
 //! `FrontMatter` is exactly what the therapist wrote; `Meta` is what the rest
 //! of the engine uses, after the checks serde cannot make (dates, slugs).
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 /// The fields a Markdown file may set. Any other name is an error that names
 /// it, so a typo such as `titel:` is caught instead of silently ignored.
+/// Unknown names are collected rather than refused outright (serde's
+/// `deny_unknown_fields` would stop at the first and lose the other fields),
+/// so one run reports every problem in the file.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FrontMatter {
     pub title: Option<String>,
     pub description: Option<String>,
@@ -23,7 +28,22 @@ pub struct FrontMatter {
     #[serde(default)]
     pub aliases: Vec<String>,
     pub cta: Option<String>,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, IgnoredAny>,
 }
+
+/// The field names a front matter may use, for messages.
+pub const FIELDS: [&str; 9] = [
+    "title",
+    "description",
+    "date",
+    "updated",
+    "slug",
+    "tags",
+    "draft",
+    "aliases",
+    "cta",
+];
 
 /// A problem in the front matter, at a line of the whole file.
 #[derive(Debug, PartialEq, Eq)]
@@ -84,18 +104,33 @@ pub fn split(text: &str) -> Result<Split<'_>, FieldProblem> {
     ))
 }
 
-/// Parses the YAML. Errors carry the line in the whole file.
-pub fn parse(split: &Split<'_>) -> Result<FrontMatter, FieldProblem> {
+/// Parses the YAML. A syntax or type error is one problem; otherwise every
+/// unknown field is one, and the known fields are still returned.
+pub fn parse(split: &Split<'_>) -> Result<(FrontMatter, Vec<FieldProblem>), FieldProblem> {
     if split.yaml.trim().is_empty() {
-        return Ok(FrontMatter::default());
+        return Ok((FrontMatter::default(), Vec::new()));
     }
-    serde_saphyr::from_str::<FrontMatter>(split.yaml).map_err(|err| {
+    let front = serde_saphyr::from_str::<FrontMatter>(split.yaml).map_err(|err| {
         let yaml_line = err
             .location()
             .map_or(1, |location| location.line() as usize);
         let message = plain_yaml_message(&err.without_snippet().to_string());
         FieldProblem::new(split.yaml_line + yaml_line.saturating_sub(1), message)
-    })
+    })?;
+    let unknown = front
+        .unknown
+        .keys()
+        .map(|name| {
+            FieldProblem::new(
+                line_of_key(split, name),
+                format!(
+                    "unknown field `{name}`; check its spelling: the fields are {} (content/README.md explains each)",
+                    FIELDS.join(", ")
+                ),
+            )
+        })
+        .collect();
+    Ok((front, unknown))
 }
 
 /// The parser's message, without its own position (we print ours), with a
@@ -107,13 +142,9 @@ fn plain_yaml_message(raw: &str) -> String {
         .map_or(first, |(message, _)| message)
         .trim_start_matches("error: ")
         .trim();
-    if message.contains("unknown field") {
-        format!(
-            "{message}; check the spelling of the field name (see content/README.md for every field)"
-        )
-    } else {
-        format!("front matter: {message}")
-    }
+    format!(
+        "the front matter cannot be read ({message}); check this line: lists are written [a, b], and text containing a colon goes in \"quotes\""
+    )
 }
 
 /// The line of `key:` in the front matter, for problems found after parsing.
@@ -165,8 +196,9 @@ mod tests {
         assert_eq!(split.yaml, "title: A\ndescription: B\n");
         assert_eq!(split.body, "\nBody\n");
         assert_eq!(split.body_line, 5);
-        let front = parse(&split).unwrap();
+        let (front, unknown) = parse(&split).unwrap();
         assert_eq!(front.title.as_deref(), Some("A"));
+        assert!(unknown.is_empty());
     }
 
     #[test]
@@ -186,12 +218,26 @@ mod tests {
     }
 
     #[test]
-    fn unknown_field_is_named_at_its_line() {
-        let file = "---\ntitle: A\ndescription: B\ntitel: C\n---\nBody\n";
+    fn every_unknown_field_is_named_at_its_line_and_the_rest_is_kept() {
+        let file = "---\ntitel: C\ndescription: B\ndat: 2025-01-01\n---\nBody\n";
         let split = split(file).unwrap();
-        let problem = parse(&split).unwrap_err();
-        assert_eq!(problem.line, 4, "{problem:?}");
-        assert!(problem.message.contains("titel"), "{problem:?}");
+        let (front, unknown) = parse(&split).unwrap();
+        assert_eq!(front.description.as_deref(), Some("B"));
+        let lines: Vec<_> = unknown.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [4, 2], "{unknown:?}");
+        assert!(unknown[1].message.contains("`titel`"), "{unknown:?}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_one_problem() {
+        let file = "---\ntitle: A\ntags:\n  nested: map\n---\nBody\n";
+        let problem = parse(&split(file).unwrap()).unwrap_err();
+        assert!(
+            problem
+                .message
+                .starts_with("the front matter cannot be read"),
+            "{problem:?}"
+        );
         assert!(!problem.message.contains(" at line "), "{problem:?}");
     }
 

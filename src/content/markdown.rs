@@ -39,6 +39,8 @@ pub struct Heading {
 /// A link to another file of the content, found while rendering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InternalLink {
+    /// The destination as written in the file, for messages.
+    pub written: String,
     /// The target file, as the resolver named it.
     pub target: String,
     pub anchor: Option<String>,
@@ -228,6 +230,7 @@ fn link_tag(
             escape_href(&mut tag, &href).expect("writing to a String cannot fail");
             match target {
                 Some(target) => rendered.links.push(InternalLink {
+                    written: dest.to_string(),
                     target,
                     anchor,
                     line,
@@ -367,6 +370,7 @@ mod tests {
         assert_eq!(
             out.links,
             [InternalLink {
+                written: "guide.md".into(),
                 target: "guide.md".into(),
                 anchor: None,
                 line: 3

@@ -162,14 +162,19 @@ pub fn load(content_dir: &Path, config: &SiteConfig) -> Result<Library, Diagnost
     for file in &parsed {
         let url = public_url(file.kind, &file.slug);
         if let Some(other) = sources_by_url.get(url.as_str()) {
-            problems.push(Diagnostic::new(
-                &file.source,
-                1,
-                format!(
-                    "the address {url} is already used by {}; give one of them another `slug:`",
-                    other.display()
-                ),
-            ));
+            for (this, that) in [
+                (file.source.as_path(), *other),
+                (*other, file.source.as_path()),
+            ] {
+                problems.push(Diagnostic::new(
+                    this,
+                    1,
+                    format!(
+                        "the address {url} is already used by {}; give one of them another `slug:`",
+                        that.display()
+                    ),
+                ));
+            }
             continue;
         }
         sources_by_url.insert(url.clone(), &file.source);
@@ -243,11 +248,18 @@ fn parse_file(
             return None;
         }
     };
-    let front = match front_matter::parse(&split) {
-        Ok(front) => front,
+    // When the YAML cannot be read at all, its fields are unknown: the body is
+    // still checked, but not reported as missing a title or a date.
+    let (front, readable) = match front_matter::parse(&split) {
+        Ok((front, unknown_fields)) => {
+            for problem in unknown_fields {
+                problems.push(Diagnostic::new(path, problem.line, problem.message));
+            }
+            (front, true)
+        }
         Err(problem) => {
             problems.push(Diagnostic::new(path, problem.line, problem.message));
-            FrontMatter::default()
+            (FrontMatter::default(), false)
         }
     };
     let stem = path
@@ -260,7 +272,7 @@ fn parse_file(
         .unwrap_or_default();
     let mut report =
         |line: usize, message: String| problems.push(Diagnostic::new(path, line, message));
-    let meta = check_front_matter(&split, front, kind, config, &mut report);
+    let meta = check_front_matter(&split, front, kind, config, readable, &mut report);
     let slug = match front_slug(&split, &stem, &mut report) {
         Some(slug) => slug,
         None => stem.clone(),
@@ -318,20 +330,23 @@ fn check_front_matter(
     front: FrontMatter,
     kind: Kind,
     config: &SiteConfig,
+    readable: bool,
     report: &mut dyn FnMut(usize, String),
 ) -> Meta {
     let line = |key: &str| front_matter::line_of_key(split, key);
-    let title = non_empty(front.title).unwrap_or_else(|| {
-        report(1, "add a `title:` line to the front matter".to_string());
-        String::new()
-    });
-    let description = non_empty(front.description).unwrap_or_else(|| {
-        report(
-            1,
-            "add a `description:` line: one or two sentences that search results and link previews show".to_string(),
-        );
-        String::new()
-    });
+    let mut require = |value: Option<String>, message: &str| {
+        non_empty(value).unwrap_or_else(|| {
+            if readable {
+                report(1, message.to_string());
+            }
+            String::new()
+        })
+    };
+    let title = require(front.title, "add a `title:` line to the front matter");
+    let description = require(
+        front.description,
+        "add a `description:` line: one or two sentences that search results and link previews show",
+    );
     let mut date_field = |field: &str, value: Option<String>| {
         value.and_then(|value| match front_matter::parse_date(field, &value) {
             Ok(date) => Some(date),
@@ -344,7 +359,7 @@ fn check_front_matter(
     let had_date = front.date.is_some();
     let date = date_field("date", front.date);
     let updated = date_field("updated", front.updated);
-    if kind == Kind::Article && !had_date {
+    if kind == Kind::Article && !had_date && readable {
         report(
             1,
             "add a `date:` line (YYYY-MM-DD): the day the article is published".to_string(),
@@ -560,8 +575,8 @@ fn check_links_and_build_graph(documents: &mut [Document], problems: &mut Diagno
                     &document.source,
                     link.line,
                     format!(
-                        "links to `{}#{anchor}`, but that page has no heading with the id `{anchor}`; its headings are: {}",
-                        link.target,
+                        "links to `{}`, but that page has no heading with the id `{anchor}`; its headings are: {}",
+                        link.written,
                         if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
                     ),
                 ));
@@ -572,7 +587,7 @@ fn check_links_and_build_graph(documents: &mut [Document], problems: &mut Diagno
                     link.line,
                     format!(
                         "links to `{}`, which is a draft (`draft: true`) that readers cannot see yet",
-                        link.target
+                        link.written
                     ),
                 ));
             }

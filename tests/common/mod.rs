@@ -1,0 +1,135 @@
+//! Shared helpers: the real router over the shipped content (or a copy of it),
+//! driven in-process without opening a socket.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use practice_site::site::{Site, Sources};
+use practice_site::{AppState, app};
+use tower::ServiceExt;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shipped_sources() -> Sources {
+    sources_in(&repo())
+}
+
+pub fn sources_in(root: &Path) -> Sources {
+    Sources {
+        config: root.join("content/site.toml"),
+        content: root.join("content"),
+        static_dir: repo().join("static"),
+    }
+}
+
+pub fn shipped_site() -> Site {
+    Site::load(&shipped_sources())
+        .unwrap_or_else(|err| panic!("shipped content must build:\n{err}"))
+}
+
+pub fn router(site: Site) -> Router {
+    app(AppState::new(site))
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+pub async fn request(app: &Router, method: Method, path: &str) -> Reply {
+    let response = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+pub async fn get(app: &Router, path: &str) -> Reply {
+    request(app, Method::GET, path).await
+}
+
+/// A copy of the shipped content in a temporary folder, to break on purpose.
+pub struct ContentCopy {
+    pub dir: tempfile::TempDir,
+}
+
+impl ContentCopy {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&repo().join("content"), &dir.path().join("content"));
+        Self { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join("content").join(relative)
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path(relative)).unwrap()
+    }
+
+    pub fn write(&self, relative: &str, text: &str) {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Replaces `from` (which must occur) with `to` in one file.
+    pub fn edit(&self, relative: &str, from: &str, to: &str) {
+        let text = self.read(relative);
+        assert!(text.contains(from), "{relative} does not contain {from:?}");
+        self.write(relative, &text.replacen(from, to, 1));
+    }
+
+    /// The 1-based line of the first line containing `needle`.
+    pub fn line_of(&self, relative: &str, needle: &str) -> usize {
+        self.read(relative)
+            .lines()
+            .position(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("{relative} has no line with {needle:?}"))
+            + 1
+    }
+
+    pub fn sources(&self) -> Sources {
+        sources_in(self.root())
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Broken content is reported file by file, line by line, all in one run, and
+//! the server refuses to start on it.
+
+mod common;
+
+use std::process::Command;
+
+use common::ContentCopy;
+use practice_site::site::{BuildError, Site};
+
+const GUIDE: &str = "blog/ketamine-assisted-psychotherapy-guide.md";
+const SESSION: &str = "blog/what-happens-in-a-kap-session.md";
+const VERSUS: &str = "blog/kap-vs-iv-ketamine-clinics.md";
+const REWIRES: &str = "blog/how-ketamine-therapy-rewires-the-brain.md";
+const AFFAIR: &str = "blog/finding-an-affair-recovery-therapist.md";
+
+/// One problem planted on purpose: where it must be reported, and a phrase
+/// the message must contain.
+struct Planted {
+    file: String,
+    line: usize,
+    says: &'static str,
+}
+
+/// Breaks a copy of the shipped content in every way the checker knows.
+fn break_everything(copy: &ContentCopy) -> Vec<Planted> {
+    let mut planted = Vec::new();
+    let mut plant = |file: &str, from: &str, to: &str, marker: &str, says: &'static str| {
+        copy.edit(file, from, to);
+        planted.push(Planted {
+            file: file.to_string(),
+            line: copy.line_of(file, marker),
+            says,
+        });
+    };
+    // A misspelt front-matter field.
+    plant(
+        GUIDE,
+        "cta: kap",
+        "cta: kap\ntitel: Oops",
+        "titel:",
+        "unknown field `titel`",
+    );
+    // A date that is not a date.
+    plant(
+        SESSION,
+        "date: 2025-10-06",
+        "date: 2025-10-36",
+        "date:",
+        "YYYY-MM-DD",
+    );
+    // A cross-link to a file that does not exist.
+    plant(
+        REWIRES,
+        "(kap-vs-iv-ketamine-clinics.md)",
+        "(kap-vs-iv-ketamine-clinic.md)",
+        "kap-vs-iv-ketamine-clinic.md)",
+        "no file content/blog/kap-vs-iv-ketamine-clinic.md",
+    );
+    // A cross-link to a heading the target does not have.
+    plant(
+        REWIRES,
+        "kap-vs-iv-ketamine-clinics.md#what-kap-adds",
+        "kap-vs-iv-ketamine-clinics.md#what-kap-offers",
+        "#what-kap-offers",
+        "no heading with the id `what-kap-offers`",
+    );
+    // An image without alt text.
+    plant(
+        VERSUS,
+        "Not all ketamine treatments are the same",
+        "![](/static/favicon.svg)\n\nNot all ketamine treatments are the same",
+        "![](",
+        "no alt text",
+    );
+    // A consultation length that contradicts the setting.
+    plant(
+        AFFAIR,
+        "book a consultation today",
+        "book a free 30-minute consultation today",
+        "30-minute",
+        "30-minute consultation",
+    );
+    // A placeholder that does not exist.
+    plant(
+        VERSUS,
+        "{{consultation_minutes}}",
+        "{{consultation_length}}",
+        "{{consultation_length}}",
+        "unknown placeholder",
+    );
+    // A missing description.
+    copy.write(
+        "pages/extra.md",
+        "---\ntitle: Extra\n---\n\nA page with no description.\n",
+    );
+    planted.push(Planted {
+        file: "pages/extra.md".into(),
+        line: 1,
+        says: "add a `description:`",
+    });
+    // Two files that claim the same address.
+    copy.write(
+        "blog/another-guide.md",
+        "---\ntitle: Another\ndescription: Same slug.\ndate: 2025-01-01\nslug: ketamine-assisted-psychotherapy-guide\n---\n\nText.\n",
+    );
+    planted.push(Planted {
+        file: "blog/another-guide.md".into(),
+        line: 1,
+        says: "already used by",
+    });
+    planted
+}
+
+fn assert_reported(output: &str, copy: &ContentCopy, planted: &[Planted]) {
+    for p in planted {
+        let location = format!("{}:{}: ", copy.path(&p.file).display(), p.line);
+        let line = output
+            .lines()
+            .find(|l| l.starts_with(&location) && l.contains(p.says))
+            .unwrap_or_else(|| panic!("expected `{location}… {}` in:\n{output}", p.says));
+        assert!(!line.is_empty());
+    }
+}
+
+#[test]
+fn every_kind_of_content_error_is_reported_with_file_and_line_in_one_run() {
+    let copy = ContentCopy::new();
+    let planted = break_everything(&copy);
+    let err = Site::load(&copy.sources()).expect_err("broken content must not build");
+    let BuildError::Content(problems) = err else {
+        panic!("expected content problems, got {err}");
+    };
+    let output = problems.to_string();
+    assert_reported(&output, &copy, &planted);
+    assert!(problems.len() >= planted.len(), "{output}");
+}
+
+#[test]
+fn the_shipped_content_has_no_problems() {
+    let copy = ContentCopy::new();
+    Site::load(&copy.sources()).unwrap_or_else(|err| panic!("{err}"));
+}
+
+fn run(args: &[&str], copy: &ContentCopy) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_practice-site"))
+        .args(args)
+        .arg("--content")
+        .arg(copy.root().join("content"))
+        .arg("--config")
+        .arg(copy.path("site.toml"))
+        .arg("--static")
+        .arg(common::repo().join("static"))
+        .env("PORT", "0")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_lists_every_problem_and_fails() {
+    let copy = ContentCopy::new();
+    let planted = break_everything(&copy);
+    let (ok, _, stderr) = run(&["check"], &copy);
+    assert!(!ok, "check must fail on broken content");
+    assert_reported(&stderr, &copy, &planted);
+    assert!(stderr.contains("problems found"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_to_start_on_content_errors() {
+    let copy = ContentCopy::new();
+    let planted = break_everything(&copy);
+    // Were it to start, it would serve forever on port 0 and this test would hang.
+    let (ok, _, stderr) = run(&["serve"], &copy);
+    assert!(!ok);
+    assert_reported(&stderr, &copy, &planted);
+    assert!(stderr.contains("The site was not started."), "{stderr}");
+}
+
+#[test]
+fn check_passes_on_good_content() {
+    let copy = ContentCopy::new();
+    let (ok, stdout, stderr) = run(&["check"], &copy);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("No problems found"), "{stdout}");
+}
+
+#[test]
+fn a_broken_settings_file_is_reported_with_its_line() {
+    let copy = ContentCopy::new();
+    copy.edit("site.toml", "city = ", "cty = ");
+    let line = copy.line_of("site.toml", "cty = ");
+    let (ok, _, stderr) = run(&["check"], &copy);
+    assert!(!ok);
+    let expected = format!("{}:{line}: ", copy.path("site.toml").display());
+    assert!(
+        stderr.contains(&expected) && stderr.contains("cty"),
+        "{stderr}"
+    );
+}
