@@ -14,22 +14,22 @@ const VERSUS: &str = "blog/kap-vs-iv-ketamine-clinics.md";
 const REWIRES: &str = "blog/how-ketamine-therapy-rewires-the-brain.md";
 const AFFAIR: &str = "blog/finding-an-affair-recovery-therapist.md";
 
-/// One problem planted on purpose: where it must be reported, and a phrase
-/// the message must contain.
+/// One problem planted on purpose: the file and a text on the line where it
+/// must be reported, and a phrase the message must contain.
 struct Planted {
     file: String,
-    line: usize,
+    marker: &'static str,
     says: &'static str,
 }
 
 /// Breaks a copy of the shipped content in every way the checker knows.
 fn break_everything(copy: &ContentCopy) -> Vec<Planted> {
     let mut planted = Vec::new();
-    let mut plant = |file: &str, from: &str, to: &str, marker: &str, says: &'static str| {
+    let mut plant = |file: &str, from: &str, to: &str, marker: &'static str, says: &'static str| {
         copy.edit(file, from, to);
         planted.push(Planted {
             file: file.to_string(),
-            line: copy.line_of(file, marker),
+            marker,
             says,
         });
     };
@@ -89,6 +89,28 @@ fn break_everything(copy: &ContentCopy) -> Vec<Planted> {
         "{{consultation_length}}",
         "unknown placeholder",
     );
+    // An alias that is a live page's address.
+    plant(
+        AFFAIR,
+        "cta: intensives",
+        "cta: intensives\naliases: [/about]",
+        "aliases:",
+        "is the address of",
+    );
+    // A link to a draft.
+    plant(
+        "pages/intensives.md",
+        "title:",
+        "draft: true\ntitle:",
+        "draft: true",
+        "",
+    );
+    planted.pop();
+    planted.push(Planted {
+        file: "pages/affair-recovery-intensives.md".into(),
+        marker: "(intensives.md",
+        says: "which is a draft",
+    });
     // A missing description.
     copy.write(
         "pages/extra.md",
@@ -96,7 +118,7 @@ fn break_everything(copy: &ContentCopy) -> Vec<Planted> {
     );
     planted.push(Planted {
         file: "pages/extra.md".into(),
-        line: 1,
+        marker: "---",
         says: "add a `description:`",
     });
     // Two files that claim the same address.
@@ -106,7 +128,7 @@ fn break_everything(copy: &ContentCopy) -> Vec<Planted> {
     );
     planted.push(Planted {
         file: "blog/another-guide.md".into(),
-        line: 1,
+        marker: "---",
         says: "already used by",
     });
     planted
@@ -114,7 +136,8 @@ fn break_everything(copy: &ContentCopy) -> Vec<Planted> {
 
 fn assert_reported(output: &str, copy: &ContentCopy, planted: &[Planted]) {
     for p in planted {
-        let location = format!("{}:{}: ", copy.path(&p.file).display(), p.line);
+        let line = copy.line_of(&p.file, p.marker);
+        let location = format!("{}:{line}: ", copy.path(&p.file).display());
         let line = output
             .lines()
             .find(|l| l.starts_with(&location) && l.contains(p.says))

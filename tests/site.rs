@@ -279,3 +279,36 @@ async fn pages_are_plain_html_with_no_scripts_or_third_party_requests() {
         }
     }
 }
+
+#[tokio::test]
+async fn aliases_redirect_permanently_and_drafts_stay_hidden() {
+    let copy = ContentCopy::new();
+    copy.edit(
+        "blog/ketamine-assisted-psychotherapy-guide.md",
+        "cta: kap",
+        "cta: kap\naliases: [/blog/kap-guide/, \"https://www.example.com/kap\"]",
+    );
+    copy.write(
+        "blog/unfinished.md",
+        "---\ntitle: Unfinished Thoughts\ndescription: Not ready.\ndate: 2025-01-01\ndraft: true\n---\n\nSoon.\n",
+    );
+    let app = router(practice_site::site::Site::load(&copy.sources()).unwrap());
+    for old in ["/blog/kap-guide", "/kap"] {
+        let reply = get(&app, old).await;
+        assert_eq!(reply.status, StatusCode::MOVED_PERMANENTLY, "{old}");
+        assert_eq!(
+            reply.headers[header::LOCATION],
+            "/blog/ketamine-assisted-psychotherapy-guide"
+        );
+    }
+    assert_eq!(
+        get(&app, "/blog/unfinished").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !get(&app, "/blog")
+            .await
+            .body
+            .contains("Unfinished Thoughts")
+    );
+}

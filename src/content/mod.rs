@@ -125,6 +125,8 @@ struct Parsed {
     folder: &'static str,
     slug: String,
     meta: Meta,
+    /// The YAML text, to find a field's line for problems found later.
+    front_matter: String,
     body: String,
     body_line: usize,
 }
@@ -175,6 +177,8 @@ pub fn load(content_dir: &Path, config: &SiteConfig) -> Result<Library, Diagnost
                     ),
                 ));
             }
+            // Links to either file still resolve, so only the real problem is reported.
+            urls.insert(file.key.clone(), url);
             continue;
         }
         sources_by_url.insert(url.clone(), &file.source);
@@ -182,6 +186,7 @@ pub fn load(content_dir: &Path, config: &SiteConfig) -> Result<Library, Diagnost
         urls.insert(file.key.clone(), url);
     }
 
+    check_aliases(&parsed, &sources_by_url, &mut problems);
     let mut documents: Vec<Document> = parsed
         .iter()
         .filter(|file| {
@@ -293,6 +298,7 @@ fn parse_file(
         folder,
         slug,
         meta,
+        front_matter: split.yaml.to_string(),
         body,
         body_line: split.body_line,
     })
@@ -390,6 +396,17 @@ fn check_front_matter(
         }
         None => DEFAULT_CALL_TO_ACTION.to_string(),
     };
+    let aliases = front
+        .aliases
+        .iter()
+        .filter_map(|alias| match normalize_alias(alias) {
+            Ok(path) => Some(path),
+            Err(message) => {
+                report(line("aliases"), message);
+                None
+            }
+        })
+        .collect();
     Meta {
         title,
         description,
@@ -397,9 +414,36 @@ fn check_front_matter(
         updated,
         tags: front.tags,
         draft: front.draft,
-        aliases: front.aliases,
+        aliases,
         call_to_action,
     }
+}
+
+/// An old address, as a path: `/blog/old-name` (a full URL on this site is
+/// reduced to its path; a trailing slash is dropped).
+fn normalize_alias(alias: &str) -> Result<String, String> {
+    let path = alias.trim();
+    let path = match path.find("://") {
+        Some(scheme_end) => path[scheme_end + 3..]
+            .find('/')
+            .map_or("/", |start| &path[scheme_end + 3 + start..]),
+        None => path,
+    };
+    if !path.starts_with('/')
+        || path
+            .chars()
+            .any(|c| c.is_whitespace() || c == '#' || c == '?')
+    {
+        return Err(format!(
+            "the alias `{alias}` must be an old address of this site starting with /, for example /blog/old-name"
+        ));
+    }
+    let trimmed = path.trim_end_matches('/');
+    Ok(if trimmed.is_empty() {
+        "/".to_string()
+    } else {
+        trimmed.to_string()
+    })
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -491,6 +535,46 @@ fn check_required_pages(content_dir: &Path, parsed: &[Parsed], problems: &mut Di
             ));
         }
     }
+}
+
+/// An alias must not shadow a page, nor be claimed twice.
+fn check_aliases(
+    parsed: &[Parsed],
+    sources_by_url: &HashMap<String, &Path>,
+    problems: &mut Diagnostics,
+) {
+    let mut claimed: HashMap<&str, &Path> = HashMap::new();
+    for file in parsed {
+        let line = front_matter_line(file, "aliases");
+        for alias in &file.meta.aliases {
+            if let Some(owner) = sources_by_url.get(alias.as_str()) {
+                problems.push(Diagnostic::new(
+                    &file.source,
+                    line,
+                    format!(
+                        "the alias {alias} is the address of {}; an alias must be an old address that no page uses any more",
+                        owner.display()
+                    ),
+                ));
+            } else if let Some(other) = claimed.insert(alias, &file.source) {
+                problems.push(Diagnostic::new(
+                    &file.source,
+                    line,
+                    format!(
+                        "the alias {alias} is also claimed by {}; keep it in one file",
+                        other.display()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn front_matter_line(file: &Parsed, key: &str) -> usize {
+    file.front_matter
+        .lines()
+        .position(|l| l.starts_with(key))
+        .map_or(1, |index| index + 2)
 }
 
 fn public_url(kind: Kind, slug: &str) -> String {

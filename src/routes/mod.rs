@@ -69,7 +69,7 @@ async fn serve(State(state): State<AppState>, uri: Uri) -> Result<Response, Http
 
 /// Turns a prepared resource into a response; the body is shared, not copied.
 pub fn respond(resource: &Resource) -> Response {
-    (
+    let mut response = (
         resource.status,
         [
             (header::CONTENT_TYPE, resource.content_type.clone()),
@@ -81,5 +81,11 @@ pub fn respond(resource: &Resource) -> Response {
         ],
         resource.body.clone(),
     )
-        .into_response()
+        .into_response();
+    if let Some(location) = &resource.location {
+        response
+            .headers_mut()
+            .insert(header::LOCATION, location.clone());
+    }
+    response
 }

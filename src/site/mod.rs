@@ -54,6 +54,8 @@ impl From<Diagnostics> for BuildError {
 #[derive(Debug, Clone)]
 pub struct Resource {
     pub status: StatusCode,
+    /// Where a redirect leads.
+    pub location: Option<HeaderValue>,
     pub content_type: HeaderValue,
     pub cache_control: HeaderValue,
     pub body: Bytes,
@@ -105,6 +107,7 @@ impl Site {
         builder.pages()?;
         builder.articles()?;
         builder.blog_index()?;
+        builder.aliases();
         for (_, asset) in assets.iter() {
             builder.resources.insert(
                 asset.hashed_url.clone(),
@@ -168,7 +171,7 @@ impl Site {
         let mut paths: Vec<&str> = self
             .resources
             .iter()
-            .filter(|(_, r)| r.content_type == HTML)
+            .filter(|(_, r)| r.content_type == HTML && r.status == StatusCode::OK)
             .map(|(path, _)| path.as_str())
             .collect();
         paths.sort_unstable();
@@ -184,6 +187,7 @@ fn resource(
 ) -> Resource {
     Resource {
         status,
+        location: None,
         content_type: HeaderValue::from_static(content_type),
         cache_control: HeaderValue::from_static(cache),
         body,
@@ -371,6 +375,23 @@ impl<'a> Builder<'a> {
             self.insert_html(&article.url, "blog/article.html", html)?;
         }
         Ok(())
+    }
+
+    /// Each old address of a page answers a permanent redirect to it.
+    fn aliases(&mut self) {
+        let library = self.library;
+        for document in library.articles().chain(library.pages()) {
+            for alias in &document.aliases {
+                let mut redirect = resource(
+                    StatusCode::MOVED_PERMANENTLY,
+                    HTML,
+                    CACHE_PAGE,
+                    Bytes::new(),
+                );
+                redirect.location = HeaderValue::from_str(&document.url).ok();
+                self.resources.insert(alias.clone(), redirect);
+            }
+        }
     }
 
     fn blog_index(&mut self) -> Result<(), BuildError> {
