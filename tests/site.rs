@@ -49,7 +49,7 @@ async fn every_article_and_page_answers_200_with_its_title() {
         let html = Html::parse_document(&reply.body);
         assert_eq!(
             select(&html, "h1"),
-            [document.title.clone()],
+            std::slice::from_ref(&document.title),
             "{}",
             document.url
         );
@@ -153,7 +153,7 @@ async fn every_page_carries_the_crisis_line_and_the_education_note() {
         assert!(text.contains("911"), "{path}");
         assert!(text.contains("education, not medical advice"), "{path}");
         assert!(
-            attrs(&html, "a[href='tel:988']", "href").len() >= 1,
+            !attrs(&html, "a[href='tel:988']", "href").is_empty(),
             "{path}"
         );
     }
