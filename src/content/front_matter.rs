@@ -28,12 +28,17 @@ pub struct FrontMatter {
     #[serde(default)]
     pub aliases: Vec<String>,
     pub cta: Option<String>,
+    /// A share image for link previews, e.g. `/static/images/office.jpg`.
+    pub image: Option<String>,
+    /// A retired article answers 410 Gone with a page that helps readers on.
+    #[serde(default)]
+    pub retired: bool,
     #[serde(flatten)]
     unknown: BTreeMap<String, IgnoredAny>,
 }
 
 /// The field names a front matter may use, for messages.
-pub const FIELDS: [&str; 9] = [
+pub const FIELDS: [&str; 11] = [
     "title",
     "description",
     "date",
@@ -43,6 +48,8 @@ pub const FIELDS: [&str; 9] = [
     "draft",
     "aliases",
     "cta",
+    "image",
+    "retired",
 ];
 
 /// A problem in the front matter, at a line of the whole file.

@@ -50,7 +50,11 @@ pub struct Document {
     pub updated: Option<NaiveDate>,
     pub tags: Vec<String>,
     pub draft: bool,
+    /// Retired: its address answers 410 Gone (and so do its aliases).
+    pub retired: bool,
     pub aliases: Vec<String>,
+    /// The share image's path on this site, and its line in the file.
+    pub image: Option<(String, usize)>,
     /// The key of the call to action that ends the page (in the site settings).
     pub call_to_action: String,
     pub html: String,
@@ -67,6 +71,11 @@ pub struct Document {
 }
 
 impl Document {
+    /// Served, listed and linkable: neither a draft nor retired.
+    pub fn is_published(&self) -> bool {
+        !self.draft && !self.retired
+    }
+
     pub fn reading_minutes(&self) -> usize {
         self.word_count.div_ceil(WORDS_PER_MINUTE).max(1)
     }
@@ -98,14 +107,19 @@ impl Library {
     pub fn articles(&self) -> impl Iterator<Item = &Document> {
         self.documents
             .iter()
-            .filter(|d| d.kind == Kind::Article && !d.draft)
+            .filter(|d| d.kind == Kind::Article && d.is_published())
     }
 
     /// Published pages.
     pub fn pages(&self) -> impl Iterator<Item = &Document> {
         self.documents
             .iter()
-            .filter(|d| d.kind == Kind::Page && !d.draft)
+            .filter(|d| d.kind == Kind::Page && d.is_published())
+    }
+
+    /// Retired documents, whose addresses answer 410 Gone.
+    pub fn retired(&self) -> impl Iterator<Item = &Document> {
+        self.documents.iter().filter(|d| d.retired && !d.draft)
     }
 
     pub fn page(&self, slug: &str) -> Option<&Document> {
@@ -138,8 +152,16 @@ struct Meta {
     updated: Option<NaiveDate>,
     tags: Vec<String>,
     draft: bool,
+    retired: bool,
     aliases: Vec<String>,
+    image: Option<(String, usize)>,
     call_to_action: String,
+}
+
+impl Meta {
+    fn is_published(&self) -> bool {
+        !self.draft && !self.retired
+    }
 }
 
 /// Reads, checks and renders everything under `content_dir`. Returns every
@@ -414,7 +436,11 @@ fn check_front_matter(
         updated,
         tags: front.tags,
         draft: front.draft,
+        retired: front.retired,
         aliases,
+        image: front
+            .image
+            .map(|image| (image.trim().to_string(), line("image"))),
         call_to_action,
     }
 }
@@ -526,12 +552,12 @@ fn check_required_pages(content_dir: &Path, parsed: &[Parsed], problems: &mut Di
     for slug in REQUIRED_PAGES {
         if !parsed
             .iter()
-            .any(|f| f.kind == Kind::Page && f.slug == slug && !f.meta.draft)
+            .any(|f| f.kind == Kind::Page && f.slug == slug && f.meta.is_published())
         {
             problems.push(Diagnostic::new(
                 &content_dir.join("pages").join(format!("{slug}.md")),
                 1,
-                format!("this page is missing (or a draft); the site links to it from every page, so it must exist with `slug: {slug}`"),
+                format!("this page is missing (or a draft, or retired); the site links to it from every page, so it must exist with `slug: {slug}`"),
             ));
         }
     }
@@ -619,7 +645,9 @@ fn render_file(
         updated: file.meta.updated,
         tags: file.meta.tags.clone(),
         draft: file.meta.draft,
+        retired: file.meta.retired,
         aliases: file.meta.aliases.clone(),
+        image: file.meta.image.clone(),
         call_to_action: file.meta.call_to_action.clone(),
         html: rendered.html,
         headings: rendered.headings,
@@ -665,14 +693,16 @@ fn check_links_and_build_graph(documents: &mut [Document], problems: &mut Diagno
                     ),
                 ));
             }
-            if target_doc.draft && !document.draft {
+            if document.is_published() && !target_doc.is_published() {
+                let why = if target_doc.draft {
+                    "a draft (`draft: true`) that readers cannot see yet"
+                } else {
+                    "retired (`retired: true`): its address answers 410 Gone"
+                };
                 problems.push(Diagnostic::new(
                     &document.source,
                     link.line,
-                    format!(
-                        "links to `{}`, which is a draft (`draft: true`) that readers cannot see yet",
-                        link.written
-                    ),
+                    format!("links to `{}`, which is {why}", link.written),
                 ));
             }
             if target != source && !links_to[source].contains(&target) {
@@ -683,7 +713,7 @@ fn check_links_and_build_graph(documents: &mut [Document], problems: &mut Diagno
     let published_articles: Vec<usize> = documents
         .iter()
         .enumerate()
-        .filter(|(_, d)| d.kind == Kind::Article && !d.draft)
+        .filter(|(_, d)| d.kind == Kind::Article && d.is_published())
         .map(|(i, _)| i)
         .collect();
     let tags: Vec<Vec<String>> = documents.iter().map(|d| d.tags.clone()).collect();
@@ -710,7 +740,7 @@ fn check_settings_references(
     let published = |kind: Kind, slug: &str| {
         documents
             .iter()
-            .any(|d| d.kind == kind && d.slug == slug && !d.draft)
+            .any(|d| d.kind == kind && d.slug == slug && d.is_published())
     };
     for slug in &config.home.services {
         if !published(Kind::Page, slug) {

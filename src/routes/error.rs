@@ -3,7 +3,7 @@
 //! error page, rendered when the site was built. Details go to the log only.
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -37,16 +37,14 @@ impl IntoResponse for HttpError {
     }
 }
 
-pub async fn not_found() -> HttpError {
-    HttpError::NotFound
-}
-
 /// Gives every bare error response the site's error page.
 pub async fn render_error_pages(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    let request_headers = request.headers().clone();
+    let is_head = request.method() == Method::HEAD;
     let response = next.run(request).await;
     let status = response.status();
     let is_bare_error = (status.is_client_error() || status.is_server_error())
@@ -55,8 +53,11 @@ pub async fn render_error_pages(
         return response;
     }
     let site = state.site.current();
-    let mut page = respond(site.error_page(status));
+    let mut page = respond(site.error_page(status), &request_headers);
     *page.status_mut() = status;
+    if is_head {
+        *page.body_mut() = axum::body::Body::empty();
+    }
     // Keep what the original response said about the error (e.g. `Allow` on 405).
     for (name, value) in response.headers() {
         if !page.headers().contains_key(name) {

@@ -4,7 +4,9 @@
 
 mod assets;
 mod blog;
+mod conditional;
 pub mod error;
+mod feeds;
 mod pages;
 
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -45,8 +47,9 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(blog::router())
+        .merge(feeds::router())
         .merge(assets::router())
-        .fallback(error::not_found)
+        .fallback(serve)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::render_error_pages,
@@ -61,31 +64,67 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The handler behind every page and file: a lookup of the path in the
-/// current site. Routes differ only in which paths they admit.
-async fn serve(State(state): State<AppState>, uri: Uri) -> Result<Response, HttpError> {
+/// current site. Routes differ only in which paths they admit; the fallback
+/// uses it too, so other spellings of an address find their canonical form.
+async fn serve(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
     let site = state.site.current();
-    site.get(uri.path()).map(respond).ok_or(HttpError::NotFound)
+    if let Some(resource) = site.get(uri.path()) {
+        return Ok(respond(resource, &headers));
+    }
+    if (method == Method::GET || method == Method::HEAD)
+        && let Some(canonical) = site.canonical_redirect(uri.path())
+    {
+        return Ok((
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, canonical.to_string())],
+        )
+            .into_response());
+    }
+    Err(HttpError::NotFound)
 }
 
-/// Turns a prepared resource into a response; the body is shared, not copied.
-pub fn respond(resource: &Resource) -> Response {
-    let mut response = (
-        resource.status,
-        [
-            (header::CONTENT_TYPE, resource.content_type.clone()),
-            (header::CACHE_CONTROL, resource.cache_control.clone()),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        resource.body.clone(),
-    )
-        .into_response();
-    if let Some(location) = &resource.location {
+/// Turns a prepared resource into a response for this request: the coding
+/// the client accepts, or 304 when its copy is current. Bodies are shared,
+/// never copied.
+pub fn respond(resource: &Resource, request: &HeaderMap) -> Response {
+    let (coding, representation) = conditional::choose(resource, request);
+    let fresh = resource.status == StatusCode::OK && conditional::is_fresh(resource, request);
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut response = (resource.status, representation.body.clone()).into_response();
         response
             .headers_mut()
-            .insert(header::LOCATION, location.clone());
+            .insert(header::CONTENT_TYPE, resource.content_type.clone());
+        if let Some(encoding) = coding.header_value() {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, encoding);
+        }
+        response
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, representation.etag.clone());
+    headers.insert(header::CACHE_CONTROL, resource.cache_control.clone());
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if resource.varies_by_encoding() {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if let Some(modified) = resource.last_modified
+        && let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
+    {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
+    if let Some(location) = &resource.location {
+        headers.insert(header::LOCATION, location.clone());
     }
     response
 }

@@ -1,8 +1,13 @@
-//! The site as readers get it: every page rendered once into memory, so that
-//! a request is a lookup. A `Site` never changes after it is built; a new one
-//! is swapped in whole through [`SiteHandle`].
+//! The site as readers get it: every page, feed and file rendered once into
+//! memory, so that a request is a lookup. A `Site` never changes after it is
+//! built; a new one is swapped in whole through [`SiteHandle`].
 
 pub mod assets;
+pub mod export;
+pub mod feeds;
+mod pages;
+pub mod resource;
+pub mod structured_data;
 pub mod views;
 
 use std::collections::HashMap;
@@ -10,18 +15,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use askama::Template;
-use axum::http::{HeaderValue, StatusCode};
-use bytes::Bytes;
+use axum::http::StatusCode;
 
 use crate::config::SiteConfig;
-use crate::content::{self, Document, Library};
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::content::{self, Library};
+use crate::diagnostic::Diagnostics;
 use assets::Assets;
-use views::{
-    ArticleCard, ArticlePage, BlogIndexPage, ConsultationPage, ContentPage, ErrorPage, Head,
-    HomePage, Layout, NavLink, ServiceCard, TocEntry,
-};
+pub use resource::{Representation, Resource};
 
 /// Where the site's sources live.
 #[derive(Debug, Clone)]
@@ -50,26 +50,17 @@ impl From<Diagnostics> for BuildError {
     }
 }
 
-/// One response body, ready to send.
-#[derive(Debug, Clone)]
-pub struct Resource {
-    pub status: StatusCode,
-    /// Where a redirect leads.
-    pub location: Option<HeaderValue>,
-    pub content_type: HeaderValue,
-    pub cache_control: HeaderValue,
-    pub body: Bytes,
-}
-
-const HTML: &str = "text/html; charset=utf-8";
-/// Pages may change with any edit: let caches keep them briefly.
-const CACHE_PAGE: &str = "public, max-age=300";
+/// Content types of what the site serves.
+pub const HTML: &str = "text/html; charset=utf-8";
+/// Pages and feeds may change with any edit: caches keep them briefly, then
+/// revalidate with the ETag (a cheap 304 when nothing changed).
+pub const CACHE_PAGE: &str = "public, max-age=300, must-revalidate";
 /// Hashed asset URLs never change content.
-const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// Unhashed asset URLs (for old links and tools) revalidate.
-const CACHE_REVALIDATE: &str = "public, max-age=0, must-revalidate";
+pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Unhashed asset URLs (for old links and tools) revalidate every time.
+pub const CACHE_REVALIDATE: &str = "public, max-age=0, must-revalidate";
 
-/// The rendered site: every public URL and its body.
+/// The rendered site: every public URL and its response.
 #[derive(Debug)]
 pub struct Site {
     resources: HashMap<String, Resource>,
@@ -97,60 +88,7 @@ impl Site {
         library: &Library,
         assets: &Assets,
     ) -> Result<Self, BuildError> {
-        let layout = layout(config, library, assets)?;
-        let mut builder = Builder {
-            config,
-            library,
-            layout: &layout,
-            resources: HashMap::new(),
-        };
-        builder.pages()?;
-        builder.articles()?;
-        builder.blog_index()?;
-        builder.aliases();
-        for (_, asset) in assets.iter() {
-            builder.resources.insert(
-                asset.hashed_url.clone(),
-                resource(
-                    StatusCode::OK,
-                    asset.content_type,
-                    CACHE_IMMUTABLE,
-                    asset.body.clone(),
-                ),
-            );
-        }
-        for (relative, asset) in assets.iter() {
-            builder.resources.insert(
-                format!("/static/{relative}"),
-                resource(
-                    StatusCode::OK,
-                    asset.content_type,
-                    CACHE_REVALIDATE,
-                    asset.body.clone(),
-                ),
-            );
-        }
-        let not_found = builder.error_page(
-            StatusCode::NOT_FOUND,
-            "This page isn’t here",
-            "The address may have changed, or there may be a typo in it. These links can help you find your way.",
-        )?;
-        let method_not_allowed = builder.error_page(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "That didn’t work",
-            "This address can only be opened as a page. These links can help you find your way.",
-        )?;
-        let server_error = builder.error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong on our side",
-            "Please try again in a moment. If it keeps happening, the practice would be grateful to hear about it.",
-        )?;
-        Ok(Self {
-            resources: builder.resources,
-            not_found,
-            method_not_allowed,
-            server_error,
-        })
+        pages::build(config, library, assets)
     }
 
     pub fn get(&self, path: &str) -> Option<&Resource> {
@@ -166,7 +104,7 @@ impl Site {
         }
     }
 
-    /// Every public page path (HTML), sorted: what tests and the sitemap walk.
+    /// Every public HTML page's path, sorted: what tests and the export walk.
     pub fn page_paths(&self) -> Vec<&str> {
         let mut paths: Vec<&str> = self
             .resources
@@ -177,266 +115,58 @@ impl Site {
         paths.sort_unstable();
         paths
     }
-}
 
-fn resource(
-    status: StatusCode,
-    content_type: &'static str,
-    cache: &'static str,
-    body: Bytes,
-) -> Resource {
-    Resource {
-        status,
-        location: None,
-        content_type: HeaderValue::from_static(content_type),
-        cache_control: HeaderValue::from_static(cache),
-        body,
-    }
-}
-
-fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Layout, Diagnostics> {
-    let mut problems = Diagnostics::default();
-    let mut asset_url = |relative: &str| {
-        assets.url(relative).map(str::to_string).unwrap_or_else(|| {
-            problems.push(Diagnostic::new(
-                &PathBuf::from("static").join(relative),
-                1,
-                "this file is missing; every page links to it",
-            ));
-            String::new()
-        })
-    };
-    let css_url = asset_url("css/site.css");
-    let icon_url = asset_url("favicon.svg");
-    let known_path =
-        |path: &str| path == "/blog" || library.documents.iter().any(|d| !d.draft && d.url == path);
-    for link in &config.navigation {
-        if !known_path(&link.path) {
-            problems.push(config.diagnostic(
-                &format!("\"{}\"", link.path),
-                format!(
-                    "the navigation links to `{}`, which is not a page of this site",
-                    link.path
-                ),
-            ));
-        }
-    }
-    let layout = Layout {
-        practice_name: config.practice.name.clone(),
-        therapist: config.therapist_with_credential(),
-        credential_name: config.therapist.credential_name.clone(),
-        license_number: config.therapist.license_number.clone(),
-        city: config.practice.city.clone(),
-        state: config.practice.state.clone(),
-        phone: config.practice.phone.clone(),
-        phone_href: config.phone_href(),
-        email: config.practice.email.clone(),
-        book_label: config.consultation.button.clone(),
-        consultation_url: "/consultation",
-        privacy_url: "/privacy",
-        css_url,
-        icon_url,
-        navigation: config
-            .navigation
+    /// Every path the site answers, with its resource, sorted by path.
+    pub fn resources(&self) -> Vec<(&str, &Resource)> {
+        let mut all: Vec<(&str, &Resource)> = self
+            .resources
             .iter()
-            .map(|link| NavLink {
-                label: link.label.clone(),
-                path: link.path.clone(),
-            })
-            .collect(),
-    };
-    problems.into_result(layout)
-}
-
-struct Builder<'a> {
-    config: &'a SiteConfig,
-    library: &'a Library,
-    layout: &'a Layout,
-    resources: HashMap<String, Resource>,
-}
-
-impl<'a> Builder<'a> {
-    fn insert_html(
-        &mut self,
-        path: &str,
-        template: &'static str,
-        html: askama::Result<String>,
-    ) -> Result<(), BuildError> {
-        let html = html.map_err(|source| BuildError::Template { template, source })?;
-        self.resources.insert(
-            path.to_string(),
-            resource(StatusCode::OK, HTML, CACHE_PAGE, Bytes::from(html)),
-        );
-        Ok(())
-    }
-
-    fn cta(&self, document: &Document) -> &'a crate::config::CallToAction {
-        &self.config.calls_to_action[&document.call_to_action]
-    }
-
-    fn pages(&mut self) -> Result<(), BuildError> {
-        let library = self.library;
-        for page in library.pages() {
-            let head = Head::new(self.config, &page.title, &page.description, &page.url);
-            let (template, html) = match page.slug.as_str() {
-                "home" => ("home.html", self.home(page, head)),
-                "consultation" => (
-                    "consultation.html",
-                    ConsultationPage {
-                        layout: self.layout,
-                        head,
-                        page,
-                        minutes: self.config.consultation.minutes,
-                    }
-                    .render(),
-                ),
-                slug => (
-                    "page.html",
-                    ContentPage {
-                        layout: self.layout,
-                        head,
-                        page,
-                        cta: (slug != "privacy").then(|| self.cta(page)),
-                    }
-                    .render(),
-                ),
-            };
-            self.insert_html(&page.url, template, html)?;
-        }
-        Ok(())
-    }
-
-    fn home(&self, page: &Document, mut head: Head) -> askama::Result<String> {
-        // The home page's <title> leads with the practice, as searchers look for it.
-        head.title = format!("{} | {}", self.config.practice.name, page.title);
-        let services = self
-            .config
-            .home
-            .services
-            .iter()
-            .filter_map(|slug| self.library.page(slug))
-            .map(|service| ServiceCard {
-                title: service.title.clone(),
-                url: service.url.clone(),
-                description: service.description.clone(),
-            })
+            .map(|(p, r)| (p.as_str(), r))
             .collect();
-        let featured = self
-            .config
-            .home
-            .featured
-            .iter()
-            .filter_map(|slug| self.library.article(slug))
-            .map(ArticleCard::new)
-            .collect();
-        HomePage {
-            layout: self.layout,
-            head,
-            heading: &page.title,
-            intro_html: &page.html,
-            services,
-            featured,
-            cta: self.cta(page),
-        }
-        .render()
+        all.sort_unstable_by_key(|(path, _)| *path);
+        all
     }
 
-    fn articles(&mut self) -> Result<(), BuildError> {
-        let library = self.library;
-        for article in library.articles() {
-            let head = Head::new(
-                self.config,
-                &article.title,
-                &article.description,
-                &article.url,
-            );
-            let html = ArticlePage {
-                layout: self.layout,
-                head,
-                article,
-                card: ArticleCard::new(article),
-                updated: article
-                    .updated
-                    .filter(|updated| Some(*updated) != article.date)
-                    .map(|d| (d.format("%Y-%m-%d").to_string(), views::display_date(d))),
-                toc: article
-                    .table_of_contents()
-                    .into_iter()
-                    .map(|h| TocEntry {
-                        id: h.id.clone(),
-                        text: h.text.clone(),
-                    })
-                    .collect(),
-                linked_from: ArticleCard::list(library, &article.linked_from),
-                related: ArticleCard::list(library, &article.related),
-                cta: self.cta(article),
-            }
-            .render();
-            self.insert_html(&article.url, "blog/article.html", html)?;
+    /// Where another spelling of a page's address should send the reader:
+    /// `/About/`, `/blog/index.html` and `/blog/guide.html` all have one
+    /// canonical form. `None` when the path is already canonical or names nothing.
+    pub fn canonical_redirect(&self, path: &str) -> Option<&str> {
+        let canonical = canonical_form(path);
+        if canonical == path {
+            return None;
         }
-        Ok(())
-    }
-
-    /// Each old address of a page answers a permanent redirect to it.
-    fn aliases(&mut self) {
-        let library = self.library;
-        for document in library.articles().chain(library.pages()) {
-            for alias in &document.aliases {
-                let mut redirect = resource(
-                    StatusCode::MOVED_PERMANENTLY,
-                    HTML,
-                    CACHE_PAGE,
-                    Bytes::new(),
-                );
-                redirect.location = HeaderValue::from_str(&document.url).ok();
-                self.resources.insert(alias.clone(), redirect);
-            }
+        let (key, resource) = self.resources.get_key_value(canonical.as_str())?;
+        match &resource.location {
+            // Straight to the final address: no redirect chains.
+            Some(location) => location.to_str().ok(),
+            None => Some(key.as_str()),
         }
     }
+}
 
-    fn blog_index(&mut self) -> Result<(), BuildError> {
-        let head = Head::new(
-            self.config,
-            "Articles",
-            &format!(
-                "Articles by {} on Ketamine-Assisted Psychotherapy, intensives and affair recovery in {}, {}.",
-                self.config.therapist_with_credential(),
-                self.config.practice.city,
-                self.config.practice.state
-            ),
-            "/blog",
-        );
-        let html = BlogIndexPage {
-            layout: self.layout,
-            head,
-            articles: self.library.articles().map(ArticleCard::new).collect(),
-        }
-        .render();
-        self.insert_html("/blog", "blog/index.html", html)
+/// The one spelling of a path: lowercase, no `index.html` or `.html`, no
+/// trailing or doubled slashes. Static files keep their case.
+fn canonical_form(path: &str) -> String {
+    let mut path = if path.starts_with("/static/") {
+        path.to_string()
+    } else {
+        path.to_lowercase()
+    };
+    while path.contains("//") {
+        path = path.replace("//", "/");
     }
-
-    fn error_page(
-        &self,
-        status: StatusCode,
-        heading: &str,
-        message: &str,
-    ) -> Result<Resource, BuildError> {
-        let mut head = Head::new(self.config, heading, message, "/");
-        head.noindex = true;
-        head.path = String::new();
-        let html = ErrorPage {
-            layout: self.layout,
-            head,
-            status: status.as_u16(),
-            heading,
-            message,
-        }
-        .render()
-        .map_err(|source| BuildError::Template {
-            template: "error.html",
-            source,
-        })?;
-        Ok(resource(status, HTML, "no-store", Bytes::from(html)))
+    if let Some(stripped) = path.strip_suffix("index.html") {
+        path = stripped.to_string();
+    } else if !path.starts_with("/static/")
+        && let Some(stripped) = path.strip_suffix(".html")
+    {
+        path = stripped.to_string();
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        "/".to_string()
+    } else {
+        trimmed.to_string()
     }
 }
 
@@ -456,5 +186,27 @@ impl SiteHandle {
 
     pub fn replace(&self, site: Site) {
         self.0.store(Arc::new(site));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_form;
+
+    #[test]
+    fn canonical_forms() {
+        for (given, canonical) in [
+            ("/", "/"),
+            ("/index.html", "/"),
+            ("/About", "/about"),
+            ("/about/", "/about"),
+            ("/blog/", "/blog"),
+            ("/blog/index.html", "/blog"),
+            ("/blog/Guide.html", "/blog/guide"),
+            ("//blog//guide/", "/blog/guide"),
+            ("/static/css/Site.css", "/static/css/Site.css"),
+        ] {
+            assert_eq!(canonical_form(given), canonical, "{given}");
+        }
     }
 }

@@ -23,6 +23,8 @@ pub struct Layout {
     pub privacy_url: &'static str,
     pub css_url: String,
     pub icon_url: String,
+    pub feed_url: &'static str,
+    pub feed_title: String,
     pub navigation: Vec<NavLink>,
 }
 
@@ -32,31 +34,52 @@ pub struct NavLink {
     pub path: String,
 }
 
-/// The `<head>` of one page.
+/// The `<head>` of one page: what search engines and link previews read.
 #[derive(Debug, Clone)]
 pub struct Head {
+    /// The full `<title>`, with the practice's name.
     pub title: String,
+    /// The page's own title, for link previews.
+    pub share_title: String,
     pub description: String,
     pub canonical: String,
     /// The path of the page, to mark the current navigation link.
     pub path: String,
     pub noindex: bool,
+    /// Open Graph type: `website`, `article` or `profile`.
+    pub og_type: &'static str,
+    /// Absolute URL of the share image, and what it shows.
+    pub image: String,
+    pub image_alt: String,
+    /// Article times (ISO dates), for `article:published_time` and friends.
+    pub published: Option<String>,
+    pub modified: Option<String>,
+    /// JSON-LD, already safe to place inside `<script>`.
+    pub json_ld: String,
 }
 
 impl Head {
     pub fn new(config: &SiteConfig, title: &str, description: &str, path: &str) -> Self {
         let practice = &config.practice.name;
-        let title = if title.contains(practice.as_str()) || title.contains(&config.therapist.name) {
-            title.to_string()
-        } else {
-            format!("{title} | {practice}")
-        };
+        let full_title =
+            if title.contains(practice.as_str()) || title.contains(&config.therapist.name) {
+                title.to_string()
+            } else {
+                format!("{title} | {practice}")
+            };
         Self {
-            title,
+            title: full_title,
+            share_title: title.to_string(),
             description: description.to_string(),
             canonical: config.absolute_url(path),
             path: path.to_string(),
             noindex: false,
+            og_type: "website",
+            image: String::new(),
+            image_alt: String::new(),
+            published: None,
+            modified: None,
+            json_ld: String::new(),
         }
     }
 }
@@ -89,7 +112,7 @@ impl ArticleCard {
         indices
             .iter()
             .map(|&i| &library.documents[i])
-            .filter(|d| !d.draft)
+            .filter(|d| d.is_published())
             .map(Self::new)
             .collect()
     }
@@ -163,6 +186,15 @@ pub struct ConsultationPage<'a> {
     pub head: Head,
     pub page: &'a Document,
     pub minutes: u32,
+}
+
+#[derive(Template)]
+#[template(path = "gone.html")]
+pub struct GonePage<'a> {
+    pub layout: &'a Layout,
+    pub head: Head,
+    pub title: &'a str,
+    pub articles: Vec<ArticleCard>,
 }
 
 #[derive(Template)]

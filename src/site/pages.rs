@@ -1,0 +1,518 @@
+//! Renders every page of a [`Library`] through the templates, and the feeds,
+//! into the resources of a [`Site`].
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use askama::Template;
+use axum::http::StatusCode;
+use bytes::Bytes;
+use chrono::NaiveDate;
+
+use super::assets::Assets;
+use super::feeds::{self, SitemapEntry};
+use super::structured_data::{self, PageKind, Subject};
+use super::views::{
+    ArticleCard, ArticlePage, BlogIndexPage, ConsultationPage, ContentPage, ErrorPage, GonePage,
+    Head, HomePage, Layout, NavLink, ServiceCard, TocEntry,
+};
+use super::{BuildError, CACHE_IMMUTABLE, CACHE_PAGE, CACHE_REVALIDATE, HTML, Resource, Site};
+use crate::config::{CallToAction, SiteConfig};
+use crate::content::{Document, Library};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+
+/// The share image used when a page names none.
+const DEFAULT_SHARE_IMAGE: &str = "images/share.png";
+
+pub fn build(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Site, BuildError> {
+    let layout = layout(config, library, assets)?;
+    let share_images = share_images(config, library, assets)?;
+    let mut builder = Builder {
+        config,
+        library,
+        layout: &layout,
+        share_images: &share_images,
+        resources: HashMap::new(),
+    };
+    builder.pages()?;
+    builder.articles()?;
+    builder.blog_index()?;
+    builder.retired()?;
+    builder.aliases();
+    builder.feeds();
+    for (relative, asset) in assets.iter() {
+        builder.resources.insert(
+            asset.hashed_url.clone(),
+            Resource::new(
+                StatusCode::OK,
+                asset.content_type,
+                CACHE_IMMUTABLE,
+                asset.body.clone(),
+            ),
+        );
+        builder.resources.insert(
+            format!("/static/{relative}"),
+            Resource::new(
+                StatusCode::OK,
+                asset.content_type,
+                CACHE_REVALIDATE,
+                asset.body.clone(),
+            ),
+        );
+    }
+    let not_found = builder.error_page(
+        StatusCode::NOT_FOUND,
+        "This page isn’t here",
+        "The address may have changed, or there may be a typo in it. These links can help you find your way.",
+    )?;
+    let method_not_allowed = builder.error_page(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "That didn’t work",
+        "This address can only be opened as a page. These links can help you find your way.",
+    )?;
+    let server_error = builder.error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side",
+        "Please try again in a moment. If it keeps happening, the practice would be grateful to hear about it.",
+    )?;
+    Ok(Site {
+        resources: builder.resources,
+        not_found,
+        method_not_allowed,
+        server_error,
+    })
+}
+
+fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Layout, Diagnostics> {
+    let mut problems = Diagnostics::default();
+    let mut asset_url = |relative: &str| {
+        assets.url(relative).map(str::to_string).unwrap_or_else(|| {
+            problems.push(Diagnostic::new(
+                &PathBuf::from("static").join(relative),
+                1,
+                "this file is missing; every page links to it",
+            ));
+            String::new()
+        })
+    };
+    let css_url = asset_url("css/site.css");
+    let icon_url = asset_url("favicon.svg");
+    let known_path = |path: &str| {
+        path == "/blog"
+            || library
+                .documents
+                .iter()
+                .any(|d| d.is_published() && d.url == path)
+    };
+    for link in &config.navigation {
+        if !known_path(&link.path) {
+            problems.push(config.diagnostic(
+                &format!("\"{}\"", link.path),
+                format!(
+                    "the navigation links to `{}`, which is not a page of this site",
+                    link.path
+                ),
+            ));
+        }
+    }
+    let layout = Layout {
+        practice_name: config.practice.name.clone(),
+        therapist: config.therapist_with_credential(),
+        credential_name: config.therapist.credential_name.clone(),
+        license_number: config.therapist.license_number.clone(),
+        city: config.practice.city.clone(),
+        state: config.practice.state.clone(),
+        phone: config.practice.phone.clone(),
+        phone_href: config.phone_href(),
+        email: config.practice.email.clone(),
+        book_label: config.consultation.button.clone(),
+        consultation_url: "/consultation",
+        privacy_url: "/privacy",
+        css_url,
+        icon_url,
+        feed_url: "/feed.xml",
+        feed_title: format!("{}: articles", config.practice.name),
+        navigation: config
+            .navigation
+            .iter()
+            .map(|link| NavLink {
+                label: link.label.clone(),
+                path: link.path.clone(),
+            })
+            .collect(),
+    };
+    problems.into_result(layout)
+}
+
+/// The absolute share-image URL of every document that names one, and of the
+/// default; a named image must be a file in `static/`.
+struct ShareImages {
+    default: String,
+    by_url: HashMap<String, String>,
+}
+
+fn share_images(
+    config: &SiteConfig,
+    library: &Library,
+    assets: &Assets,
+) -> Result<ShareImages, Diagnostics> {
+    let mut problems = Diagnostics::default();
+    let default = match assets.url(DEFAULT_SHARE_IMAGE) {
+        Some(url) => config.absolute_url(url),
+        None => {
+            problems.push(Diagnostic::new(
+                &PathBuf::from("static").join(DEFAULT_SHARE_IMAGE),
+                1,
+                "this file is missing; link previews of every page show it",
+            ));
+            String::new()
+        }
+    };
+    let mut by_url = HashMap::new();
+    for document in &library.documents {
+        let Some((image, line)) = &document.image else {
+            continue;
+        };
+        let relative = image.strip_prefix("/static/").unwrap_or(image);
+        match assets.url(relative) {
+            Some(url) => {
+                by_url.insert(document.url.clone(), config.absolute_url(url));
+            }
+            None => problems.push(Diagnostic::new(
+                &document.source,
+                *line,
+                format!("`image: {image}` is not a file in static/; put the image in static/images/ and write /static/images/<name>"),
+            )),
+        }
+    }
+    problems.into_result(ShareImages { default, by_url })
+}
+
+struct Builder<'a> {
+    config: &'a SiteConfig,
+    library: &'a Library,
+    layout: &'a Layout,
+    share_images: &'a ShareImages,
+    resources: HashMap<String, Resource>,
+}
+
+impl<'a> Builder<'a> {
+    fn insert_html(
+        &mut self,
+        path: &str,
+        template: &'static str,
+        html: askama::Result<String>,
+        last_modified: Option<NaiveDate>,
+    ) -> Result<(), BuildError> {
+        let html = html.map_err(|source| BuildError::Template { template, source })?;
+        let resource = Resource::new(StatusCode::OK, HTML, CACHE_PAGE, Bytes::from(html))
+            .with_last_modified(last_modified.map(system_time));
+        self.resources.insert(path.to_string(), resource);
+        Ok(())
+    }
+
+    fn cta(&self, document: &Document) -> &'a CallToAction {
+        &self.config.calls_to_action[&document.call_to_action]
+    }
+
+    /// The head of a page, with its link-preview tags and structured data.
+    fn head(&self, kind: PageKind<'_>, title: &str, description: &str, path: &str) -> Head {
+        let mut head = Head::new(self.config, title, description, path);
+        let image = self
+            .share_images
+            .by_url
+            .get(path)
+            .unwrap_or(&self.share_images.default);
+        head.image = image.clone();
+        head.image_alt = format!("{}: {}", self.config.practice.name, title);
+        head.og_type = match kind {
+            PageKind::Article(_) => "article",
+            PageKind::Profile => "profile",
+            _ => "website",
+        };
+        if let PageKind::Article(article) = kind {
+            head.published = article.date.map(|d| d.to_string());
+            head.modified = article.last_modified().map(|d| d.to_string());
+        }
+        head.json_ld = structured_data::json_ld(
+            self.config,
+            &Subject {
+                kind,
+                path,
+                title,
+                description,
+                image,
+                practice_image: &self.share_images.default,
+            },
+        );
+        head
+    }
+
+    fn pages(&mut self) -> Result<(), BuildError> {
+        let library = self.library;
+        for page in library.pages() {
+            let kind = if page.slug == "home" {
+                PageKind::Home
+            } else if page.slug == "about" {
+                PageKind::Profile
+            } else {
+                PageKind::Page
+            };
+            let head = self.head(kind, &page.title, &page.description, &page.url);
+            let (template, html) = match page.slug.as_str() {
+                "home" => ("home.html", self.home(page, head)),
+                "consultation" => (
+                    "consultation.html",
+                    ConsultationPage {
+                        layout: self.layout,
+                        head,
+                        page,
+                        minutes: self.config.consultation.minutes,
+                    }
+                    .render(),
+                ),
+                slug => (
+                    "page.html",
+                    ContentPage {
+                        layout: self.layout,
+                        head,
+                        page,
+                        cta: (slug != "privacy").then(|| self.cta(page)),
+                    }
+                    .render(),
+                ),
+            };
+            self.insert_html(&page.url, template, html, None)?;
+        }
+        Ok(())
+    }
+
+    fn home(&self, page: &Document, mut head: Head) -> askama::Result<String> {
+        // The home page's <title> leads with the practice, as searchers look for it.
+        head.title = format!("{} | {}", self.config.practice.name, page.title);
+        let services = self
+            .config
+            .home
+            .services
+            .iter()
+            .filter_map(|slug| self.library.page(slug))
+            .map(|service| ServiceCard {
+                title: service.title.clone(),
+                url: service.url.clone(),
+                description: service.description.clone(),
+            })
+            .collect();
+        HomePage {
+            layout: self.layout,
+            head,
+            heading: &page.title,
+            intro_html: &page.html,
+            services,
+            featured: self.featured().map(ArticleCard::new).collect(),
+            cta: self.cta(page),
+        }
+        .render()
+    }
+
+    fn featured(&self) -> impl Iterator<Item = &'a Document> {
+        let library = self.library;
+        self.config
+            .home
+            .featured
+            .iter()
+            .filter_map(move |slug| library.article(slug))
+    }
+
+    fn articles(&mut self) -> Result<(), BuildError> {
+        let library = self.library;
+        for article in library.articles() {
+            let head = self.head(
+                PageKind::Article(article),
+                &article.title,
+                &article.description,
+                &article.url,
+            );
+            let html = ArticlePage {
+                layout: self.layout,
+                head,
+                article,
+                card: ArticleCard::new(article),
+                updated: article
+                    .updated
+                    .filter(|updated| Some(*updated) != article.date)
+                    .map(|d| {
+                        (
+                            d.format("%Y-%m-%d").to_string(),
+                            super::views::display_date(d),
+                        )
+                    }),
+                toc: article
+                    .table_of_contents()
+                    .into_iter()
+                    .map(|h| TocEntry {
+                        id: h.id.clone(),
+                        text: h.text.clone(),
+                    })
+                    .collect(),
+                linked_from: ArticleCard::list(library, &article.linked_from),
+                related: ArticleCard::list(library, &article.related),
+                cta: self.cta(article),
+            }
+            .render();
+            self.insert_html(
+                &article.url,
+                "blog/article.html",
+                html,
+                article.last_modified(),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn blog_index(&mut self) -> Result<(), BuildError> {
+        let description = format!(
+            "Articles by {} on Ketamine-Assisted Psychotherapy, intensives and affair recovery in {}, {}.",
+            self.config.therapist_with_credential(),
+            self.config.practice.city,
+            self.config.practice.state
+        );
+        let head = self.head(PageKind::BlogIndex, "Articles", &description, "/blog");
+        let html = BlogIndexPage {
+            layout: self.layout,
+            head,
+            articles: self.library.articles().map(ArticleCard::new).collect(),
+        }
+        .render();
+        self.insert_html("/blog", "blog/index.html", html, None)
+    }
+
+    /// A retired article's address, and its old addresses, answer 410 Gone
+    /// with a page that points readers to what is there now.
+    fn retired(&mut self) -> Result<(), BuildError> {
+        let library = self.library;
+        for document in library.retired() {
+            let mut head = Head::new(
+                self.config,
+                &document.title,
+                &document.description,
+                &document.url,
+            );
+            head.noindex = true;
+            let html = GonePage {
+                layout: self.layout,
+                head,
+                title: &document.title,
+                articles: library.articles().take(5).map(ArticleCard::new).collect(),
+            }
+            .render()
+            .map_err(|source| BuildError::Template {
+                template: "gone.html",
+                source,
+            })?;
+            let gone = Resource::new(StatusCode::GONE, HTML, CACHE_PAGE, Bytes::from(html));
+            for path in std::iter::once(&document.url).chain(&document.aliases) {
+                self.resources.insert(path.clone(), gone.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Each old address of a page answers a permanent redirect to it.
+    fn aliases(&mut self) {
+        let library = self.library;
+        for document in library.articles().chain(library.pages()) {
+            for alias in &document.aliases {
+                self.resources.insert(
+                    alias.clone(),
+                    Resource::redirect(StatusCode::MOVED_PERMANENTLY, &document.url),
+                );
+            }
+        }
+    }
+
+    fn feeds(&mut self) {
+        let library = self.library;
+        let newest = |articles: &mut dyn Iterator<Item = &Document>| {
+            articles.filter_map(Document::last_modified).max()
+        };
+        let mut entries = Vec::new();
+        for page in library.pages() {
+            let last_modified = if page.slug == "home" {
+                page.last_modified()
+                    .or_else(|| newest(&mut self.featured()))
+            } else {
+                page.last_modified()
+            };
+            entries.push(SitemapEntry {
+                path: page.url.clone(),
+                last_modified,
+            });
+        }
+        entries.push(SitemapEntry {
+            path: "/blog".to_string(),
+            last_modified: newest(&mut library.articles()),
+        });
+        entries.extend(library.articles().map(|article| SitemapEntry {
+            path: article.url.clone(),
+            last_modified: article.last_modified(),
+        }));
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        let files = [
+            (
+                "/sitemap.xml",
+                "application/xml; charset=utf-8",
+                feeds::sitemap(self.config, &entries),
+            ),
+            (
+                "/feed.xml",
+                "application/atom+xml; charset=utf-8",
+                feeds::atom(self.config, library),
+            ),
+            (
+                "/robots.txt",
+                "text/plain; charset=utf-8",
+                feeds::robots(self.config),
+            ),
+        ];
+        for (path, content_type, body) in files {
+            self.resources.insert(
+                path.to_string(),
+                Resource::new(StatusCode::OK, content_type, CACHE_PAGE, Bytes::from(body)),
+            );
+        }
+    }
+
+    fn error_page(
+        &self,
+        status: StatusCode,
+        heading: &str,
+        message: &str,
+    ) -> Result<Resource, BuildError> {
+        let mut head = Head::new(self.config, heading, message, "/");
+        head.noindex = true;
+        head.path = String::new();
+        let html = ErrorPage {
+            layout: self.layout,
+            head,
+            status: status.as_u16(),
+            heading,
+            message,
+        }
+        .render()
+        .map_err(|source| BuildError::Template {
+            template: "error.html",
+            source,
+        })?;
+        Ok(Resource::new(status, HTML, "no-store", Bytes::from(html)))
+    }
+}
+
+fn system_time(date: NaiveDate) -> SystemTime {
+    let seconds = date
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+        .timestamp();
+    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
+}
