@@ -45,6 +45,11 @@ enum Command {
     Serve,
     /// Check every settings and content file and list every problem.
     Check,
+    /// Write the whole public site to a folder, for a static host or CDN.
+    Export {
+        /// The folder to write; created if missing.
+        dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -62,6 +67,7 @@ fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Check => check(&sources),
+        Command::Export { dir } => export(&sources, &dir),
         Command::Serve => serve(&sources, SocketAddr::new(cli.host, cli.port)),
     }
 }
@@ -74,6 +80,32 @@ fn check(sources: &Sources) -> ExitCode {
         }
         Err(err) => {
             report_build_error(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn export(sources: &Sources, dir: &std::path::Path) -> ExitCode {
+    let site = match Site::load(sources) {
+        Ok(site) => site,
+        Err(err) => {
+            report_build_error(&err);
+            return ExitCode::FAILURE;
+        }
+    };
+    match practice_site::site::export::export(&site, dir) {
+        Ok(summary) => {
+            println!(
+                "Wrote {} files, {} redirects and {} retired pages to {}.",
+                summary.files,
+                summary.redirects,
+                summary.gone,
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: cannot write the export to {}: {err}", dir.display());
             ExitCode::FAILURE
         }
     }

@@ -167,6 +167,20 @@ pub fn render(
                 }
                 push(&mut heading, &mut events, event);
             }
+            // A wide table scrolls inside its own focusable box on phones,
+            // so the page never scrolls sideways and it stays a table.
+            Event::Start(Tag::Table(_)) => {
+                push(
+                    &mut heading,
+                    &mut events,
+                    Event::Html("<div class=\"table-wrap\" role=\"region\" aria-label=\"Table\" tabindex=\"0\">\n".into()),
+                );
+                push(&mut heading, &mut events, event);
+            }
+            Event::End(TagEnd::Table) => {
+                push(&mut heading, &mut events, event);
+                push(&mut heading, &mut events, Event::Html("</div>\n".into()));
+            }
             Event::Text(ref text) | Event::Code(ref text) => {
                 rendered.word_count += text.split_whitespace().count();
                 if let Some(open) = heading.as_mut() {
@@ -399,7 +413,8 @@ mod tests {
         let out = render_plain(
             "| a | b |\n|---|---|\n| 1 | 2 |\n\nText[^1] ~~old~~ \"quoted\"\n\n[^1]: A note.\n",
         );
-        assert!(out.html.contains("<table>"));
+        assert!(out.html.contains("<div class=\"table-wrap\" role=\"region\" aria-label=\"Table\" tabindex=\"0\">\n<table>"));
+        assert!(out.html.contains("</table>\n</div>"));
         assert!(out.html.contains("footnote-reference"));
         assert!(out.html.contains("<del>old</del>"));
         assert!(out.html.contains("“quoted”"));

@@ -122,12 +122,16 @@ impl Library {
         self.documents.iter().filter(|d| d.retired && !d.draft)
     }
 
-    pub fn page(&self, slug: &str) -> Option<&Document> {
-        self.pages().find(|d| d.slug == slug)
+    /// A published page by its file name (`about` for `content/pages/about.md`).
+    pub fn page(&self, file_name: &str) -> Option<&Document> {
+        let key = format!("pages/{file_name}.md");
+        self.pages().find(|d| d.key == key)
     }
 
-    pub fn article(&self, slug: &str) -> Option<&Document> {
-        self.articles().find(|d| d.slug == slug)
+    /// A published article by its file name, which stays put when its slug changes.
+    pub fn article(&self, file_name: &str) -> Option<&Document> {
+        let key = format!("blog/{file_name}.md");
+        self.articles().find(|d| d.key == key)
     }
 }
 
@@ -737,24 +741,23 @@ fn check_settings_references(
     config: &SiteConfig,
     problems: &mut Diagnostics,
 ) {
-    let published = |kind: Kind, slug: &str| {
-        documents
-            .iter()
-            .any(|d| d.kind == kind && d.slug == slug && d.is_published())
+    let published = |folder: &str, name: &str| {
+        let key = format!("{folder}/{name}.md");
+        documents.iter().any(|d| d.key == key && d.is_published())
     };
-    for slug in &config.home.services {
-        if !published(Kind::Page, slug) {
+    for name in &config.home.services {
+        if !published("pages", name) {
             problems.push(config.diagnostic(
-                &format!("\"{slug}\""),
-                format!("services names `{slug}`, but there is no published page content/pages/{slug}.md"),
+                &format!("\"{name}\""),
+                format!("services names `{name}`, but there is no published page content/pages/{name}.md"),
             ));
         }
     }
-    for slug in &config.home.featured {
-        if !published(Kind::Article, slug) {
+    for name in &config.home.featured {
+        if !published("blog", name) {
             problems.push(config.diagnostic(
-                &format!("\"{slug}\""),
-                format!("featured names `{slug}`, but there is no published article content/blog/{slug}.md"),
+                &format!("\"{name}\""),
+                format!("featured names `{name}`, but there is no published article content/blog/{name}.md"),
             ));
         }
     }

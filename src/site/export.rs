@@ -1,0 +1,163 @@
+//! The static export: the whole public site as files, for any static host or
+//! CDN, with precompressed siblings, a Netlify-style `_redirects` file and an
+//! nginx snippet that answers exactly what the server answers.
+//!
+//! Layout: `/` is `index.html`; a page `/a/b` is `a/b.html`; every other file
+//! keeps its path (`/sitemap.xml`, `/static/css/site.<hash>.css`). The 404
+//! page is `404.html`; a retired page's 410 body is `<path>.gone.html`.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use axum::http::StatusCode;
+
+use super::{HTML, Resource, Site};
+
+/// What an export wrote, for the command's summary.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub files: usize,
+    pub redirects: usize,
+    pub gone: usize,
+}
+
+/// The file that holds a 200 resource's body in the export.
+pub fn file_for(path: &str, resource: &Resource) -> PathBuf {
+    let relative = path.trim_start_matches('/');
+    if path == "/" {
+        PathBuf::from("index.html")
+    } else if resource.content_type == HTML {
+        PathBuf::from(format!("{relative}.html"))
+    } else {
+        PathBuf::from(relative)
+    }
+}
+
+fn gone_file_for(path: &str) -> String {
+    format!("{}.gone.html", path.trim_start_matches('/'))
+}
+
+pub fn export(site: &Site, dir: &Path) -> io::Result<Summary> {
+    let mut summary = Summary::default();
+    let mut redirects =
+        String::from("# Written by `practice-site export`: old addresses and retired pages.\n");
+    let mut nginx = String::from(NGINX_HEADER);
+    for (path, resource) in site.resources() {
+        match resource.status {
+            StatusCode::OK => {
+                write_resource(dir, &file_for(path, resource), resource)?;
+                summary.files += 1;
+            }
+            StatusCode::MOVED_PERMANENTLY => {
+                let to = resource
+                    .location
+                    .as_ref()
+                    .and_then(|l| l.to_str().ok())
+                    .unwrap_or("/");
+                writeln!(redirects, "{path} {to} 301").expect("writing to a String");
+                writeln!(nginx, "location = {path} {{ return 301 {to}; }}")
+                    .expect("writing to a String");
+                summary.redirects += 1;
+            }
+            StatusCode::GONE => {
+                let file = gone_file_for(path);
+                write_resource(dir, Path::new(&file), resource)?;
+                writeln!(redirects, "{path} /{file} 410").expect("writing to a String");
+                writeln!(
+                    nginx,
+                    "location = {path} {{ error_page 410 /{file}; return 410; }}"
+                )
+                .expect("writing to a String");
+                summary.gone += 1;
+            }
+            _ => {}
+        }
+    }
+    write_resource(
+        dir,
+        Path::new("404.html"),
+        site.error_page(StatusCode::NOT_FOUND),
+    )?;
+    std::fs::write(dir.join("_redirects"), redirects)?;
+    std::fs::write(dir.join("nginx.conf"), nginx)?;
+    Ok(summary)
+}
+
+fn write_resource(dir: &Path, relative: &Path, resource: &Resource) -> io::Result<()> {
+    let target = dir.join(relative);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&target, &resource.identity.body)?;
+    let sibling = |extension: &str| {
+        let mut name = target.clone().into_os_string();
+        name.push(extension);
+        PathBuf::from(name)
+    };
+    if let Some(gzip) = &resource.gzip {
+        std::fs::write(sibling(".gz"), &gzip.body)?;
+    }
+    if let Some(brotli) = &resource.brotli {
+        std::fs::write(sibling(".br"), &brotli.body)?;
+    }
+    Ok(())
+}
+
+const NGINX_HEADER: &str = r#"# Written by `practice-site export`. Include it inside a `server { }` block
+# whose `root` is this folder:   root /srv/site;  include /srv/site/nginx.conf;
+# brotli_static needs ngx_brotli (Debian: libnginx-mod-http-brotli-static).
+charset utf-8;
+charset_types text/css text/plain text/xml application/xml application/atom+xml image/svg+xml;
+gzip_static on;
+brotli_static on;
+gzip_vary on;
+add_header X-Content-Type-Options nosniff always;
+error_page 404 /404.html;
+
+location = /feed.xml { default_type application/atom+xml; add_header X-Content-Type-Options nosniff always; add_header Cache-Control "public, max-age=300, must-revalidate"; }
+location = /404.html { internal; add_header X-Content-Type-Options nosniff always; add_header Cache-Control "no-store"; }
+location ~ \.gone\.html$ { internal; add_header X-Content-Type-Options nosniff always; }
+location ~ "^/static/.+\.[0-9a-f]{10}\.[a-z0-9]+$" { add_header X-Content-Type-Options nosniff always; add_header Cache-Control "public, max-age=31536000, immutable"; }
+location / {
+    # One spelling per page: no trailing slash, no index.html, no .html.
+    rewrite ^(/.*)/index\.html$ $1 permanent;
+    rewrite ^(/.+)\.html$ $1 permanent;
+    rewrite ^(/.+)/$ $1 permanent;
+    default_type text/html;
+    add_header X-Content-Type-Options nosniff always;
+    add_header Cache-Control "public, max-age=300, must-revalidate";
+    try_files $uri $uri.html =404;
+}
+location = / { add_header X-Content-Type-Options nosniff always; add_header Cache-Control "public, max-age=300, must-revalidate"; try_files /index.html =404; }
+
+# Old addresses (301) and retired pages (410):
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn file_names_follow_the_documented_layout() {
+        let page = Resource::new(StatusCode::OK, HTML, "no-cache", Bytes::from("x"));
+        let css = Resource::new(
+            StatusCode::OK,
+            "text/css; charset=utf-8",
+            "no-cache",
+            Bytes::from("x"),
+        );
+        assert_eq!(file_for("/", &page), PathBuf::from("index.html"));
+        assert_eq!(file_for("/blog", &page), PathBuf::from("blog.html"));
+        assert_eq!(
+            file_for("/blog/guide", &page),
+            PathBuf::from("blog/guide.html")
+        );
+        assert_eq!(
+            file_for("/static/css/site.abc.css", &css),
+            PathBuf::from("static/css/site.abc.css")
+        );
+        assert_eq!(gone_file_for("/blog/old"), "blog/old.gone.html");
+    }
+}
