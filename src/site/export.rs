@@ -129,6 +129,7 @@ location / {
     add_header Cache-Control "public, max-age=300, must-revalidate";
     try_files $uri $uri.html =404;
 }
+location = /index.html { return 301 /; }
 location = / { add_header X-Content-Type-Options nosniff always; add_header Cache-Control "public, max-age=300, must-revalidate"; try_files /index.html =404; }
 
 # Old addresses (301) and retired pages (410):

@@ -1,0 +1,321 @@
+//! The static export serves exactly what the server serves: every file is
+//! byte-identical to the live body (and its .gz/.br siblings to the live
+//! compressed bodies), and nginx with the exported snippet answers the same
+//! pages, redirects and 410s.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{ContentCopy, router};
+use http_body_util::BodyExt;
+use practice_site::site::Site;
+use practice_site::site::export::{export, file_for};
+use tower::ServiceExt;
+
+/// Content with an alias and a retired article, so the export has redirects and 410s.
+fn content_with_redirects() -> ContentCopy {
+    let copy = ContentCopy::new();
+    copy.edit(
+        "blog/kap-vs-iv-ketamine-clinics.md",
+        "cta: kap",
+        "cta: kap\naliases: [/blog/iv-vs-kap]",
+    );
+    copy.write(
+        "blog/an-old-announcement.md",
+        "---\ntitle: An Old Announcement\ndescription: No longer true.\ndate: 2024-01-01\nretired: true\n---\n\nOld news.\n",
+    );
+    copy
+}
+
+async fn live(
+    app: &Router,
+    path: &str,
+    accept_encoding: &str,
+) -> (StatusCode, Vec<u8>, Option<String>) {
+    let mut request = Request::builder().uri(path);
+    if !accept_encoding.is_empty() {
+        request = request.header("accept-encoding", accept_encoding);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, body, location)
+}
+
+#[tokio::test]
+async fn every_exported_file_is_byte_identical_to_the_live_response() {
+    let copy = content_with_redirects();
+    let site = Site::load(&copy.sources()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let summary = export(&site, dir.path()).unwrap();
+    assert_eq!(summary.redirects, 1);
+    assert_eq!(summary.gone, 1);
+    let resources: Vec<(String, PathBuf, bool, bool)> = site
+        .resources()
+        .into_iter()
+        .filter(|(_, r)| r.status == StatusCode::OK)
+        .map(|(path, r)| {
+            (
+                path.to_string(),
+                file_for(path, r),
+                r.gzip.is_some(),
+                r.brotli.is_some(),
+            )
+        })
+        .collect();
+    let app = router(site);
+    let mut compared = 0;
+    for (path, file, has_gzip, has_brotli) in &resources {
+        let (status, body, _) = live(&app, path, "").await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            std::fs::read(dir.path().join(file)).unwrap() == body,
+            "{path}: the exported file differs"
+        );
+        for (has, coding, extension) in [(has_gzip, "gzip", "gz"), (has_brotli, "br", "br")] {
+            let sibling = dir.path().join(format!("{}.{extension}", file.display()));
+            assert_eq!(*has, sibling.exists(), "{path} .{extension}");
+            if *has {
+                let (_, encoded, _) = live(&app, path, coding).await;
+                assert!(
+                    std::fs::read(&sibling).unwrap() == encoded,
+                    "{path} {coding}: the exported sibling differs"
+                );
+            }
+        }
+        compared += 1;
+    }
+    assert!(compared > 20, "{compared}");
+    let redirects = std::fs::read_to_string(dir.path().join("_redirects")).unwrap();
+    assert!(redirects.contains("/blog/iv-vs-kap /blog/kap-vs-iv-ketamine-clinics 301"));
+    assert!(
+        redirects.contains("/blog/an-old-announcement /blog/an-old-announcement.gone.html 410")
+    );
+}
+
+/// nginx, started on a free loopback port over an export, stopped on drop.
+struct Nginx {
+    child: Child,
+    port: u16,
+    _prefix: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nginx_binary() -> PathBuf {
+    for candidate in ["/usr/sbin/nginx", "/usr/bin/nginx"] {
+        if Path::new(candidate).exists() {
+            return PathBuf::from(candidate);
+        }
+    }
+    panic!(
+        "nginx is not installed; scripts/test installs it, or run: apt-get install nginx-light libnginx-mod-http-brotli-static"
+    );
+}
+
+const BROTLI_MODULE: &str = "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so";
+
+fn start_nginx(root: &Path) -> Nginx {
+    let binary = nginx_binary();
+    assert!(
+        Path::new(BROTLI_MODULE).exists(),
+        "nginx's brotli_static module is missing; run: apt-get install libnginx-mod-http-brotli-static"
+    );
+    // nginx's workers run as an unprivileged user: let them read the export.
+    make_world_readable(root);
+    let prefix = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let p = prefix.path().display();
+    let config = format!(
+        "load_module {BROTLI_MODULE};
+worker_processes 1;
+daemon off;
+error_log {p}/error.log;
+pid {p}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {p}/body;
+    proxy_temp_path {p}/proxy;
+    fastcgi_temp_path {p}/fastcgi;
+    uwsgi_temp_path {p}/uwsgi;
+    scgi_temp_path {p}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        include {root}/nginx.conf;
+    }}
+}}
+",
+        root = root.display()
+    );
+    std::fs::write(prefix.path().join("nginx.conf"), config).unwrap();
+    let child = Command::new(binary)
+        .arg("-p")
+        .arg(prefix.path())
+        .arg("-c")
+        .arg(prefix.path().join("nginx.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let nginx = Nginx {
+        child,
+        port,
+        _prefix: prefix,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "nginx did not start: {}",
+            std::fs::read_to_string(nginx._prefix.path().join("error.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    nginx
+}
+
+fn make_world_readable(path: &Path) {
+    let metadata = std::fs::metadata(path).unwrap();
+    let mode = if metadata.is_dir() { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    if metadata.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            make_world_readable(&entry.unwrap().path());
+        }
+    }
+}
+
+/// A plain HTTP/1.1 GET on a connection that closes after it (nginx sends
+/// static files with a Content-Length): status, headers (lowercased names), body.
+fn http_get(port: u16, path: &str, accept_encoding: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    if !accept_encoding.is_empty() {
+        request.push_str(&format!("Accept-Encoding: {accept_encoding}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let body = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body)
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn nginx_serves_the_export_exactly_as_the_server_does() {
+    let copy = content_with_redirects();
+    let site = Site::load(&copy.sources()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    export(&site, dir.path()).unwrap();
+    let paths: Vec<String> = site
+        .resources()
+        .into_iter()
+        .filter(|(path, r)| r.status == StatusCode::OK && !path.contains(' '))
+        .map(|(path, _)| path.to_string())
+        .collect();
+    let app = router(site);
+    let nginx = start_nginx(dir.path());
+
+    for path in &paths {
+        for coding in ["", "gzip", "br"] {
+            let (status, body, _) = live(&app, path, coding).await;
+            let (nginx_status, headers, nginx_body) = http_get(nginx.port, path, coding);
+            assert_eq!(nginx_status, status.as_u16(), "{path} {coding}");
+            assert!(
+                nginx_body == body,
+                "{path} with Accept-Encoding {coding:?}: nginx sent {} bytes ({:?}), the server {} bytes",
+                nginx_body.len(),
+                header(&headers, "content-encoding"),
+                body.len()
+            );
+            assert_eq!(
+                header(&headers, "x-content-type-options"),
+                Some("nosniff"),
+                "{path}"
+            );
+        }
+    }
+    for (path, expected_status) in [
+        ("/blog/iv-vs-kap", 301),
+        ("/blog/an-old-announcement", 410),
+        ("/no-such-page", 404),
+        ("/about/", 301),
+        ("/blog/index.html", 301),
+        ("/index.html", 301),
+        ("/blog/kap-vs-iv-ketamine-clinics.html", 301),
+    ] {
+        let (status, body, location) = live(&app, path, "").await;
+        assert_eq!(status.as_u16(), expected_status, "{path}");
+        let (nginx_status, headers, nginx_body) = http_get(nginx.port, path, "");
+        assert_eq!(nginx_status, expected_status, "{path}");
+        if let Some(location) = location {
+            let nginx_location = header(&headers, "location").unwrap();
+            assert!(
+                nginx_location.ends_with(&location),
+                "{path}: {nginx_location} vs {location}"
+            );
+        } else {
+            assert!(nginx_body == body, "{path}: the bodies differ");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The exported site passes the W3C Nu HTML checker with no errors, and the
+//! sitemap validates against the sitemaps.org schema. Both tools are real
+//! programs that `scripts/test` installs.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use practice_site::site::export::export;
+
+fn tool(relative: &str) -> PathBuf {
+    let path = common::repo().join("target/tools/node_modules").join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/test, which installs it (npm install --prefix target/tools vnu-jar sitemap)",
+        path.display()
+    );
+    path
+}
+
+fn exported_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    export(&common::shipped_site(), dir.path()).unwrap();
+    dir
+}
+
+#[test]
+fn every_exported_page_is_valid_html() {
+    let vnu = tool("vnu-jar/build/dist/vnu.jar");
+    let dir = exported_site();
+    let output = Command::new("java")
+        .arg("-jar")
+        .arg(&vnu)
+        .args(["--errors-only", "--skip-non-html", "--format", "text"])
+        .arg(dir.path())
+        .output()
+        .expect("java is needed for the Nu HTML checker: apt-get install default-jre-headless");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "the Nu HTML checker found errors:\n{report}");
+    let pages = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "html"))
+        .count();
+    assert!(pages >= 8, "checked {pages} pages");
+}
+
+#[test]
+fn the_sitemap_is_valid_against_the_sitemaps_org_schema() {
+    let schema = tool("sitemap/schema/sitemap.xsd");
+    let dir = exported_site();
+    let output = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(&schema)
+        .arg(dir.path().join("sitemap.xml"))
+        .output()
+        .expect("xmllint is needed: apt-get install libxml2-utils");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
