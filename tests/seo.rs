@@ -534,3 +534,38 @@ async fn hostile_titles_are_escaped_everywhere() {
     let sitemap = get(&app, "/sitemap.xml").await.body;
     assert!(!sitemap.contains("<script>"));
 }
+
+#[tokio::test]
+async fn an_article_can_name_its_own_share_image() {
+    let copy = ContentCopy::new();
+    let file = "blog/kap-vs-iv-ketamine-clinics.md";
+    copy.edit(file, "cta: kap", "cta: kap\nimage: /static/favicon.svg");
+    let app = router(Site::load(&copy.sources()).unwrap());
+    let html = Html::parse_document(&get(&app, "/blog/kap-vs-iv-ketamine-clinics").await.body);
+    let og = Selector::parse("meta[property='og:image']").unwrap();
+    let image = html
+        .select(&og)
+        .next()
+        .unwrap()
+        .value()
+        .attr("content")
+        .unwrap();
+    assert!(
+        image.starts_with(&format!("{BASE}/static/favicon.")),
+        "{image}"
+    );
+    assert_eq!(node(&json_ld(&html), "BlogPosting")["image"], image);
+
+    copy.edit(
+        file,
+        "image: /static/favicon.svg",
+        "image: /static/images/missing.jpg",
+    );
+    let err = Site::load(&copy.sources()).unwrap_err().to_string();
+    let line = copy.line_of(file, "image:");
+    assert!(
+        err.contains(&format!("{}:{line}: ", copy.path(file).display())),
+        "{err}"
+    );
+    assert!(err.contains("is not a file in static/"), "{err}");
+}

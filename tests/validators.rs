@@ -10,7 +10,9 @@ use std::process::Command;
 use practice_site::site::export::export;
 
 fn tool(relative: &str) -> PathBuf {
-    let path = common::repo().join("target/tools/node_modules").join(relative);
+    let path = common::repo()
+        .join("target/tools/node_modules")
+        .join(relative);
     assert!(
         path.exists(),
         "{} is missing: run scripts/test, which installs it (npm install --prefix target/tools vnu-jar sitemap)",
@@ -41,10 +43,19 @@ fn every_exported_page_is_valid_html() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success(), "the Nu HTML checker found errors:\n{report}");
+    assert!(
+        output.status.success(),
+        "the Nu HTML checker found errors:\n{report}"
+    );
     let pages = std::fs::read_dir(dir.path())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "html"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "html")
+        })
         .count();
     assert!(pages >= 8, "checked {pages} pages");
 }
