@@ -39,6 +39,9 @@ pub struct Practice {
     pub phone: String,
     pub email: String,
     pub base_url: String,
+    /// The practice's time zone (an IANA name): when a day begins for
+    /// scheduled articles, and the time shown for consultations.
+    pub time_zone: chrono_tz::Tz,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -178,6 +181,24 @@ impl SiteConfig {
             .filter(|c| c.is_ascii_digit() || *c == '+')
             .collect();
         format!("tel:{digits}")
+    }
+
+    /// Today's date where the practice is.
+    pub fn today(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        now.with_timezone(&self.practice.time_zone).date_naive()
+    }
+
+    /// The instant a day begins where the practice is.
+    pub fn start_of(&self, day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+        use chrono::TimeZone as _;
+        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+        self.practice
+            .time_zone
+            .from_local_datetime(&midnight)
+            .earliest()
+            // No zone skips midnight today, but if one did, the next hour begins the day.
+            .unwrap_or_else(|| self.practice.time_zone.from_utc_datetime(&midnight))
+            .with_timezone(&chrono::Utc)
     }
 
     /// Absolute URL of a site path, for canonical links.

@@ -3,6 +3,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// An error stops the site from being built; a warning is advice on writing
+/// that the check shows but that never keeps a page from readers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
 /// One problem in one file, with the line to look at and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {
@@ -10,6 +18,7 @@ pub struct Diagnostic {
     /// 1-based line number.
     pub line: usize,
     pub message: String,
+    pub severity: Severity,
 }
 
 impl Diagnostic {
@@ -18,13 +27,35 @@ impl Diagnostic {
             path: path.to_path_buf(),
             line: line.max(1),
             message: message.into(),
+            severity: Severity::Error,
         }
+    }
+
+    pub fn warning(path: &Path, line: usize, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::new(path, line, message)
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
+        let kind = match self.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
+        write!(
+            f,
+            "{}:{}: {kind}{}",
+            self.path.display(),
+            self.line,
+            self.message
+        )
     }
 }
 
@@ -46,6 +77,26 @@ impl Diagnostics {
         self.0.is_empty()
     }
 
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// The list sorted by file and line, duplicates removed.
+    pub fn sorted(mut self) -> Self {
+        self.0.sort();
+        self.0.dedup();
+        self
+    }
+
+    /// Only the warnings.
+    pub fn warnings(&self) -> Self {
+        Self(self.0.iter().filter(|d| !d.is_error()).cloned().collect())
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -54,14 +105,13 @@ impl Diagnostics {
         self.0.iter()
     }
 
-    /// `Ok(value)` when nothing was found, else the sorted list.
-    pub fn into_result<T>(mut self, value: T) -> Result<T, Diagnostics> {
-        if self.0.is_empty() {
-            Ok(value)
+    /// `Ok(value)` when no error was found (warnings may remain), else the
+    /// sorted list of everything found.
+    pub fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {
+        if self.has_errors() {
+            Err(self.sorted())
         } else {
-            self.0.sort();
-            self.0.dedup();
-            Err(self)
+            Ok(value)
         }
     }
 }
@@ -116,6 +166,16 @@ mod tests {
         assert_eq!(index.line_of(2), 2);
         assert_eq!(index.line_of(5), 3);
         assert_eq!(index.line_of(6), 4);
+    }
+
+    #[test]
+    fn warnings_alone_do_not_fail() {
+        let mut all = Diagnostics::default();
+        all.push(Diagnostic::warning(Path::new("a.md"), 3, "long"));
+        assert!(all.clone().into_result(()).is_ok());
+        assert_eq!(all.to_string(), "a.md:3: warning: long\n");
+        all.push(Diagnostic::new(Path::new("a.md"), 1, "broken"));
+        assert_eq!(all.into_result(()).unwrap_err().error_count(), 1);
     }
 
     #[test]

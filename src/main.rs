@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use practice_site::content::record;
 use practice_site::site::{BuildError, Site, Sources};
 use practice_site::{AppState, app};
 use tracing_subscriber::EnvFilter;
@@ -75,7 +76,23 @@ fn main() -> ExitCode {
 fn check(sources: &Sources) -> ExitCode {
     match Site::load(sources) {
         Ok(site) => {
-            println!("No problems found: {} pages.", site.page_paths().len());
+            let warnings = site.warnings();
+            eprint!("{warnings}");
+            if let Err(err) = record::update(&sources.content, site.page_paths()) {
+                eprintln!(
+                    "error: cannot update {}: {err}",
+                    record::path(&sources.content).display()
+                );
+                return ExitCode::FAILURE;
+            }
+            match warnings.len() {
+                0 => println!("No problems found: {} pages.", site.page_paths().len()),
+                n => println!(
+                    "No errors: {} pages. {n} piece{} of writing advice above; the site works either way.",
+                    site.page_paths().len(),
+                    if n == 1 { "" } else { "s" }
+                ),
+            }
             ExitCode::SUCCESS
         }
         Err(err) => {
@@ -115,9 +132,9 @@ fn report_build_error(err: &BuildError) {
     match err {
         BuildError::Content(problems) => {
             eprint!("{problems}");
-            let count = problems.len();
+            let count = problems.error_count();
             eprintln!(
-                "{count} problem{} found. Fix {} and run the check again.",
+                "{count} error{} found. Fix {} and run the check again.",
                 if count == 1 { "" } else { "s" },
                 if count == 1 { "it" } else { "them" }
             );

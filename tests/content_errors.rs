@@ -192,7 +192,7 @@ fn check_lists_every_problem_and_fails() {
     let (ok, _, stderr) = run(&["check"], &copy);
     assert!(!ok, "check must fail on broken content");
     assert_reported(&stderr, &copy, &planted);
-    assert!(stderr.contains("problems found"), "{stderr}");
+    assert!(stderr.contains("errors found"), "{stderr}");
 }
 
 #[test]

@@ -28,6 +28,10 @@ pub struct FrontMatter {
     #[serde(default)]
     pub aliases: Vec<String>,
     pub cta: Option<String>,
+    /// A shorter title for search results and link previews.
+    pub seo_title: Option<String>,
+    /// The day the page comes down by itself (`YYYY-MM-DD`).
+    pub expires: Option<String>,
     /// A share image for link previews, e.g. `/static/images/office.jpg`.
     pub image: Option<String>,
     /// A retired article answers 410 Gone with a page that helps readers on.
@@ -38,7 +42,7 @@ pub struct FrontMatter {
 }
 
 /// The field names a front matter may use, for messages.
-pub const FIELDS: [&str; 11] = [
+pub const FIELDS: [&str; 13] = [
     "title",
     "description",
     "date",
@@ -48,6 +52,8 @@ pub const FIELDS: [&str; 11] = [
     "draft",
     "aliases",
     "cta",
+    "seo_title",
+    "expires",
     "image",
     "retired",
 ];

@@ -34,6 +34,15 @@ pub struct Heading {
     pub level: u8,
     pub id: String,
     pub text: String,
+    pub line: usize,
+}
+
+/// A link's visible words, for the writing checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkText {
+    pub text: String,
+    pub dest: String,
+    pub line: usize,
 }
 
 /// A link to another file of the content, found while rendering.
@@ -62,6 +71,9 @@ pub struct Rendered {
     pub self_anchors: Vec<(String, usize)>,
     pub problems: Vec<Problem>,
     pub word_count: usize,
+    pub link_texts: Vec<LinkText>,
+    /// Each paragraph's word count and first line.
+    pub paragraphs: Vec<(usize, usize)>,
 }
 
 pub fn options() -> Options {
@@ -85,6 +97,8 @@ pub fn render(
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut heading: Option<OpenHeading<'_>> = None;
     let mut image: Option<OpenImage> = None;
+    let mut link: Option<LinkText> = None;
+    let mut paragraph: Option<(usize, usize)> = None;
 
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
         let line = line_at(range.start);
@@ -125,7 +139,12 @@ pub fn render(
                         )
                         .into(),
                     ));
-                    rendered.headings.push(Heading { level, id, text });
+                    rendered.headings.push(Heading {
+                        level,
+                        id,
+                        text,
+                        line: open.line,
+                    });
                 }
             }
             Event::Start(Tag::Link {
@@ -139,10 +158,19 @@ pub fn render(
                 } else {
                     dest_url.to_string()
                 };
+                link = Some(LinkText {
+                    text: String::new(),
+                    dest: dest.clone(),
+                    line,
+                });
                 let tag = link_tag(&dest, &title, line, resolve(&dest), &mut rendered);
                 push(&mut heading, &mut events, Event::InlineHtml(tag.into()));
             }
             Event::End(TagEnd::Link) => {
+                if let Some(mut done) = link.take() {
+                    done.text = done.text.trim().to_string();
+                    rendered.link_texts.push(done);
+                }
                 push(&mut heading, &mut events, Event::InlineHtml("</a>".into()));
             }
             Event::Start(Tag::Image { ref dest_url, .. }) => {
@@ -167,6 +195,14 @@ pub fn render(
                 }
                 push(&mut heading, &mut events, event);
             }
+            Event::Start(Tag::Paragraph) => {
+                paragraph = Some((0, line));
+                push(&mut heading, &mut events, event);
+            }
+            Event::End(TagEnd::Paragraph) => {
+                rendered.paragraphs.extend(paragraph.take());
+                push(&mut heading, &mut events, event);
+            }
             // A wide table scrolls inside its own focusable box on phones,
             // so the page never scrolls sideways and it stays a table.
             Event::Start(Tag::Table(_)) => {
@@ -182,7 +218,14 @@ pub fn render(
                 push(&mut heading, &mut events, Event::Html("</div>\n".into()));
             }
             Event::Text(ref text) | Event::Code(ref text) => {
-                rendered.word_count += text.split_whitespace().count();
+                let words = text.split_whitespace().count();
+                rendered.word_count += words;
+                if let Some((count, _)) = paragraph.as_mut() {
+                    *count += words;
+                }
+                if let Some(open) = link.as_mut() {
+                    open.text.push_str(text);
+                }
                 if let Some(open) = heading.as_mut() {
                     open.text.push_str(text);
                 }

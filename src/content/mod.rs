@@ -5,6 +5,8 @@
 pub mod front_matter;
 pub mod links;
 pub mod markdown;
+pub mod record;
+pub mod writing;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,11 +21,36 @@ use markdown::Heading;
 /// Pages the templates link to from every page; the site cannot be built without them.
 pub const REQUIRED_PAGES: [&str; 4] = ["home", "consultation", "about", "privacy"];
 
+/// The consultation page, which every article should lead to.
+const CONSULTATION_KEY: &str = "pages/consultation.md";
+
 /// Page slugs taken by the site's own addresses.
 const RESERVED_SLUGS: [&str; 5] = ["blog", "static", "admin", "feed", "sitemap"];
 
 /// The words a reader covers in a minute, for the reading-time estimate.
 const WORDS_PER_MINUTE: usize = 220;
+
+/// How a load sees the content: which day it is where the practice is, and
+/// whether the therapist is previewing (drafts and scheduled pages shown).
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    pub today: NaiveDate,
+    pub preview: bool,
+}
+
+/// Where a document stands with readers today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Published,
+    /// `draft: true`: only in preview.
+    Draft,
+    /// `date` is still ahead: appears by itself that day; only in preview before.
+    Scheduled(NaiveDate),
+    /// `expires` has come: its address answers 410 Gone.
+    Expired,
+    /// `retired: true`: its address answers 410 Gone.
+    Retired,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -53,6 +80,13 @@ pub struct Document {
     /// Retired: its address answers 410 Gone (and so do its aliases).
     pub retired: bool,
     pub aliases: Vec<String>,
+    /// The title for search results and link previews, when shorter than `title`.
+    pub seo_title: Option<String>,
+    pub expires: Option<NaiveDate>,
+    pub status: Status,
+    /// Shown to readers in this load: published, or in preview a draft or
+    /// scheduled page.
+    pub visible: bool,
     /// The share image's path on this site, and its line in the file.
     pub image: Option<(String, usize)>,
     /// The key of the call to action that ends the page (in the site settings).
@@ -71,9 +105,33 @@ pub struct Document {
 }
 
 impl Document {
-    /// Served, listed and linkable: neither a draft nor retired.
+    /// Served, listed and linkable in this load.
     pub fn is_published(&self) -> bool {
-        !self.draft && !self.retired
+        self.visible
+    }
+
+    /// Whether its address answers 410 Gone.
+    pub fn is_gone(&self) -> bool {
+        matches!(self.status, Status::Retired | Status::Expired)
+    }
+
+    /// The note a preview shows on a page readers cannot see yet.
+    pub fn preview_badge(&self) -> Option<String> {
+        match self.status {
+            Status::Draft => Some(
+                "Draft: readers cannot see this page until you remove `draft: true`".to_string(),
+            ),
+            Status::Scheduled(day) => Some(format!(
+                "Scheduled: readers will see this page from {}",
+                day.format("%B %-d, %Y")
+            )),
+            _ => None,
+        }
+    }
+
+    /// The title for `<title>` and link previews.
+    pub fn search_title(&self) -> &str {
+        self.seo_title.as_deref().unwrap_or(&self.title)
     }
 
     pub fn reading_minutes(&self) -> usize {
@@ -100,6 +158,9 @@ impl Document {
 #[derive(Debug, Clone)]
 pub struct Library {
     pub documents: Vec<Document>,
+    /// Writing advice: shown by `check`, never blocking.
+    pub warnings: Diagnostics,
+    pub options: LoadOptions,
 }
 
 impl Library {
@@ -117,9 +178,22 @@ impl Library {
             .filter(|d| d.kind == Kind::Page && d.is_published())
     }
 
-    /// Retired documents, whose addresses answer 410 Gone.
+    /// Retired and expired documents, whose addresses answer 410 Gone.
     pub fn retired(&self) -> impl Iterator<Item = &Document> {
-        self.documents.iter().filter(|d| d.retired && !d.draft)
+        self.documents.iter().filter(|d| d.is_gone())
+    }
+
+    /// The next day on which a page appears or comes down by itself, so the
+    /// server can rebuild then, with no edit, restart or cron.
+    pub fn next_change(&self) -> Option<NaiveDate> {
+        let today = self.options.today;
+        self.documents
+            .iter()
+            .filter(|d| !d.draft && !d.retired)
+            .flat_map(|d| [d.date, d.expires])
+            .flatten()
+            .filter(|day| *day > today)
+            .min()
     }
 
     /// A published page by its file name (`about` for `content/pages/about.md`).
@@ -143,6 +217,10 @@ struct Parsed {
     folder: &'static str,
     slug: String,
     meta: Meta,
+    status: Status,
+    visible: bool,
+    /// Writing advice found while reading the front matter.
+    advice: Vec<(usize, String)>,
     /// The YAML text, to find a field's line for problems found later.
     front_matter: String,
     body: String,
@@ -158,29 +236,61 @@ struct Meta {
     draft: bool,
     retired: bool,
     aliases: Vec<String>,
+    seo_title: Option<String>,
+    expires: Option<NaiveDate>,
     image: Option<(String, usize)>,
     call_to_action: String,
 }
 
 impl Meta {
-    fn is_published(&self) -> bool {
-        !self.draft && !self.retired
+    fn status(&self, today: NaiveDate) -> Status {
+        if self.retired {
+            Status::Retired
+        } else if self.draft {
+            Status::Draft
+        } else if let Some(date) = self.date.filter(|date| *date > today) {
+            Status::Scheduled(date)
+        } else if self.expires.is_some_and(|expires| expires <= today) {
+            Status::Expired
+        } else {
+            Status::Published
+        }
+    }
+
+    fn is_visible(&self, options: &LoadOptions) -> bool {
+        match self.status(options.today) {
+            Status::Published => true,
+            Status::Draft | Status::Scheduled(_) => options.preview,
+            Status::Expired | Status::Retired => false,
+        }
     }
 }
 
-/// Reads, checks and renders everything under `content_dir`. Returns every
-/// problem found, not just the first.
+/// Reads, checks and renders everything under `content_dir` as readers see
+/// it today. Returns every problem found, not just the first.
 pub fn load(content_dir: &Path, config: &SiteConfig) -> Result<Library, Diagnostics> {
+    let options = LoadOptions {
+        today: config.today(chrono::Utc::now()),
+        preview: false,
+    };
+    load_with(content_dir, config, options)
+}
+
+pub fn load_with(
+    content_dir: &Path,
+    config: &SiteConfig,
+    options: LoadOptions,
+) -> Result<Library, Diagnostics> {
     let mut problems = Diagnostics::default();
     let mut parsed = Vec::new();
     for (folder, kind) in [("blog", Kind::Article), ("pages", Kind::Page)] {
         for path in markdown_files(&content_dir.join(folder), &mut problems) {
-            if let Some(file) = parse_file(&path, folder, kind, config, &mut problems) {
+            if let Some(file) = parse_file(&path, folder, kind, config, &options, &mut problems) {
                 parsed.push(file);
             }
         }
     }
-    check_required_pages(content_dir, &parsed, &mut problems);
+    check_required_pages(content_dir, &parsed, &options, &mut problems);
 
     // The permalink map is complete before anything renders, so any file can
     // link to any other.
@@ -230,7 +340,15 @@ pub fn load(content_dir: &Path, config: &SiteConfig) -> Result<Library, Diagnost
     });
     check_links_and_build_graph(&mut documents, &mut problems);
     check_settings_references(&documents, config, &mut problems);
-    problems.into_result(Library { documents })
+    record::check(content_dir, &documents, &mut problems);
+    if problems.has_errors() {
+        return Err(problems.sorted());
+    }
+    Ok(Library {
+        documents,
+        warnings: problems.sorted(),
+        options,
+    })
 }
 
 fn markdown_files(folder: &Path, problems: &mut Diagnostics) -> Vec<PathBuf> {
@@ -259,6 +377,7 @@ fn parse_file(
     folder: &'static str,
     kind: Kind,
     config: &SiteConfig,
+    options: &LoadOptions,
     problems: &mut Diagnostics,
 ) -> Option<Parsed> {
     let text = match std::fs::read_to_string(path) {
@@ -303,7 +422,16 @@ fn parse_file(
         .unwrap_or_default();
     let mut report =
         |line: usize, message: String| problems.push(Diagnostic::new(path, line, message));
-    let meta = check_front_matter(&split, front, kind, config, readable, &mut report);
+    let mut advice = Vec::new();
+    let meta = check_front_matter(
+        &split,
+        front,
+        kind,
+        config,
+        readable,
+        &mut report,
+        &mut advice,
+    );
     let slug = match front_slug(&split, &stem, &mut report) {
         Some(slug) => slug,
         None => stem.clone(),
@@ -323,7 +451,10 @@ fn parse_file(
         key: format!("{folder}/{file_name}"),
         folder,
         slug,
+        status: meta.status(options.today),
+        visible: meta.is_visible(options),
         meta,
+        advice,
         front_matter: split.yaml.to_string(),
         body,
         body_line: split.body_line,
@@ -364,6 +495,7 @@ fn check_front_matter(
     config: &SiteConfig,
     readable: bool,
     report: &mut dyn FnMut(usize, String),
+    advise: &mut Vec<(usize, String)>,
 ) -> Meta {
     let line = |key: &str| front_matter::line_of_key(split, key);
     let mut require = |value: Option<String>, message: &str| {
@@ -375,10 +507,16 @@ fn check_front_matter(
         })
     };
     let title = require(front.title, "add a `title:` line to the front matter");
-    let description = require(
-        front.description,
-        "add a `description:` line: one or two sentences that search results and link previews show",
-    );
+    let missing_description = "add a `description:` line: one or two sentences that search results and link previews show";
+    // A draft may still lack its description; a published page may not.
+    let description = if front.draft {
+        non_empty(front.description).unwrap_or_else(|| {
+            advise.push((1, missing_description.to_string()));
+            String::new()
+        })
+    } else {
+        require(front.description, missing_description)
+    };
     let mut date_field = |field: &str, value: Option<String>| {
         value.and_then(|value| match front_matter::parse_date(field, &value) {
             Ok(date) => Some(date),
@@ -391,6 +529,17 @@ fn check_front_matter(
     let had_date = front.date.is_some();
     let date = date_field("date", front.date);
     let updated = date_field("updated", front.updated);
+    let expires = date_field("expires", front.expires);
+    if let (Some(date), Some(expires)) = (date, expires)
+        && expires <= date
+    {
+        report(
+            line("expires"),
+            format!(
+                "`expires: {expires}` is not after `date: {date}`, so the page would never be seen"
+            ),
+        );
+    }
     if kind == Kind::Article && !had_date && readable {
         report(
             1,
@@ -442,6 +591,8 @@ fn check_front_matter(
         draft: front.draft,
         retired: front.retired,
         aliases,
+        seo_title: non_empty(front.seo_title),
+        expires,
         image: front
             .image
             .map(|image| (image.trim().to_string(), line("image"))),
@@ -552,16 +703,21 @@ pub fn stated_consultation_lengths(text: &str) -> Vec<u32> {
     found
 }
 
-fn check_required_pages(content_dir: &Path, parsed: &[Parsed], problems: &mut Diagnostics) {
+fn check_required_pages(
+    content_dir: &Path,
+    parsed: &[Parsed],
+    options: &LoadOptions,
+    problems: &mut Diagnostics,
+) {
     for slug in REQUIRED_PAGES {
         if !parsed
             .iter()
-            .any(|f| f.kind == Kind::Page && f.slug == slug && f.meta.is_published())
+            .any(|f| f.kind == Kind::Page && f.slug == slug && f.meta.is_visible(options))
         {
             problems.push(Diagnostic::new(
                 &content_dir.join("pages").join(format!("{slug}.md")),
                 1,
-                format!("this page is missing (or a draft, or retired); the site links to it from every page, so it must exist with `slug: {slug}`"),
+                format!("this page is missing (or a draft, scheduled, expired or retired); the site links to it from every page, so it must exist with `slug: {slug}`"),
             ));
         }
     }
@@ -603,7 +759,10 @@ fn check_aliases(
 fn front_matter_line(file: &Parsed, key: &str) -> usize {
     file.front_matter
         .lines()
-        .position(|l| l.starts_with(key))
+        .position(|l| {
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
         .map_or(1, |index| index + 2)
 }
 
@@ -625,8 +784,34 @@ fn render_file(
     let rendered = markdown::render(&file.body, file.body_line, &mut |dest| {
         resolver.resolve(dest)
     });
-    for problem in rendered.problems {
-        problems.push(Diagnostic::new(&file.source, problem.line, problem.message));
+    for problem in &rendered.problems {
+        problems.push(Diagnostic::new(
+            &file.source,
+            problem.line,
+            &problem.message,
+        ));
+    }
+    let advice = writing::check(&writing::Draft {
+        kind: file.kind,
+        search_title: file.meta.seo_title.as_deref().unwrap_or(&file.meta.title),
+        has_seo_title: file.meta.seo_title.is_some(),
+        title_line: front_matter_line(
+            file,
+            if file.meta.seo_title.is_some() {
+                "seo_title"
+            } else {
+                "title"
+            },
+        ),
+        description: &file.meta.description,
+        description_line: front_matter_line(file, "description"),
+        rendered: &rendered,
+        body: &file.body,
+        body_line: file.body_line,
+        links_to_consultation: rendered.links.iter().any(|l| l.target == CONSULTATION_KEY),
+    });
+    for (line, message) in file.advice.iter().cloned().chain(advice) {
+        problems.push(Diagnostic::warning(&file.source, line, message));
     }
     for (anchor, line) in &rendered.self_anchors {
         if !rendered.headings.iter().any(|h| &h.id == anchor) {
@@ -651,6 +836,10 @@ fn render_file(
         draft: file.meta.draft,
         retired: file.meta.retired,
         aliases: file.meta.aliases.clone(),
+        seo_title: file.meta.seo_title.clone(),
+        expires: file.meta.expires,
+        status: file.status,
+        visible: file.visible,
         image: file.meta.image.clone(),
         call_to_action: file.meta.call_to_action.clone(),
         html: rendered.html,
@@ -698,10 +887,17 @@ fn check_links_and_build_graph(documents: &mut [Document], problems: &mut Diagno
                 ));
             }
             if document.is_published() && !target_doc.is_published() {
-                let why = if target_doc.draft {
-                    "a draft (`draft: true`) that readers cannot see yet"
-                } else {
-                    "retired (`retired: true`): its address answers 410 Gone"
+                let why = match target_doc.status {
+                    Status::Draft => {
+                        "a draft (`draft: true`) that readers cannot see yet".to_string()
+                    }
+                    Status::Scheduled(day) => {
+                        format!("scheduled for {day}: until then readers would find nothing there")
+                    }
+                    Status::Expired => {
+                        "expired (`expires:`): its address answers 410 Gone".to_string()
+                    }
+                    _ => "retired (`retired: true`): its address answers 410 Gone".to_string(),
                 };
                 problems.push(Diagnostic::new(
                     &document.source,

@@ -16,9 +16,10 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 
 use crate::config::SiteConfig;
-use crate::content::{self, Library};
+use crate::content::{self, Library, LoadOptions};
 use crate::diagnostic::Diagnostics;
 use assets::Assets;
 pub use resource::{Representation, Resource};
@@ -67,19 +68,45 @@ pub struct Site {
     not_found: Resource,
     method_not_allowed: Resource,
     server_error: Resource,
+    warnings: Diagnostics,
+    next_change: Option<DateTime<Utc>>,
+}
+
+/// What a build sees: the moment it is built for, and whether it is the
+/// therapist's preview (drafts and scheduled pages shown, reload script on).
+#[derive(Debug, Clone, Copy)]
+pub struct BuildOptions {
+    pub now: DateTime<Utc>,
+    pub preview: bool,
 }
 
 impl Site {
     /// Reads settings, content and static files, checks them all, and renders
     /// every page. Every problem in the content is reported at once.
     pub fn load(sources: &Sources) -> Result<Self, BuildError> {
+        Self::load_with(
+            sources,
+            BuildOptions {
+                now: Utc::now(),
+                preview: false,
+            },
+        )
+    }
+
+    /// The site as it is at `now` (scheduled articles appear on their day).
+    pub fn load_with(sources: &Sources, options: BuildOptions) -> Result<Self, BuildError> {
         let config = SiteConfig::load(&sources.config)?;
         let mut problems = Diagnostics::default();
-        let library = content::load(&sources.content, &config).map_err(|d| problems.extend(d));
+        let load = LoadOptions {
+            today: config.today(options.now),
+            preview: options.preview,
+        };
+        let library =
+            content::load_with(&sources.content, &config, load).map_err(|d| problems.extend(d));
         let assets = Assets::load(&sources.static_dir).map_err(|d| problems.extend(d));
         match (library, assets) {
             (Ok(library), Ok(assets)) => Self::build(&config, &library, &assets),
-            _ => Err(BuildError::Content(problems.into_result(()).unwrap_err())),
+            _ => Err(BuildError::Content(problems.sorted())),
         }
     }
 
@@ -88,7 +115,20 @@ impl Site {
         library: &Library,
         assets: &Assets,
     ) -> Result<Self, BuildError> {
-        pages::build(config, library, assets)
+        let mut site = pages::build(config, library, assets)?;
+        site.warnings = library.warnings.clone();
+        site.next_change = library.next_change().map(|day| config.start_of(day));
+        Ok(site)
+    }
+
+    /// Writing advice found while building: shown by `check`, never blocking.
+    pub fn warnings(&self) -> &Diagnostics {
+        &self.warnings
+    }
+
+    /// When a scheduled page next appears or an expiring one comes down.
+    pub fn next_change(&self) -> Option<DateTime<Utc>> {
+        self.next_change
     }
 
     pub fn get(&self, path: &str) -> Option<&Resource> {

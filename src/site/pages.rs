@@ -81,6 +81,8 @@ pub fn build(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<
         not_found,
         method_not_allowed,
         server_error,
+        warnings: Diagnostics::default(),
+        next_change: None,
     })
 }
 
@@ -132,6 +134,7 @@ fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Lay
         css_url,
         icon_url,
         feed_url: "/feed.xml",
+        preview: library.options.preview,
         feed_title: format!("{}: articles", config.practice.name),
         navigation: config
             .navigation
@@ -259,7 +262,7 @@ impl<'a> Builder<'a> {
             } else {
                 PageKind::Page
             };
-            let head = self.head(kind, &page.title, &page.description, &page.url);
+            let head = self.head(kind, page.search_title(), &page.description, &page.url);
             let (template, html) = match page.slug.as_str() {
                 "home" => ("home.html", self.home(page, head)),
                 "consultation" => (
@@ -290,7 +293,7 @@ impl<'a> Builder<'a> {
 
     fn home(&self, page: &Document, mut head: Head) -> askama::Result<String> {
         // The home page's <title> leads with the practice, as searchers look for it.
-        head.title = format!("{} | {}", self.config.practice.name, page.title);
+        head.title = format!("{} | {}", self.config.practice.name, page.search_title());
         let services = self
             .config
             .home
@@ -329,7 +332,7 @@ impl<'a> Builder<'a> {
         for article in library.articles() {
             let head = self.head(
                 PageKind::Article(article),
-                &article.title,
+                article.search_title(),
                 &article.description,
                 &article.url,
             );

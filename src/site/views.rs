@@ -24,6 +24,8 @@ pub struct Layout {
     pub css_url: String,
     pub icon_url: String,
     pub feed_url: &'static str,
+    /// The therapist's preview: pages load the reload script.
+    pub preview: bool,
     pub feed_title: String,
     pub navigation: Vec<NavLink>,
 }

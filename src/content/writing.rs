@@ -1,0 +1,348 @@
+//! Writing checks: advice that makes pages easier to find, read and trust.
+//! They are warnings: `check` shows them, but they never keep a page from
+//! readers. Each one says what to do instead.
+
+use super::Kind;
+use super::markdown::Rendered;
+
+/// Search results show about this many characters of a title.
+pub const TITLE_MAX: usize = 60;
+/// ... and of a description.
+pub const DESCRIPTION_MAX: usize = 160;
+/// Past this, a paragraph is a wall of text on a phone.
+pub const PARAGRAPH_MAX_WORDS: usize = 150;
+
+/// Link words that say nothing about where the link leads.
+const VAGUE_LINK_TEXTS: [&str; 12] = [
+    "here",
+    "click here",
+    "click",
+    "this",
+    "this link",
+    "link",
+    "this page",
+    "read more",
+    "more",
+    "learn more",
+    "go",
+    "see here",
+];
+
+/// Promises a health site should not make.
+const PROMISES: [&str; 18] = [
+    "cure",
+    "cures",
+    "cured",
+    "curing",
+    "guarantee",
+    "guarantees",
+    "guaranteed",
+    "100%",
+    "100 percent",
+    "miracle",
+    "miracles",
+    "miraculous",
+    "risk-free",
+    "risk free",
+    "no side effects",
+    "always works",
+    "instant relief",
+    "permanent relief",
+];
+
+/// What the checks look at in one file.
+pub struct Draft<'a> {
+    pub kind: Kind,
+    /// The title shown in search results (`seo_title`, else `title`).
+    pub search_title: &'a str,
+    pub has_seo_title: bool,
+    /// The line of the `seo_title:` (or `title:`) field.
+    pub title_line: usize,
+    pub description: &'a str,
+    pub description_line: usize,
+    pub rendered: &'a Rendered,
+    pub body: &'a str,
+    pub body_line: usize,
+    /// Whether the file links to the consultation page.
+    pub links_to_consultation: bool,
+}
+
+/// Every piece of advice for one file, as (line, message).
+pub fn check(draft: &Draft<'_>) -> Vec<(usize, String)> {
+    let mut advice = Vec::new();
+    let title_length = draft.search_title.chars().count();
+    if title_length > TITLE_MAX {
+        let fix = if draft.has_seo_title {
+            "shorten `seo_title:`"
+        } else {
+            "add a shorter `seo_title:` for search results (the page keeps its full title)"
+        };
+        advice.push((
+            draft.title_line,
+            format!("the title has {title_length} characters; search results cut titles after about {TITLE_MAX}: {fix}"),
+        ));
+    }
+    let description_length = draft.description.chars().count();
+    if description_length > DESCRIPTION_MAX {
+        advice.push((
+            draft.description_line,
+            format!(
+                "the description has {description_length} characters; search results cut it after about {DESCRIPTION_MAX}: keep its first sentence, or shorten it"
+            ),
+        ));
+    }
+    headings(draft.rendered, &mut advice);
+    for link in &draft.rendered.link_texts {
+        let words = link
+            .text
+            .trim()
+            .trim_end_matches(['.', ':', '!'])
+            .to_lowercase();
+        if VAGUE_LINK_TEXTS.contains(&words.as_str()) {
+            advice.push((
+                link.line,
+                format!(
+                    "the link text “{}” says nothing about where it leads (screen readers list links by their words); link the words that name the page instead, for example [my guide to Ketamine-Assisted Psychotherapy](ketamine-assisted-psychotherapy-guide.md)",
+                    link.text.trim()
+                ),
+            ));
+        }
+    }
+    for &(words, line) in &draft.rendered.paragraphs {
+        if words > PARAGRAPH_MAX_WORDS {
+            advice.push((
+                line,
+                format!(
+                    "this paragraph has {words} words; on a phone that is a wall of text: split it where the thought turns (under about {PARAGRAPH_MAX_WORDS} words each)"
+                ),
+            ));
+        }
+    }
+    if draft.kind == Kind::Article && !draft.links_to_consultation {
+        advice.push((
+            draft.body_line,
+            "this article never links to the consultation page; end it with a link such as [book a free {{consultation_minutes}}-minute consultation](../pages/consultation.md)".to_string(),
+        ));
+    }
+    promises(draft.body, draft.body_line, &mut advice);
+    advice
+}
+
+fn headings(rendered: &Rendered, advice: &mut Vec<(usize, String)>) {
+    // The page's title is its one level-1 heading.
+    let mut previous = 1;
+    for heading in &rendered.headings {
+        if heading.level == 1 {
+            advice.push((
+                heading.line,
+                "a page has one top-level heading, its title; start this heading with ## instead of #".to_string(),
+            ));
+        } else if heading.level > previous + 1 {
+            advice.push((
+                heading.line,
+                format!(
+                    "this heading skips a level (a level-{} heading after a level-{previous} one); use {} so the outline stays clear for screen readers",
+                    heading.level,
+                    "#".repeat(usize::from(previous) + 1)
+                ),
+            ));
+        }
+        previous = heading.level;
+    }
+}
+
+fn promises(body: &str, body_line: usize, advice: &mut Vec<(usize, String)>) {
+    for (index, line) in body.lines().enumerate() {
+        let lower = line.to_lowercase();
+        for promise in PROMISES {
+            let Some(at) = find_word(&lower, promise) else {
+                continue;
+            };
+            advice.push((
+                body_line + index,
+                format!(
+                    "“{promise}” promises an outcome no therapy can promise, and health advertising must not: “{}”; describe what clients often notice instead",
+                    sentence_around(line, &lower, at)
+                ),
+            ));
+        }
+    }
+}
+
+/// The byte offset of `word` in `text` where it stands as a whole word.
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    text.match_indices(word).map(|(at, _)| at).find(|&at| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// The sentence of `line` that contains byte offset `at` (of its lowercase
+/// copy, which has the same length for the text this site has).
+fn sentence_around(line: &str, lower: &str, at: usize) -> String {
+    let ends = |c: char| matches!(c, '.' | '!' | '?');
+    let start = lower[..at].rfind(ends).map_or(0, |i| i + 1);
+    let end = lower[at..].find(ends).map_or(lower.len(), |i| at + i + 1);
+    let sentence = line.get(start..end).unwrap_or(line).trim();
+    let sentence: String = sentence.chars().take(200).collect();
+    sentence
+        .trim_start_matches(['-', '*', '>', ' '])
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::markdown::{self, Resolution};
+
+    fn advice_for(kind: Kind, title: &str, description: &str, body: &str) -> Vec<(usize, String)> {
+        let rendered = markdown::render(body, 10, &mut |dest| {
+            if dest.starts_with("http") {
+                Resolution::External
+            } else {
+                Resolution::Internal {
+                    href: "/x".into(),
+                    target: Some(dest.into()),
+                    anchor: None,
+                }
+            }
+        });
+        let links_to_consultation = rendered
+            .links
+            .iter()
+            .any(|l| l.target.ends_with("consultation.md"));
+        check(&Draft {
+            kind,
+            search_title: title,
+            has_seo_title: false,
+            title_line: 2,
+            description,
+            description_line: 3,
+            rendered: &rendered,
+            body,
+            body_line: 10,
+            links_to_consultation,
+        })
+    }
+
+    fn clean_article(extra: &str) -> String {
+        format!("Intro.\n\n{extra}\n\n[Book a consultation](../pages/consultation.md).\n")
+    }
+
+    #[test]
+    fn a_clean_article_gets_no_advice() {
+        let advice = advice_for(
+            Kind::Article,
+            "A title",
+            "A description.",
+            &clean_article("## Part\n\n### Sub"),
+        );
+        assert!(advice.is_empty(), "{advice:?}");
+    }
+
+    #[test]
+    fn each_check_fires_with_its_line() {
+        let long_title = "x".repeat(61);
+        let long_description = "d".repeat(161);
+        let cases: Vec<(String, &str, &str, usize, &str)> = vec![
+            (
+                clean_article("# Second title"),
+                "A title",
+                "d",
+                12,
+                "one top-level heading",
+            ),
+            (
+                clean_article("## Part\n\n#### Deep"),
+                "A title",
+                "d",
+                14,
+                "skips a level",
+            ),
+            (
+                clean_article("Read [here](other.md)."),
+                "A title",
+                "d",
+                12,
+                "“here” says nothing",
+            ),
+            (
+                clean_article("[Click here](other.md)"),
+                "A title",
+                "d",
+                12,
+                "“Click here”",
+            ),
+            (
+                clean_article(&"word ".repeat(151)),
+                "A title",
+                "d",
+                12,
+                "151 words",
+            ),
+            (
+                clean_article("KAP is guaranteed to help. Really."),
+                "A title",
+                "d",
+                12,
+                "“KAP is guaranteed to help.”",
+            ),
+            (
+                clean_article("It will cure you"),
+                "A title",
+                "d",
+                12,
+                "“cure”",
+            ),
+            (
+                clean_article("100% of clients"),
+                "A title",
+                "d",
+                12,
+                "“100%”",
+            ),
+            (clean_article(""), &long_title, "d", 2, "61 characters"),
+            (
+                clean_article(""),
+                "A title",
+                &long_description,
+                3,
+                "161 characters",
+            ),
+            (
+                "No consultation link.\n".to_string(),
+                "A title",
+                "d",
+                10,
+                "never links to the consultation",
+            ),
+        ];
+        for (body, title, description, line, expected) in cases {
+            let advice = advice_for(Kind::Article, title, description, &body);
+            assert!(
+                advice
+                    .iter()
+                    .any(|(l, m)| *l == line && m.contains(expected)),
+                "expected line {line} “{expected}” for {body:?}: {advice:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn words_inside_other_words_are_not_promises() {
+        let advice = advice_for(
+            Kind::Page,
+            "A title",
+            "d",
+            "A secure, curious, accurate place.\n",
+        );
+        assert!(advice.is_empty(), "{advice:?}");
+    }
+
+    #[test]
+    fn pages_need_no_consultation_link() {
+        let advice = advice_for(Kind::Page, "A title", "d", "Text.\n");
+        assert!(advice.is_empty(), "{advice:?}");
+    }
+}
