@@ -7,6 +7,7 @@
 pub mod config;
 pub mod content;
 pub mod diagnostic;
+pub mod live;
 pub mod routes;
 pub mod site;
 

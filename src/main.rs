@@ -1,13 +1,17 @@
 //! `practice-site`: serve the site, or check the content.
 
+use std::io::IsTerminal as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use practice_site::content::record;
+use practice_site::config::SiteConfig;
+use practice_site::content::{front_matter, record};
+use practice_site::live::{Reloader, SystemClock};
 use practice_site::site::{BuildError, Site, Sources};
 use practice_site::{AppState, app};
+use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -42,10 +46,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the site (the default).
-    Serve,
+    /// Serve the site (the default). It rebuilds itself when a file changes
+    /// or a scheduled article's day comes.
+    Serve {
+        /// The therapist's preview: drafts and scheduled articles shown, pages
+        /// reload by themselves after a save, problems listed on every page.
+        #[arg(long)]
+        preview: bool,
+    },
     /// Check every settings and content file and list every problem.
     Check,
+    /// Start a new article: writes content/blog/<slug>.md as a draft with its
+    /// front matter filled in, and prints its path.
+    New {
+        /// The article's title, in quotes.
+        title: String,
+    },
     /// Write the whole public site to a folder, for a static host or CDN.
     Export {
         /// The folder to write; created if missing.
@@ -60,16 +76,18 @@ fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let sources = Sources {
         config: cli.config.clone(),
         content: cli.content.clone(),
         static_dir: cli.static_dir.clone(),
     };
-    match cli.command.unwrap_or(Command::Serve) {
+    match cli.command.unwrap_or(Command::Serve { preview: false }) {
         Command::Check => check(&sources),
         Command::Export { dir } => export(&sources, &dir),
-        Command::Serve => serve(&sources, SocketAddr::new(cli.host, cli.port)),
+        Command::New { title } => new_article(&sources, &title),
+        Command::Serve { preview } => serve(sources, preview, SocketAddr::new(cli.host, cli.port)),
     }
 }
 
@@ -97,6 +115,38 @@ fn check(sources: &Sources) -> ExitCode {
         }
         Err(err) => {
             report_build_error(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn new_article(sources: &Sources, title: &str) -> ExitCode {
+    let slug = front_matter::slug_from_title(title);
+    if slug.is_empty() {
+        eprintln!("error: the title needs at least one letter or digit to make an address from");
+        return ExitCode::FAILURE;
+    }
+    let path = sources.content.join("blog").join(format!("{slug}.md"));
+    if path.exists() {
+        eprintln!(
+            "error: {} already exists; choose another title, or open that file",
+            path.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let today = match SiteConfig::load(&sources.config) {
+        Ok(config) => config.today(chrono::Utc::now()),
+        Err(_) => chrono::Utc::now().date_naive(),
+    };
+    let written = std::fs::create_dir_all(path.parent().expect("blog folder"))
+        .and_then(|()| std::fs::write(&path, front_matter::new_article(title, today)));
+    match written {
+        Ok(()) => {
+            println!("{}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: cannot write {}: {err}", path.display());
             ExitCode::FAILURE
         }
     }
@@ -143,15 +193,19 @@ fn report_build_error(err: &BuildError) {
     }
 }
 
-fn serve(sources: &Sources, address: SocketAddr) -> ExitCode {
-    let site = match Site::load(sources) {
-        Ok(site) => site,
+fn serve(sources: Sources, preview: bool, address: SocketAddr) -> ExitCode {
+    let reloader = match Reloader::start(sources, preview, Arc::new(SystemClock)) {
+        Ok(reloader) => reloader,
         Err(err) => {
             report_build_error(&err);
             eprintln!("The site was not started.");
             return ExitCode::FAILURE;
         }
     };
+    if let Some(problems) = reloader.status().borrow().problems.clone() {
+        eprint!("{problems}");
+        eprintln!("The preview shows these problems on every page until they are fixed.");
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -174,10 +228,17 @@ fn serve(sources: &Sources, address: SocketAddr) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        tracing::info!("serving the site at http://{address}");
-        let served = axum::serve(listener, app(AppState::new(site)))
+        let state = AppState::live(&reloader);
+        let watching = tokio::spawn(Arc::clone(&reloader).run());
+        if preview {
+            tracing::info!("previewing the site at http://{address} (drafts shown, pages reload after each save)");
+        } else {
+            tracing::info!("serving the site at http://{address}");
+        }
+        let served = axum::serve(listener, app(state))
             .with_graceful_shutdown(shutdown_signal())
             .await;
+        watching.abort();
         match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {

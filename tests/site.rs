@@ -54,7 +54,11 @@ async fn every_article_and_page_answers_200_with_its_title() {
             document.url
         );
         let title = select(&html, "title").join("");
-        assert!(title.contains(document.search_title()), "{}: {title}", document.url);
+        assert!(
+            title.contains(document.search_title()),
+            "{}: {title}",
+            document.url
+        );
         let canonical = attrs(&html, "link[rel=canonical]", "href");
         assert_eq!(canonical, [config.absolute_url(&document.url)]);
         seen += 1;

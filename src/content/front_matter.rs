@@ -134,16 +134,37 @@ pub fn parse(split: &Split<'_>) -> Result<(FrontMatter, Vec<FieldProblem>), Fiel
         .unknown
         .keys()
         .map(|name| {
-            FieldProblem::new(
-                line_of_key(split, name),
-                format!(
-                    "unknown field `{name}`; check its spelling: the fields are {} (content/README.md explains each)",
+            let message = match closest_field(name) {
+                Some(field) => format!("unknown field `{name}`; did you mean `{field}`?"),
+                None => format!(
+                    "unknown field `{name}`; the fields are {} (content/README.md explains each)",
                     FIELDS.join(", ")
                 ),
-            )
+            };
+            FieldProblem::new(line_of_key(split, name), message)
         })
         .collect();
     Ok((front, unknown))
+}
+
+/// The known field a misspelt name most likely meant.
+pub fn closest_field(name: &str) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    FIELDS
+        .iter()
+        .map(|field| (super::links::edit_distance(&lower, field), *field))
+        .filter(|(distance, field)| *distance <= 2.min(field.len() / 2))
+        .min()
+        .map(|(_, field)| field)
+}
+
+impl FrontMatter {
+    /// Whether a misspelling of `field` was written (so "missing" would mislead).
+    pub fn misspelt(&self, field: &str) -> bool {
+        self.unknown
+            .keys()
+            .any(|name| closest_field(name) == Some(field))
+    }
 }
 
 /// The parser's message, without its own position (we print ours), with a
@@ -177,6 +198,48 @@ pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
         format!("`{field}: {value}` is not a date; write it as YYYY-MM-DD, for example 2025-06-12")
     })
+}
+
+/// An address from a title: "What to Expect: Your First Session" becomes
+/// `what-to-expect-your-first-session`.
+pub fn slug_from_title(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if c.is_alphanumeric() {
+            // Accented letters lose their accent rather than the word: é → e.
+            slug.extend(unaccent(c));
+        } else if matches!(c, '’' | '\'') {
+            // "what's" stays one word.
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_string()
+}
+
+fn unaccent(c: char) -> Option<char> {
+    let plain = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+        'ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'ý' | 'ÿ' => 'y',
+        _ => return None,
+    };
+    Some(plain)
+}
+
+/// The text of a new article's file: front matter filled in, as a draft.
+pub fn new_article(title: &str, today: NaiveDate) -> String {
+    let quoted = title.replace('\\', "\\\\").replace('"', "\\\"");
+    format!(
+        "---\ntitle: \"{quoted}\"\n# One or two sentences for search results and link previews (under 160 characters).\ndescription: \"\"\ndate: {today}\ntags: []\n# Remove this line when the article is ready for readers.\ndraft: true\n---\n\nStart with the paragraph a reader sees first. Use ## for sections.\n\n[Book a free {{{{consultation_minutes}}}}-minute consultation](../pages/consultation.md)\n"
+    )
 }
 
 /// A slug is what follows `/blog/` in an article's address: lowercase
@@ -238,7 +301,18 @@ mod tests {
         assert_eq!(front.description.as_deref(), Some("B"));
         let lines: Vec<_> = unknown.iter().map(|p| p.line).collect();
         assert_eq!(lines, [4, 2], "{unknown:?}");
-        assert!(unknown[1].message.contains("`titel`"), "{unknown:?}");
+        assert!(
+            unknown[1]
+                .message
+                .contains("`titel`; did you mean `title`?"),
+            "{unknown:?}"
+        );
+        assert!(
+            unknown[0].message.contains("`dat`; did you mean `date`?"),
+            "{unknown:?}"
+        );
+        assert!(front.misspelt("title") && !front.misspelt("description"));
+        assert_eq!(closest_field("colour"), None);
     }
 
     #[test]
@@ -275,6 +349,32 @@ mod tests {
         for bad in ["", "KAP", "a b", "-a", "a--b", "a/b"] {
             assert!(check_slug(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn slugs_from_titles() {
+        assert_eq!(
+            slug_from_title("What to Expect: Your First KAP Session"),
+            "what-to-expect-your-first-kap-session"
+        );
+        assert_eq!(slug_from_title("  Café & “Déjà vu”?  "), "cafe-deja-vu");
+        assert_eq!(slug_from_title("What’s Next"), "whats-next");
+        assert!(check_slug(&slug_from_title("KAP vs. IV -- 2025!")).is_ok());
+    }
+
+    #[test]
+    fn a_new_article_parses() {
+        let text = new_article(
+            "A \"quoted\" title",
+            NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
+        );
+        let split = split(&text).unwrap();
+        let (front, unknown) = parse(&split).unwrap();
+        assert!(unknown.is_empty());
+        assert_eq!(front.title.as_deref(), Some("A \"quoted\" title"));
+        assert_eq!(front.date.as_deref(), Some("2026-01-02"));
+        assert!(front.draft);
+        assert!(split.body.contains("{{consultation_minutes}}"));
     }
 
     #[test]

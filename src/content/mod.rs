@@ -498,15 +498,23 @@ fn check_front_matter(
     advise: &mut Vec<(usize, String)>,
 ) -> Meta {
     let line = |key: &str| front_matter::line_of_key(split, key);
-    let mut require = |value: Option<String>, message: &str| {
+    // A misspelt field is already reported; calling it missing too would mislead.
+    let title_misspelt = front.misspelt("title");
+    let description_misspelt = front.misspelt("description");
+    let date_misspelt = front.misspelt("date");
+    let mut require = |value: Option<String>, misspelt: bool, message: &str| {
         non_empty(value).unwrap_or_else(|| {
-            if readable {
+            if readable && !misspelt {
                 report(1, message.to_string());
             }
             String::new()
         })
     };
-    let title = require(front.title, "add a `title:` line to the front matter");
+    let title = require(
+        front.title,
+        title_misspelt,
+        "add a `title:` line to the front matter",
+    );
     let missing_description = "add a `description:` line: one or two sentences that search results and link previews show";
     // A draft may still lack its description; a published page may not.
     let description = if front.draft {
@@ -515,7 +523,7 @@ fn check_front_matter(
             String::new()
         })
     } else {
-        require(front.description, missing_description)
+        require(front.description, description_misspelt, missing_description)
     };
     let mut date_field = |field: &str, value: Option<String>| {
         value.and_then(|value| match front_matter::parse_date(field, &value) {
@@ -540,7 +548,7 @@ fn check_front_matter(
             ),
         );
     }
-    if kind == Kind::Article && !had_date && readable {
+    if kind == Kind::Article && !had_date && readable && !date_misspelt {
         report(
             1,
             "add a `date:` line (YYYY-MM-DD): the day the article is published".to_string(),

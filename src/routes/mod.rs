@@ -8,6 +8,7 @@ mod conditional;
 pub mod error;
 mod feeds;
 mod pages;
+mod preview;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use tokio::sync::watch;
+
+use crate::live::{BuildStatus, Reloader};
 use crate::site::{Resource, Site, SiteHandle};
 pub use error::HttpError;
 
@@ -27,12 +31,24 @@ pub use error::HttpError;
 #[derive(Clone)]
 pub struct AppState {
     pub site: Arc<SiteHandle>,
+    /// In the therapist's preview: the outcome of the latest build.
+    pub preview: Option<watch::Receiver<BuildStatus>>,
 }
 
 impl AppState {
+    /// A fixed site, as tests and tools use it.
     pub fn new(site: Site) -> Self {
         Self {
             site: Arc::new(SiteHandle::new(site)),
+            preview: None,
+        }
+    }
+
+    /// The site a [`Reloader`] keeps current.
+    pub fn live(reloader: &Reloader) -> Self {
+        Self {
+            site: reloader.site(),
+            preview: reloader.is_preview().then(|| reloader.status()),
         }
     }
 }
@@ -44,7 +60,13 @@ const BODY_LIMIT: usize = 16 * 1024;
 
 /// The application: every route, the error pages and the shared layers.
 pub fn app(state: AppState) -> Router {
+    let preview = if state.preview.is_some() {
+        preview::router()
+    } else {
+        Router::new()
+    };
     Router::new()
+        .merge(preview)
         .merge(pages::router())
         .merge(blog::router())
         .merge(feeds::router())
@@ -53,6 +75,10 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::render_error_pages,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            preview::show_problems,
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

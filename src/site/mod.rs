@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use axum::http::StatusCode;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use crate::config::SiteConfig;
@@ -50,6 +51,8 @@ impl From<Diagnostics> for BuildError {
         Self::Content(diagnostics)
     }
 }
+
+const EMPTY_PAGE: &str = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Preview: the site could not be built</title>\n<script src=\"/_preview/reload.js\" defer></script>\n</head>\n<body>\n<main id=\"main\">\n<h1>The site could not be built yet</h1>\n</main>\n</body>\n</html>\n";
 
 /// Content types of what the site serves.
 pub const HTML: &str = "text/html; charset=utf-8";
@@ -119,6 +122,27 @@ impl Site {
         site.warnings = library.warnings.clone();
         site.next_change = library.next_change().map(|day| config.start_of(day));
         Ok(site)
+    }
+
+    /// A site with no pages, for a preview whose first build failed: every
+    /// address answers a bare page on which the preview shows the problems.
+    pub fn empty() -> Self {
+        let page = |status| {
+            Resource::new(
+                status,
+                HTML,
+                "no-store",
+                Bytes::from_static(EMPTY_PAGE.as_bytes()),
+            )
+        };
+        Self {
+            resources: HashMap::new(),
+            not_found: page(StatusCode::NOT_FOUND),
+            method_not_allowed: page(StatusCode::METHOD_NOT_ALLOWED),
+            server_error: page(StatusCode::INTERNAL_SERVER_ERROR),
+            warnings: Diagnostics::default(),
+            next_change: None,
+        }
     }
 
     /// Writing advice found while building: shown by `check`, never blocking.

@@ -1,0 +1,242 @@
+//! Keeping the served site current without a restart: rebuild when a source
+//! file changes or when a scheduled page's moment comes, and swap the new
+//! site in whole. A build that fails changes nothing readers see: the last
+//! good site keeps serving and the problems are logged (and, in preview,
+//! shown on every page).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use notify_debouncer_mini::notify::RecursiveMode;
+use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
+use tokio::sync::{mpsc, watch};
+
+use crate::diagnostic::Diagnostics;
+use crate::site::{BuildError, BuildOptions, Site, SiteHandle, Sources};
+
+/// Where "now" comes from, so tests can move time.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that only moves when told to.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self(Mutex::new(now))
+    }
+
+    pub fn set(&self, now: DateTime<Utc>) {
+        *self.0.lock().expect("clock lock") = now;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock lock")
+    }
+}
+
+/// The outcome of the latest build, for preview pages and their reload script.
+#[derive(Debug, Clone, Default)]
+pub struct BuildStatus {
+    /// Counts every build attempt, good or bad, so a page can tell it is stale.
+    pub generation: u64,
+    /// The problems of the latest attempt, when it failed.
+    pub problems: Option<Arc<Diagnostics>>,
+}
+
+/// A debounce short enough to feel instant, long enough to see an editor's
+/// save (often a write and a rename) as one change.
+const DEBOUNCE: Duration = Duration::from_millis(75);
+/// However far away the next scheduled page is, look at the clock this often.
+const CLOCK_CHECK: Duration = Duration::from_secs(60);
+
+pub struct Reloader {
+    sources: Sources,
+    preview: bool,
+    clock: Arc<dyn Clock>,
+    site: Arc<SiteHandle>,
+    status: watch::Sender<BuildStatus>,
+    /// One build at a time: a slow build is never overtaken by an older one.
+    building: Mutex<()>,
+}
+
+impl Reloader {
+    /// Builds the first site. In preview a broken first build still starts
+    /// (with an empty site that shows the problems); otherwise it is an error.
+    pub fn start(
+        sources: Sources,
+        preview: bool,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, BuildError> {
+        let options = BuildOptions {
+            now: clock.now(),
+            preview,
+        };
+        let (site, problems) = match Site::load_with(&sources, options) {
+            Ok(site) => (site, None),
+            Err(BuildError::Content(problems)) if preview => {
+                (Site::empty(), Some(Arc::new(problems)))
+            }
+            Err(err) => return Err(err),
+        };
+        let (status, _) = watch::channel(BuildStatus {
+            generation: 1,
+            problems,
+        });
+        Ok(Arc::new(Self {
+            sources,
+            preview,
+            clock,
+            site: Arc::new(SiteHandle::new(site)),
+            status,
+            building: Mutex::new(()),
+        }))
+    }
+
+    pub fn site(&self) -> Arc<SiteHandle> {
+        Arc::clone(&self.site)
+    }
+
+    pub fn status(&self) -> watch::Receiver<BuildStatus> {
+        self.status.subscribe()
+    }
+
+    pub fn is_preview(&self) -> bool {
+        self.preview
+    }
+
+    /// Builds the site from the sources as they are now and, if it builds,
+    /// swaps it in. Requests in flight keep the site they started with.
+    pub fn rebuild(&self) -> Result<(), Arc<Diagnostics>> {
+        let _one_at_a_time = self.building.lock().expect("build lock");
+        let options = BuildOptions {
+            now: self.clock.now(),
+            preview: self.preview,
+        };
+        let outcome = match Site::load_with(&self.sources, options) {
+            Ok(site) => {
+                self.site.replace(site);
+                tracing::info!("site rebuilt");
+                Ok(())
+            }
+            Err(BuildError::Content(problems)) => {
+                for problem in problems.iter().filter(|p| p.is_error()) {
+                    tracing::warn!("{problem}");
+                }
+                tracing::warn!("the site was not updated; the last good version keeps serving");
+                Err(Arc::new(problems))
+            }
+            Err(err) => {
+                tracing::error!("{err}");
+                Err(Arc::new(Diagnostics::default()))
+            }
+        };
+        self.status.send_modify(|status| {
+            status.generation += 1;
+            status.problems = outcome.as_ref().err().cloned();
+        });
+        outcome
+    }
+
+    /// Rebuilds when a scheduled page's moment has come; `true` if it did.
+    pub fn rebuild_if_due(&self) -> bool {
+        let due = self
+            .site
+            .current()
+            .next_change()
+            .is_some_and(|at| at <= self.clock.now());
+        if due {
+            let _ = self.rebuild();
+        }
+        due
+    }
+
+    /// Watches the sources and the clock until the task is dropped.
+    pub async fn run(self: Arc<Self>) {
+        let (changed, mut changes) = mpsc::channel::<()>(1);
+        let watcher = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| {
+            if result.is_ok_and(|events| events.iter().any(|e| is_source(&e.path))) {
+                // A full channel already means "rebuild soon": nothing is lost.
+                let _ = changed.try_send(());
+            }
+        });
+        let _watcher = match watcher {
+            Ok(mut watcher) => {
+                for path in self.watched_paths() {
+                    if let Err(err) = watcher.watcher().watch(&path, RecursiveMode::Recursive) {
+                        tracing::warn!(
+                            "cannot watch {}: {err}; edits there need a restart",
+                            path.display()
+                        );
+                    }
+                }
+                Some(watcher)
+            }
+            Err(err) => {
+                tracing::warn!("cannot watch files: {err}; edits need a restart");
+                None
+            }
+        };
+        loop {
+            let wait = self
+                .site
+                .current()
+                .next_change()
+                .and_then(|at| (at - self.clock.now()).to_std().ok())
+                .map_or(CLOCK_CHECK, |until| until.min(CLOCK_CHECK));
+            tokio::select! {
+                change = changes.recv() => {
+                    if change.is_none() {
+                        return;
+                    }
+                    let this = Arc::clone(&self);
+                    let _ = tokio::task::spawn_blocking(move || this.rebuild()).await;
+                }
+                () = tokio::time::sleep(wait) => {
+                    let this = Arc::clone(&self);
+                    let _ = tokio::task::spawn_blocking(move || this.rebuild_if_due()).await;
+                }
+            }
+        }
+    }
+
+    fn watched_paths(&self) -> Vec<PathBuf> {
+        let mut paths = vec![
+            self.sources.content.clone(),
+            self.sources.static_dir.clone(),
+        ];
+        if let Some(folder) = self.sources.config.parent()
+            && !self.sources.config.starts_with(&self.sources.content)
+        {
+            paths.push(folder.to_path_buf());
+        }
+        paths
+    }
+}
+
+/// Files whose change can change the site: not editor backups or the
+/// record of published addresses (which `check` writes).
+fn is_source(path: &std::path::Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    !(name.starts_with('.')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".tmp")
+        || name == crate::content::record::FILE_NAME)
+}

@@ -1,0 +1,116 @@
+//! The therapist's preview (`serve --preview`): a script that reloads the
+//! page when the site is rebuilt, and a panel on every page listing what
+//! keeps her latest change from being published. Never mounted otherwise.
+
+use std::convert::Infallible;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::WatchStream;
+
+use super::AppState;
+use crate::diagnostic::Diagnostics;
+
+const RELOAD_JS: &str = include_str!("../../templates/preview/reload.js");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/_preview/reload.js", get(reload_js))
+        .route("/_preview/events", get(events))
+}
+
+async fn reload_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        RELOAD_JS,
+    )
+        .into_response()
+}
+
+/// One event now and one per build, carrying the build's generation.
+async fn events(State(state): State<AppState>) -> Response {
+    let Some(status) = state.preview.clone() else {
+        return super::HttpError::NotFound.into_response();
+    };
+    let stream = WatchStream::new(status).map(|status| {
+        let problems = status.problems.as_ref().map_or(0, |p| p.len());
+        Ok::<_, Infallible>(Event::default().data(format!("{}:{problems}", status.generation)))
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "preview/problems.html")]
+struct ProblemsPanel {
+    problems: Vec<(String, String)>,
+}
+
+/// Puts the problems of the latest build at the top of every HTML page.
+pub async fn show_problems(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(problems) = state
+        .preview
+        .as_ref()
+        .and_then(|status| status.borrow().problems.clone())
+    else {
+        return next.run(request).await;
+    };
+    // An uncompressed body, so the panel can be inserted.
+    request.headers_mut().remove(header::ACCEPT_ENCODING);
+    let response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if !is_html {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return super::HttpError::Internal("preview body".into()).into_response();
+    };
+    let page = String::from_utf8_lossy(&bytes);
+    let panel = render_panel(&problems);
+    let page = page.replacen(
+        "<main id=\"main\">",
+        &format!("<main id=\"main\">\n{panel}"),
+        1,
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::ETAG);
+    parts
+        .headers
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Response::from_parts(parts, axum::body::Body::from(page))
+}
+
+fn render_panel(problems: &Diagnostics) -> String {
+    let problems = problems
+        .iter()
+        .filter(|p| p.is_error())
+        .map(|p| {
+            (
+                format!("{}:{}", p.path.display(), p.line),
+                p.message.clone(),
+            )
+        })
+        .collect();
+    ProblemsPanel { problems }
+        .render()
+        .unwrap_or_else(|err| format!("<p>The problems could not be shown: {err}</p>"))
+}
