@@ -9,6 +9,7 @@ use common::{ContentCopy, get, request, router, shipped_site};
 use practice_site::config::SiteConfig;
 use practice_site::content::{self, stated_consultation_lengths};
 use scraper::{Html, Selector};
+use tower::ServiceExt;
 
 fn select(html: &Html, css: &str) -> Vec<String> {
     let selector = Selector::parse(css).unwrap();
@@ -317,5 +318,56 @@ async fn aliases_redirect_permanently_and_drafts_stay_hidden() {
             .await
             .body
             .contains("Unfinished Thoughts")
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_no_cookie() {
+    let app = router(shipped_site());
+    for path in [
+        "/",
+        "/blog/kap-vs-iv-ketamine-clinics",
+        "/nope",
+        "/feed.xml",
+        "/static/favicon.svg",
+    ] {
+        let reply = get(&app, path).await;
+        let csp = reply.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("default-src 'self'"), "{path}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "{path}"
+        );
+        assert_eq!(reply.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(reply.headers[header::REFERRER_POLICY], "same-origin");
+        assert!(reply.headers.contains_key("permissions-policy"));
+        assert!(reply.headers.get(header::SET_COOKIE).is_none(), "{path}");
+        assert!(
+            reply
+                .headers
+                .get(header::STRICT_TRANSPORT_SECURITY)
+                .is_none(),
+            "not over plain http"
+        );
+    }
+    let over_https = app
+        .clone()
+        .oneshot(
+            axum::http::Request::builder()
+                .uri("/")
+                .header("x-forwarded-proto", "https")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        over_https.headers()[header::STRICT_TRANSPORT_SECURITY]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
     );
 }

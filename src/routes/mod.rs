@@ -9,6 +9,7 @@ pub mod error;
 mod feeds;
 mod pages;
 mod preview;
+mod security;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,6 +81,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             preview::show_problems,
         ))
+        .layer(axum::middleware::from_fn(security::headers))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
