@@ -174,6 +174,14 @@ pub fn render(
                 push(&mut heading, &mut events, Event::InlineHtml("</a>".into()));
             }
             Event::Start(Tag::Image { ref dest_url, .. }) => {
+                if is_other_site(dest_url) {
+                    rendered.problems.push(Problem {
+                        line,
+                        message: format!(
+                            "the image `{dest_url}` is on another site, which would learn who reads this page; put the file in static/images/ and write /static/images/<name>"
+                        ),
+                    });
+                }
                 image = Some(OpenImage {
                     dest: dest_url.to_string(),
                     line,
@@ -233,6 +241,12 @@ pub fn render(
                     && !text.trim().is_empty()
                 {
                     open.has_alt = true;
+                }
+                push(&mut heading, &mut events, event);
+            }
+            Event::Html(ref html) | Event::InlineHtml(ref html) => {
+                for message in raw_html_problems(html) {
+                    rendered.problems.push(Problem { line, message });
                 }
                 push(&mut heading, &mut events, event);
             }
@@ -315,6 +329,83 @@ fn link_tag(
     }
     tag.push('>');
     tag
+}
+
+fn is_other_site(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    lower.starts_with("http:") || lower.starts_with("https:") || lower.starts_with("//")
+}
+
+/// Raw HTML stays the therapist's choice, but nothing in it may run script
+/// (the site's security policy would block it anyway, silently) or load
+/// anything from another site (which would learn who reads the page).
+fn raw_html_problems(html: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut problems = Vec::new();
+    if lower.contains("<script") {
+        problems.push(
+            "raw HTML here contains a <script>; the site runs no scripts in pages: remove it"
+                .to_string(),
+        );
+    }
+    if lower.contains("javascript:") {
+        problems.push("raw HTML here contains a `javascript:` address; links must go to a page (https://…, mailto:, tel:)".to_string());
+    }
+    if let Some(handler) = event_handler(&lower) {
+        problems.push(format!(
+            "raw HTML here has an `{handler}=` attribute, which runs script; remove it"
+        ));
+    }
+    for tag in ["<iframe", "<embed", "<object", "<link", "<base", "<form"] {
+        if lower.contains(tag) {
+            problems.push(format!(
+                "raw HTML here contains {tag}>, which loads or sends to another page; remove it (the consultation page has the booking form)"
+            ));
+        }
+    }
+    for attribute in ["src=", "srcset=", "poster=", "data="] {
+        for (at, _) in lower.match_indices(attribute) {
+            let value = lower[at + attribute.len()..].trim_start_matches(['"', '\'', ' ']);
+            if is_other_site(value) {
+                problems.push(format!(
+                    "raw HTML here loads `{}` from another site, which would learn who reads this page; serve the file from static/ instead",
+                    value.split(['"', '\'', ' ', '>']).next().unwrap_or(value)
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// The first `on…=` attribute inside a tag, such as `onclick`.
+fn event_handler(lower: &str) -> Option<String> {
+    let mut in_tag = false;
+    let bytes = lower.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'<' => in_tag = true,
+            b'>' => in_tag = false,
+            b'o' if in_tag
+                && i > 0
+                && (bytes[i - 1].is_ascii_whitespace()
+                    || bytes[i - 1] == b'/'
+                    || bytes[i - 1] == b'"'
+                    || bytes[i - 1] == b'\'')
+                && bytes.get(i + 1) == Some(&b'n') =>
+            {
+                let name: String = lower[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .collect();
+                let rest = lower[i + name.len()..].trim_start();
+                if name.len() > 2 && rest.starts_with('=') {
+                    return Some(name);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn escape_attribute(value: &str) -> String {
@@ -472,6 +563,40 @@ mod tests {
             "{}",
             out.html
         );
+    }
+
+    #[test]
+    fn raw_html_cannot_run_script_or_reach_other_sites() {
+        for (html, expected) in [
+            ("<script>alert(1)</script>", "<script>"),
+            ("<a href=\"javascript:alert(1)\">x</a>", "javascript:"),
+            (
+                "<img src=\"/static/a.png\" onerror=\"alert(1)\">",
+                "`onerror=`",
+            ),
+            ("<div ONCLICK = 'x()'>", "`onclick=`"),
+            ("<iframe src=\"https://maps.example\"></iframe>", "<iframe>"),
+            (
+                "<img src=\"https://tracker.example/p.gif\">",
+                "https://tracker.example/p.gif",
+            ),
+            ("<img src=//cdn.example/x.png>", "//cdn.example/x.png"),
+        ] {
+            let out = render_plain(&format!("Text.\n\n{html}\n"));
+            assert!(
+                out.problems
+                    .iter()
+                    .any(|p| p.line == 3 && p.message.contains(expected)),
+                "{html}: {:?}",
+                out.problems
+            );
+        }
+        let fine = render_plain(
+            "<details><summary>More</summary>\n\nText with <em>one</em> word, online and onward.\n\n</details>\n",
+        );
+        assert!(fine.problems.is_empty(), "{:?}", fine.problems);
+        let image = render_plain("![A chart](https://example.org/chart.png)\n");
+        assert!(image.problems[0].message.contains("on another site"));
     }
 
     #[test]
