@@ -1,10 +1,16 @@
-//! `practice-site`: serve the site, or check the content.
+//! `practice-site`: serve the site, check the content, or hash the admin password.
 
+use std::io::BufRead;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use practice_site::booking::clock::SystemClock;
+use practice_site::booking::settings::Secrets;
+use practice_site::booking::store::{BookingStore, SqliteStore, database_path};
+use practice_site::booking::{Booking, Workers, admin, tokens};
 use practice_site::site::{BuildError, Site, Sources};
 use practice_site::{AppState, app};
 use tracing_subscriber::EnvFilter;
@@ -37,6 +43,10 @@ struct Cli {
     /// Address to listen on; 127.0.0.1 keeps the site private to this machine.
     #[arg(long, global = true, env = "HOST", default_value = "127.0.0.1")]
     host: IpAddr,
+
+    /// The bookings' SQLite file (a path or a sqlite: URL); created on first run.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "practice.db")]
+    database: String,
 }
 
 #[derive(Subcommand)]
@@ -45,6 +55,9 @@ enum Command {
     Serve,
     /// Check every settings and content file and list every problem.
     Check,
+    /// Read a password from standard input and print its argon2 hash, for
+    /// ADMIN_PASSWORD_HASH.
+    HashPassword,
 }
 
 fn main() -> ExitCode {
@@ -62,7 +75,38 @@ fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Check => check(&sources),
-        Command::Serve => serve(&sources, SocketAddr::new(cli.host, cli.port)),
+        Command::HashPassword => hash_password(),
+        Command::Serve => serve(
+            &sources,
+            SocketAddr::new(cli.host, cli.port),
+            &database_path(&cli.database),
+        ),
+    }
+}
+
+/// Reads one line from stdin (not argv, which shell history keeps).
+fn hash_password() -> ExitCode {
+    eprintln!("Type the admin password and press Enter:");
+    let mut line = String::new();
+    if let Err(err) = std::io::stdin().lock().read_line(&mut line) {
+        eprintln!("error: cannot read the password: {err}");
+        return ExitCode::FAILURE;
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < 12 {
+        eprintln!("error: use a password of at least 12 characters");
+        return ExitCode::FAILURE;
+    }
+    match admin::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            eprintln!("Set it as ADMIN_PASSWORD_HASH (in single quotes: it contains $ signs).");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -94,11 +138,22 @@ fn report_build_error(err: &BuildError) {
     }
 }
 
-fn serve(sources: &Sources, address: SocketAddr) -> ExitCode {
+fn serve(sources: &Sources, address: SocketAddr, database: &std::path::Path) -> ExitCode {
     let site = match Site::load(sources) {
         Ok(site) => site,
         Err(err) => {
             report_build_error(&err);
+            eprintln!("The site was not started.");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = site.config().clone();
+    let secrets = match Secrets::from_env() {
+        Ok(secrets) => secrets,
+        Err(problems) => {
+            for problem in problems {
+                eprintln!("error: {problem}");
+            }
             eprintln!("The site was not started.");
             return ExitCode::FAILURE;
         }
@@ -111,6 +166,40 @@ fn serve(sources: &Sources, address: SocketAddr) -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        let store = match SqliteStore::open(database).await {
+            Ok(store) => store,
+            Err(err) => {
+                eprintln!("error: cannot open the database: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(database = %database.display(), "bookings are kept in the database");
+        let key = match &secrets.secret_key {
+            Some(key) => key.clone(),
+            None => match store.secret_key(&tokens::random_key).await {
+                Ok(key) => key,
+                Err(err) => {
+                    eprintln!("error: cannot read the signing key: {err}");
+                    return ExitCode::FAILURE;
+                }
+            },
+        };
+        let booking = match Booking::new(
+            &config,
+            Arc::new(store.clone()),
+            Arc::new(SystemClock),
+            &secrets,
+            &key,
+        ) {
+            Ok(booking) => Arc::new(booking),
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if booking.admin_password_hash.is_none() {
+            tracing::warn!("ADMIN_PASSWORD_HASH is not set; the /admin login is off");
+        }
         let listener = match tokio::net::TcpListener::bind(address).await {
             Ok(listener) => listener,
             Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => {
@@ -125,10 +214,18 @@ fn serve(sources: &Sources, address: SocketAddr) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        let workers = Workers::start(booking.clone());
         tracing::info!("serving the site at http://{address}");
-        let served = axum::serve(listener, app(AppState::new(site)))
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let served = axum::serve(
+            listener,
+            app(AppState::new(site, booking))
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+        // Requests are done: stop the outbox and the purge, then close the database.
+        workers.stop().await;
+        store.close().await;
         match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {

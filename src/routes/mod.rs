@@ -1,11 +1,16 @@
 //! HTTP: the URL table, read top-down, and the state handlers share.
-//! Handlers only look things up in the current [`Site`]; nothing is parsed or
-//! rendered per request.
+//! Content handlers only look things up in the current [`Site`]; nothing is
+//! parsed or rendered per request. The booking and admin pages change with
+//! every booking, so they are rendered per request (`booking`, `admin`).
 
+pub mod admin;
 mod assets;
 mod blog;
+pub mod booking;
+pub mod client;
 pub mod error;
 mod pages;
+pub mod views;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,19 +23,22 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::booking::Booking;
 use crate::site::{Resource, Site, SiteHandle};
 pub use error::HttpError;
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach. Cheap to clone (two `Arc`s).
 #[derive(Clone)]
 pub struct AppState {
     pub site: Arc<SiteHandle>,
+    pub booking: Arc<Booking>,
 }
 
 impl AppState {
-    pub fn new(site: Site) -> Self {
+    pub fn new(site: Site, booking: Arc<Booking>) -> Self {
         Self {
             site: Arc::new(SiteHandle::new(site)),
+            booking,
         }
     }
 }
@@ -43,6 +51,8 @@ const BODY_LIMIT: usize = 16 * 1024;
 /// The application: every route, the error pages and the shared layers.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .merge(booking::router())
+        .merge(admin::router())
         .merge(pages::router())
         .merge(blog::router())
         .merge(assets::router())

@@ -19,8 +19,8 @@ use crate::content::{self, Document, Library};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use assets::Assets;
 use views::{
-    ArticleCard, ArticlePage, BlogIndexPage, ConsultationPage, ContentPage, ErrorPage, Head,
-    HomePage, Layout, NavLink, ServiceCard, TocEntry,
+    ArticleCard, ArticlePage, BlogIndexPage, ContentPage, ErrorPage, Head, HomePage, Layout,
+    NavLink, ServiceCard, TocEntry,
 };
 
 /// Where the site's sources live.
@@ -76,6 +76,22 @@ pub struct Site {
     not_found: Resource,
     method_not_allowed: Resource,
     server_error: Resource,
+    /// 400, 403, 413 and 429: the answers to forms that cannot be taken.
+    form_errors: HashMap<StatusCode, Resource>,
+    /// The header and footer, for pages rendered per request (booking, admin).
+    layout: Layout,
+    /// Each page's rendered body by slug, for pages that wrap it in a form.
+    bodies: HashMap<String, PageBody>,
+    /// The settings the site was built from.
+    config: SiteConfig,
+}
+
+/// A page's parts, for a page rendered per request around them.
+#[derive(Debug, Clone)]
+pub struct PageBody {
+    pub head: Head,
+    pub title: String,
+    pub html: String,
 }
 
 impl Site {
@@ -104,6 +120,19 @@ impl Site {
             layout: &layout,
             resources: HashMap::new(),
         };
+        let bodies = library
+            .pages()
+            .map(|page| {
+                (
+                    page.slug.clone(),
+                    PageBody {
+                        head: Head::new(config, &page.title, &page.description, &page.url),
+                        title: page.title.clone(),
+                        html: page.html.clone(),
+                    },
+                )
+            })
+            .collect();
         builder.pages()?;
         builder.articles()?;
         builder.blog_index()?;
@@ -145,24 +174,69 @@ impl Site {
             "Something went wrong on our side",
             "Please try again in a moment. If it keeps happening, the practice would be grateful to hear about it.",
         )?;
+        let mut form_errors = HashMap::new();
+        for (status, heading, message) in [
+            (
+                StatusCode::BAD_REQUEST,
+                "That didn’t work",
+                "The form could not be read. Please go back, reload the page and try again.",
+            ),
+            (
+                StatusCode::FORBIDDEN,
+                "That form has expired",
+                "For your safety, forms on this site only work when sent from the page that showed them. Please go back, reload the page and send it again.",
+            ),
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "That was too long",
+                "The form sent more text than it can take. Please shorten the note and send it again.",
+            ),
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Please wait a few minutes",
+                "This form has been sent many times from your connection. Please try again in a few minutes, or call or email the practice.",
+            ),
+        ] {
+            form_errors.insert(status, builder.error_page(status, heading, message)?);
+        }
         Ok(Self {
             resources: builder.resources,
             not_found,
             method_not_allowed,
             server_error,
+            form_errors,
+            layout,
+            bodies,
+            config: config.clone(),
         })
+    }
+
+    /// The settings this site was built from.
+    pub fn config(&self) -> &SiteConfig {
+        &self.config
+    }
+
+    /// The header and footer every page shares.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// A page's head, title and rendered Markdown, by slug (`consultation`).
+    pub fn page_body(&self, slug: &str) -> Option<&PageBody> {
+        self.bodies.get(slug)
     }
 
     pub fn get(&self, path: &str) -> Option<&Resource> {
         self.resources.get(path)
     }
 
-    /// The rendered error page for `status` (404, 405 or 500; anything else gets 500's page).
+    /// The rendered error page for `status` (400, 403, 404, 405, 413, 429 or
+    /// 500; anything else gets 500's page).
     pub fn error_page(&self, status: StatusCode) -> &Resource {
         match status {
             StatusCode::NOT_FOUND => &self.not_found,
             StatusCode::METHOD_NOT_ALLOWED => &self.method_not_allowed,
-            _ => &self.server_error,
+            other => self.form_errors.get(&other).unwrap_or(&self.server_error),
         }
     }
 
@@ -280,13 +354,15 @@ impl<'a> Builder<'a> {
             let head = Head::new(self.config, &page.title, &page.description, &page.url);
             let (template, html) = match page.slug.as_str() {
                 "home" => ("home.html", self.home(page, head)),
+                // The booking page itself is rendered per request around this
+                // body (`routes::booking`); this copy is for `check` and listings.
                 "consultation" => (
-                    "consultation.html",
-                    ConsultationPage {
+                    "page.html",
+                    ContentPage {
                         layout: self.layout,
                         head,
                         page,
-                        minutes: self.config.consultation.minutes,
+                        cta: None,
                     }
                     .render(),
                 ),

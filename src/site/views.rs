@@ -157,15 +157,6 @@ pub struct ContentPage<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "consultation.html")]
-pub struct ConsultationPage<'a> {
-    pub layout: &'a Layout,
-    pub head: Head,
-    pub page: &'a Document,
-    pub minutes: u32,
-}
-
-#[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
     pub layout: &'a Layout,
