@@ -66,8 +66,26 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+            tracing::debug_span!(
+                "request",
+                method = %request.method(),
+                path = %loggable_path(request.uri().path()),
+            )
+        }))
         .with_state(state)
+}
+
+/// A path as it may be logged: never the query, and never the secret of a
+/// private link or of the calendar feed.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in ["/booking/", "/admin/feed/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let after = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("{prefix}…{after}");
+        }
+    }
+    path.to_string()
 }
 
 /// The handler behind every page and file: a lookup of the path in the
@@ -98,4 +116,17 @@ pub fn respond(resource: &Resource) -> Response {
             .insert(header::LOCATION, location.clone());
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn private_links_are_not_logged() {
+        assert_eq!(loggable_path("/booking/SECRET/cancel"), "/booking/…/cancel");
+        assert_eq!(loggable_path("/booking/SECRET"), "/booking/…");
+        assert_eq!(loggable_path("/admin/feed/SECRET.ics"), "/admin/feed/…");
+        assert_eq!(loggable_path("/blog/kap"), "/blog/kap");
+    }
 }

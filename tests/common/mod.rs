@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod booking_app;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
