@@ -291,7 +291,11 @@ impl SiteConfig {
         config.booking = check_booking(&config.booking_settings, config.consultation.minutes)
             .unwrap_or_else(|found| {
                 for (needle, message) in found {
-                    problems.push(Diagnostic::new(path, line_in_booking(text, &needle, &lines), message));
+                    problems.push(Diagnostic::new(
+                        path,
+                        line_in_booking(text, &needle, &lines),
+                        message,
+                    ));
                 }
                 BookingRules::default()
             });
@@ -535,22 +539,31 @@ mod tests {
     #[test]
     fn booking_mistakes_are_reported_with_their_lines() {
         let text = SHIPPED
-            .replace("time_zone = \"America/Los_Angeles\"", "time_zone = \"Pacific\"")
+            .replace(
+                "time_zone = \"America/Los_Angeles\"",
+                "time_zone = \"Pacific\"",
+            )
             .replacen("monday = [", "monday = [\"9-5\", ", 1)
             .replacen("blocked_dates = [", "blocked_dates = [\"2026-02-30\", ", 1);
         let err = SiteConfig::parse(Path::new("site.toml"), &text).unwrap_err();
         let line = |needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
         let found: Vec<(usize, &str)> = err.iter().map(|d| (d.line, d.message.as_str())).collect();
         assert!(
-            found.iter().any(|(l, m)| *l == line("time_zone =") && m.contains("Pacific")),
+            found
+                .iter()
+                .any(|(l, m)| *l == line("time_zone =") && m.contains("Pacific")),
             "{found:?}"
         );
         assert!(
-            found.iter().any(|(l, m)| *l == line("monday =") && m.contains("9-5")),
+            found
+                .iter()
+                .any(|(l, m)| *l == line("monday =") && m.contains("9-5")),
             "{found:?}"
         );
         assert!(
-            found.iter().any(|(l, m)| *l == line("blocked_dates =") && m.contains("2026-02-30")),
+            found
+                .iter()
+                .any(|(l, m)| *l == line("blocked_dates =") && m.contains("2026-02-30")),
             "{found:?}"
         );
     }
@@ -559,7 +572,10 @@ mod tests {
     fn hours_shorter_than_a_consultation_are_refused() {
         let text = SHIPPED.replacen("monday = [", "monday = [\"08:00-08:10\", ", 1);
         let err = SiteConfig::parse(Path::new("site.toml"), &text).unwrap_err();
-        assert!(err.to_string().contains("shorter than one consultation"), "{err}");
+        assert!(
+            err.to_string().contains("shorter than one consultation"),
+            "{err}"
+        );
     }
 
     #[test]

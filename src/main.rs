@@ -45,7 +45,12 @@ struct Cli {
     host: IpAddr,
 
     /// The bookings' SQLite file (a path or a sqlite: URL); created on first run.
-    #[arg(long, global = true, env = "DATABASE_URL", default_value = "practice.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "practice.db"
+    )]
     database: String,
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::{StatusCode, header};
 use chrono::Duration;
-use common::booking_app::{JANE, TestApp, attr, filled, peer, post_request, text, Client};
+use common::booking_app::{Client, JANE, TestApp, attr, filled, peer, post_request, text};
 use scraper::Html;
 
 fn doc(body: &str) -> Html {
@@ -15,7 +15,10 @@ fn doc(body: &str) -> Html {
 
 /// The private path from a 303's `Location` (`/booking/<token>?done=booked`).
 fn location(reply: &common::Reply) -> String {
-    reply.headers[header::LOCATION].to_str().unwrap().to_string()
+    reply.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 fn manage_path(reply: &common::Reply) -> String {
@@ -28,7 +31,10 @@ async fn book_confirm_see_in_admin_cancel_by_link_and_the_slot_opens_again() {
     let (page_token, slots) = app.open_form().await;
     assert!(!slots.is_empty(), "the shipped hours offer times");
     let page = app.get("/consultation").await;
-    assert!(page.headers.get(header::SET_COOKIE).is_none(), "no cookie for readers");
+    assert!(
+        page.headers.get(header::SET_COOKIE).is_none(),
+        "no cookie for readers"
+    );
     assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
     drop(page_token);
 
@@ -37,8 +43,15 @@ async fn book_confirm_see_in_admin_cancel_by_link_and_the_slot_opens_again() {
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert!(reply.headers.get(header::SET_COOKIE).is_none());
     let private = manage_path(&reply);
-    assert!(private.starts_with("/booking/") && private.len() > 40, "{private}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'").await, 1);
+    assert!(
+        private.starts_with("/booking/") && private.len() > 40,
+        "{private}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'")
+            .await,
+        1
+    );
 
     // The confirmation page: noindex, Pacific time, calendar file, crisis line, private link.
     let confirmation = app.get(&location(&reply)).await;
@@ -50,7 +63,10 @@ async fn book_confirm_see_in_admin_cancel_by_link_and_the_slot_opens_again() {
     assert_eq!(text(&html, "h1"), ["Your consultation is booked"]);
     let details = text(&html, ".booking-details").join(" ");
     // The shipped hours open Tuesday June 2 at 9:00 (24 hours' notice from Monday 8:00).
-    assert!(details.contains("Tuesday, June 2, 2026 at 9:00 AM Pacific Time"), "{details}");
+    assert!(
+        details.contains("Tuesday, June 2, 2026 at 9:00 AM Pacific Time"),
+        "{details}"
+    );
     assert!(text(&html, ".notice").join(" ").contains("988"));
     assert!(text(&html, ".notice").join(" ").contains("911"));
     assert!(text(&html, ".booking-link").join("").ends_with(&private));
@@ -60,18 +76,28 @@ async fn book_confirm_see_in_admin_cancel_by_link_and_the_slot_opens_again() {
     // The calendar file is valid iCalendar with the booked time.
     let ics = app.get(&ics_url).await;
     assert_eq!(ics.status, StatusCode::OK);
-    assert!(ics.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/calendar"));
+    assert!(
+        ics.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
     let calendar: icalendar::Calendar = ics.body.parse().expect("the .ics parses");
     let event = calendar.events().next().expect("one event");
     use icalendar::Component;
     assert_eq!(
         event.get_start(),
-        Some(icalendar::DatePerhapsTime::DateTime(icalendar::CalendarDateTime::Utc(
-            chrono::DateTime::from_timestamp(slot.parse().unwrap(), 0).unwrap()
-        )))
+        Some(icalendar::DatePerhapsTime::DateTime(
+            icalendar::CalendarDateTime::Utc(
+                chrono::DateTime::from_timestamp(slot.parse().unwrap(), 0).unwrap()
+            )
+        ))
     );
     assert!(event.get_summary().unwrap().contains("Alicia Taverner"));
-    assert!(!ics.body.contains(JANE.note), "the note never leaves the dashboard");
+    assert!(
+        !ics.body.contains(JANE.note),
+        "the note never leaves the dashboard"
+    );
 
     // The slot is no longer offered to anyone.
     let (_, after) = app.open_form().await;
@@ -82,7 +108,11 @@ async fn book_confirm_see_in_admin_cancel_by_link_and_the_slot_opens_again() {
     let dashboard = app.get_with_cookie("/admin", Some(&cookie)).await;
     assert_eq!(dashboard.status, StatusCode::OK);
     let dash = doc(&dashboard.body);
-    assert!(text(&dash, "#upcoming-heading + .admin-table-wrap td").join(" ").contains(JANE.name));
+    assert!(
+        text(&dash, "#upcoming-heading + .admin-table-wrap td")
+            .join(" ")
+            .contains(JANE.name)
+    );
     assert_eq!(attr(&dash, "meta[name=robots]", "content"), ["noindex"]);
     let detail_url = attr(&dash, ".admin-table a", "href")[0].clone();
     let detail = app.get_with_cookie(&detail_url, Some(&cookie)).await;
@@ -91,11 +121,22 @@ async fn book_confirm_see_in_admin_cancel_by_link_and_the_slot_opens_again() {
 
     // The client cancels through the private link.
     let token = attr(&html, "form[action$='/cancel'] input[name=token]", "value")[0].clone();
-    let cancelled = app.post(&format!("{private}/cancel"), &[("token", &token)]).await;
-    assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "{}", cancelled.body);
+    let cancelled = app
+        .post(&format!("{private}/cancel"), &[("token", &token)])
+        .await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        cancelled.body
+    );
     let page = doc(&app.get(&location(&cancelled)).await.body);
     assert_eq!(text(&page, "h1"), ["Your consultation is cancelled"]);
-    assert_eq!(app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'")
+            .await,
+        0
+    );
 
     // The time is open again for everyone, and the dashboard says who cancelled.
     let (_, reopened) = app.open_form().await;
@@ -103,8 +144,16 @@ async fn book_confirm_see_in_admin_cancel_by_link_and_the_slot_opens_again() {
     let detail = app.get_with_cookie(&detail_url, Some(&cookie)).await;
     assert!(detail.body.contains("Cancelled by the client"));
     // Both sides are told, through the outbox.
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'cancellation'").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'therapist-cancelled'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'cancellation'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'therapist-cancelled'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -146,12 +195,21 @@ async fn wrong_input_comes_back_with_every_field_kept_and_explained() {
     assert_eq!(attr(&html, "#field-email", "aria-invalid"), ["true"]);
     // Everything typed is kept, escaped.
     assert_eq!(attr(&html, "#field-name", "value"), ["Sam <b>Lee</b>"]);
-    assert!(reply.body.contains("Sam &#60;b&#62;Lee&#60;/b&#62;") || reply.body.contains("Sam &lt;b&gt;"));
+    assert!(
+        reply.body.contains("Sam &#60;b&#62;Lee&#60;/b&#62;")
+            || reply.body.contains("Sam &lt;b&gt;")
+    );
     assert_eq!(attr(&html, "#field-email", "value"), ["sam-at-example"]);
     assert_eq!(text(&html, "#field-note"), ["Mornings & \"quiet\" please"]);
     assert_eq!(attr(&html, "input[name=topic][checked]", "value"), ["kap"]);
-    assert_eq!(attr(&html, "input[name=contact][checked]", "value"), ["text"]);
-    assert_eq!(attr(&html, "input[name=slot][checked]", "value"), [slots[1].clone()]);
+    assert_eq!(
+        attr(&html, "input[name=contact][checked]", "value"),
+        ["text"]
+    );
+    assert_eq!(
+        attr(&html, "input[name=slot][checked]", "value"),
+        [slots[1].clone()]
+    );
     // The health-details line stays next to the note, the crisis line above the form.
     assert!(text(&html, "#field-note-hint")[0].contains("health details"));
     assert!(text(&html, ".notice")[0].contains("988"));
@@ -163,14 +221,26 @@ async fn the_honeypot_and_the_minimum_fill_time_stop_bots_without_a_captcha() {
     let app = TestApp::new().await;
     let (token, slots) = app.open_form().await;
     // Sent at once: faster than a person.
-    let reply = app.post("/consultation", &filled(&JANE, &slots[0], &token)).await;
+    let reply = app
+        .post("/consultation", &filled(&JANE, &slots[0], &token))
+        .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = doc(&reply.body);
     assert!(text(&html, ".error-summary li")[0].contains("send the form again"));
-    assert_eq!(attr(&html, "#field-name", "value"), [JANE.name], "input kept");
+    assert_eq!(
+        attr(&html, "#field-name", "value"),
+        [JANE.name],
+        "input kept"
+    );
     app.clock.advance(Duration::seconds(2));
-    let reply = app.post("/consultation", &filled(&JANE, &slots[0], &token)).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "2 s is still too fast");
+    let reply = app
+        .post("/consultation", &filled(&JANE, &slots[0], &token))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "2 s is still too fast"
+    );
 
     // The hidden field filled in: refused, and the field comes back empty.
     app.clock.advance(Duration::seconds(30));
@@ -183,7 +253,9 @@ async fn the_honeypot_and_the_minimum_fill_time_stop_bots_without_a_captcha() {
     assert_eq!(app.count("SELECT COUNT(*) FROM consultations").await, 0);
 
     // The same form, by a person, after 3 seconds: booked.
-    let reply = app.post("/consultation", &filled(&JANE, &slots[0], &token)).await;
+    let reply = app
+        .post("/consultation", &filled(&JANE, &slots[0], &token))
+        .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(app.count("SELECT COUNT(*) FROM consultations").await, 1);
 }
@@ -196,7 +268,11 @@ async fn public_posts_are_rate_limited_per_client_address() {
     let empty = [("token", token.as_str())];
     for attempt in 1..=10 {
         let reply = app.post_from(peer(9), "/consultation", &empty, None).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {attempt}");
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attempt {attempt}"
+        );
     }
     let limited = app.post_from(peer(9), "/consultation", &empty, None).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
@@ -221,14 +297,18 @@ async fn forms_without_a_token_signed_here_are_refused() {
         parts.join(".")
     };
     for bad in ["", "garbage", forged.as_str()] {
-        let reply = app.post("/consultation", &filled(&JANE, &slots[0], bad)).await;
+        let reply = app
+            .post("/consultation", &filled(&JANE, &slots[0], bad))
+            .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{bad:?}");
         assert!(text(&doc(&reply.body), "h1")[0].contains("expired"));
     }
     // A token for another form (the login form) does not book either.
     let login = app.get("/admin/login").await;
     let login_token = attr(&doc(&login.body), "input[name=token]", "value")[0].clone();
-    let reply = app.post("/consultation", &filled(&JANE, &slots[0], &login_token)).await;
+    let reply = app
+        .post("/consultation", &filled(&JANE, &slots[0], &login_token))
+        .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("SELECT COUNT(*) FROM consultations").await, 0);
 
@@ -236,24 +316,45 @@ async fn forms_without_a_token_signed_here_are_refused() {
     let (first, _) = app.book_as(&JANE, 0).await;
     let (second, _) = app.book_as(&JANE, 1).await;
     let first_page = doc(&app.get(&manage_path(&first)).await.body);
-    let first_token = attr(&first_page, "form[action$='/cancel'] input[name=token]", "value")[0].clone();
+    let first_token = attr(
+        &first_page,
+        "form[action$='/cancel'] input[name=token]",
+        "value",
+    )[0]
+    .clone();
     let reply = app
-        .post(&format!("{}/cancel", manage_path(&second)), &[("token", &first_token)])
+        .post(
+            &format!("{}/cancel", manage_path(&second)),
+            &[("token", &first_token)],
+        )
         .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'").await, 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'")
+            .await,
+        2
+    );
 
     // An admin form needs the session's own token, not just the cookie.
     let cookie = app.login().await;
     let reply = app
-        .post_from(peer(1), "/admin/consultations/1/cancel", &[("token", &first_token)], Some(&cookie))
+        .post_from(
+            peer(1),
+            "/admin/consultations/1/cancel",
+            &[("token", &first_token)],
+            Some(&cookie),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     let reply = app
         .post_from(peer(1), "/admin/logout", &[("token", "")], Some(&cookie))
         .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'").await, 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'")
+            .await,
+        2
+    );
 }
 
 #[tokio::test]
@@ -265,20 +366,43 @@ async fn admin_pages_refuse_without_a_session() {
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
         assert_eq!(reply.headers[header::LOCATION], "/admin/login");
         assert!(!reply.body.contains(JANE.name));
-        let forged = app.get_with_cookie(path, Some("admin_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).await;
-        assert_eq!(forged.status, StatusCode::SEE_OTHER, "{path} with a made-up session");
+        let forged = app
+            .get_with_cookie(
+                path,
+                Some("admin_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            )
+            .await;
+        assert_eq!(
+            forged.status,
+            StatusCode::SEE_OTHER,
+            "{path} with a made-up session"
+        );
     }
-    for path in ["/admin/consultations/1/cancel", "/admin/consultations/1/delete", "/admin/logout"] {
+    for path in [
+        "/admin/consultations/1/cancel",
+        "/admin/consultations/1/delete",
+        "/admin/logout",
+    ] {
         let reply = app.post(path, &[("token", "x"), ("confirm", "yes")]).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'")
+            .await,
+        1
+    );
     // The feed answers only at its secret address.
-    assert_eq!(app.get("/admin/feed/guess.ics").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/admin/feed/guess.ics").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // A wrong password is refused; login attempts are rate-limited.
     let login = app.get("/admin/login").await;
-    assert_eq!(attr(&doc(&login.body), "meta[name=robots]", "content"), ["noindex"]);
+    assert_eq!(
+        attr(&doc(&login.body), "meta[name=robots]", "content"),
+        ["noindex"]
+    );
     let token = attr(&doc(&login.body), "input[name=token]", "value")[0].clone();
     let fields = [("password", "guess"), ("token", token.as_str())];
     let attempt = || app.post_from(peer(77), "/admin/login", &fields, None);
@@ -297,7 +421,10 @@ async fn the_session_cookie_is_http_only_strict_secure_and_scoped_to_admin() {
     let page = app.get("/admin/login").await;
     let token = attr(&doc(&page.body), "input[name=token]", "value")[0].clone();
     let reply = app
-        .post("/admin/login", &[("password", common::ADMIN_PASSWORD), ("token", &token)])
+        .post(
+            "/admin/login",
+            &[("password", common::ADMIN_PASSWORD), ("token", &token)],
+        )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     let cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
@@ -307,10 +434,25 @@ async fn the_session_cookie_is_http_only_strict_secure_and_scoped_to_admin() {
     // Logging out ends the session on the server too.
     let session = cookie.split(';').next().unwrap().to_string();
     let csrf = app.admin_token("/admin", &session).await;
-    let out = app.post_from(peer(1), "/admin/logout", &[("token", &csrf)], Some(&session)).await;
+    let out = app
+        .post_from(
+            peer(1),
+            "/admin/logout",
+            &[("token", &csrf)],
+            Some(&session),
+        )
+        .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(app.get_with_cookie("/admin", Some(&session)).await.status, StatusCode::SEE_OTHER);
+    assert!(
+        out.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        app.get_with_cookie("/admin", Some(&session)).await.status,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
@@ -328,9 +470,17 @@ async fn twenty_clients_race_for_one_slot_and_exactly_one_wins() {
             .collect();
         tasks.push(tokio::spawn(async move {
             use tower::ServiceExt;
-            let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let borrowed: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             let response = router
-                .oneshot(post_request(peer(100 + n), "/consultation", &borrowed, None))
+                .oneshot(post_request(
+                    peer(100 + n),
+                    "/consultation",
+                    &borrowed,
+                    None,
+                ))
                 .await
                 .unwrap();
             let status = response.status();
@@ -376,7 +526,10 @@ async fn bodies_over_the_form_limit_get_413() {
     let huge = "x".repeat(40 * 1024);
     let reply = app.post("/consultation", &[("note", huge.as_str())]).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(reply.body.contains("<h1>"), "the site's page, not plain text");
+    assert!(
+        reply.body.contains("<h1>"),
+        "the site's page, not plain text"
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM consultations").await, 0);
 }
 
@@ -392,16 +545,23 @@ async fn a_client_moves_the_booking_and_the_old_time_opens() {
     let token = attr(&html, "input[name=token]", "value")[0].clone();
     let new_slot = attr(&html, "input[name=slot]", "value")[2].clone();
     let moved = app
-        .post(&format!("{private}/change"), &[("token", &token), ("slot", &new_slot)])
+        .post(
+            &format!("{private}/change"),
+            &[("token", &token), ("slot", &new_slot)],
+        )
         .await;
     assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
     let (_, open) = app.open_form().await;
     assert!(open.contains(&old_slot));
     assert!(!open.contains(&new_slot));
     let ics = app.get(&format!("{private}/calendar.ics")).await.body;
-    assert!(ics.contains("SEQUENCE:1"), "calendars update the event: {ics}");
+    assert!(
+        ics.contains("SEQUENCE:1"),
+        "calendars update the event: {ics}"
+    );
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'therapist-moved'").await,
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'therapist-moved'")
+            .await,
         1
     );
 }
@@ -418,7 +578,8 @@ async fn the_therapist_cancels_exports_subscribes_and_deletes() {
     app.book_as(&JANE, 8).await;
     app.book_as(&sam, 1).await;
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'reminder' AND status = 'pending'").await,
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'reminder' AND status = 'pending'")
+            .await,
         1
     );
     let cookie = app.login().await;
@@ -426,14 +587,24 @@ async fn the_therapist_cancels_exports_subscribes_and_deletes() {
     // Cancel: the client is emailed (queued), the reminder withdrawn.
     let token = app.admin_token("/admin/consultations/1", &cookie).await;
     let reply = app
-        .post_from(peer(1), "/admin/consultations/1/cancel", &[("token", &token)], Some(&cookie))
+        .post_from(
+            peer(1),
+            "/admin/consultations/1/cancel",
+            &[("token", &token)],
+            Some(&cookie),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'cancellation' AND recipient = 'jane.quinn@example.org'").await,
         1
     );
-    assert!(app.get_with_cookie("/admin/consultations/1", Some(&cookie)).await.body.contains("Cancelled by you"));
+    assert!(
+        app.get_with_cookie("/admin/consultations/1", Some(&cookie))
+            .await
+            .body
+            .contains("Cancelled by you")
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'reminder' AND status = 'cancelled' AND body = ''").await,
         1,
@@ -441,12 +612,23 @@ async fn the_therapist_cancels_exports_subscribes_and_deletes() {
     );
 
     // CSV export: everything, quoted, no formulas.
-    let csv = app.get_with_cookie("/admin/export.csv", Some(&cookie)).await;
+    let csv = app
+        .get_with_cookie("/admin/export.csv", Some(&cookie))
+        .await;
     assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.headers[header::CONTENT_DISPOSITION].to_str().unwrap().contains("attachment"));
+    assert!(
+        csv.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
     assert!(csv.body.contains(JANE.email));
     assert!(csv.body.contains(&format!("\"{}\"", JANE.note)) || csv.body.contains(JANE.note));
-    assert!(csv.body.contains("'=cmd"), "formula neutralised: {}", csv.body);
+    assert!(
+        csv.body.contains("'=cmd"),
+        "formula neutralised: {}",
+        csv.body
+    );
 
     // The feed: at the address shown on the dashboard, short names only.
     let dashboard = doc(&app.get_with_cookie("/admin", Some(&cookie)).await.body);
@@ -464,7 +646,12 @@ async fn the_therapist_cancels_exports_subscribes_and_deletes() {
     // Delete needs the box ticked; then every detail is gone.
     let token = app.admin_token("/admin/consultations/2", &cookie).await;
     let unticked = app
-        .post_from(peer(1), "/admin/consultations/2/delete", &[("token", &token)], Some(&cookie))
+        .post_from(
+            peer(1),
+            "/admin/consultations/2/delete",
+            &[("token", &token)],
+            Some(&cookie),
+        )
         .await;
     assert_eq!(unticked.status, StatusCode::UNPROCESSABLE_ENTITY);
     let deleted = app
@@ -476,10 +663,20 @@ async fn the_therapist_cancels_exports_subscribes_and_deletes() {
         )
         .await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.count("SELECT COUNT(*) FROM consultations WHERE email = 'sam@example.net'").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE recipient = 'sam@example.net'").await, 0);
     assert_eq!(
-        app.get_with_cookie("/admin/consultations/2", Some(&cookie)).await.status,
+        app.count("SELECT COUNT(*) FROM consultations WHERE email = 'sam@example.net'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE recipient = 'sam@example.net'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.get_with_cookie("/admin/consultations/2", Some(&cookie))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 }
@@ -490,12 +687,20 @@ async fn consultations_past_the_retention_period_are_purged() {
     app.book_as(&JANE, 0).await;
     app.clock.advance(Duration::days(30));
     app.booking.purge().await.unwrap();
-    assert_eq!(app.count("SELECT COUNT(*) FROM consultations").await, 1, "kept within 90 days");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM consultations").await,
+        1,
+        "kept within 90 days"
+    );
     app.clock.advance(Duration::days(62));
     let purged = app.booking.purge().await.unwrap();
     assert_eq!(purged.consultations, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM consultations").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0, "its mail too");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox").await,
+        0,
+        "its mail too"
+    );
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! The therapist's login: an argon2 password hash from the environment, and
 //! a session cookie, the only cookie this site ever sets.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::Duration;
 
 /// The session cookie's name.
@@ -32,8 +32,11 @@ pub fn check_hash(phc: &str) -> Result<(), String> {
 
 /// Whether `password` matches the hash (argon2 compares in constant time).
 pub fn verify_password(phc: &str, password: &str) -> bool {
-    PasswordHash::new(phc.trim())
-        .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    PasswordHash::new(phc.trim()).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
 }
 
 /// The `Set-Cookie` value for a new session. `secure` adds `Secure`.
@@ -82,7 +85,13 @@ mod tests {
     #[test]
     fn the_cookie_is_locked_down() {
         let cookie = session_cookie("abc", true);
-        for part in ["admin_session=abc", "Path=/admin", "HttpOnly", "SameSite=Strict", "Secure"] {
+        for part in [
+            "admin_session=abc",
+            "Path=/admin",
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+        ] {
             assert!(cookie.contains(part), "{cookie}");
         }
         assert!(!session_cookie("abc", false).contains("Secure"));

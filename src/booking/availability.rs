@@ -34,7 +34,12 @@ pub struct Guard {
 }
 
 /// Every open slot from now to `days_ahead` days ahead, earliest first.
-pub fn open_slots(rules: &BookingRules, minutes: u32, busy: &[Busy], now: DateTime<Utc>) -> Vec<Slot> {
+pub fn open_slots(
+    rules: &BookingRules,
+    minutes: u32,
+    busy: &[Busy],
+    now: DateTime<Utc>,
+) -> Vec<Slot> {
     let length = Duration::minutes(minutes.into());
     let step = length + rules.buffer;
     let earliest = now + rules.minimum_notice;
@@ -194,7 +199,9 @@ mod tests {
     }
 
     fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn local_times(rules: &BookingRules, slots: &[Slot], date: NaiveDate) -> Vec<String> {
@@ -229,8 +236,16 @@ mod tests {
                 .unwrap()
                 .start
         };
-        assert_eq!(nine("2026-03-07"), utc("2026-03-07T17:00:00Z"), "PST is UTC-8");
-        assert_eq!(nine("2026-03-09"), utc("2026-03-09T16:00:00Z"), "PDT is UTC-7");
+        assert_eq!(
+            nine("2026-03-07"),
+            utc("2026-03-07T17:00:00Z"),
+            "PST is UTC-8"
+        );
+        assert_eq!(
+            nine("2026-03-09"),
+            utc("2026-03-09T16:00:00Z"),
+            "PDT is UTC-7"
+        );
         // The day of the change is 23 hours long.
         let (from, to) = day_bounds(&rules, date("2026-03-08"));
         assert_eq!(to - from, Duration::hours(23));
@@ -280,7 +295,11 @@ mod tests {
         assert_eq!(on_change.len(), 3);
         assert_eq!(on_change[0].start, utc("2026-11-01T08:00:00Z"), "01:00 PDT");
         // Each slot really is 60 minutes long.
-        assert!(on_change.iter().all(|s| s.end - s.start == Duration::hours(1)));
+        assert!(
+            on_change
+                .iter()
+                .all(|s| s.end - s.start == Duration::hours(1))
+        );
     }
 
     #[test]
@@ -290,7 +309,11 @@ mod tests {
         // 2026-06-01 10:30 PDT
         let now = utc("2026-06-01T17:30:00Z");
         let slots = open_slots(&rules, 60, &[], now);
-        assert_eq!(slots[0].start, utc("2026-06-02T18:00:00Z"), "11:00 the next day");
+        assert_eq!(
+            slots[0].start,
+            utc("2026-06-02T18:00:00Z"),
+            "11:00 the next day"
+        );
         assert!(slots.iter().all(|s| s.start >= now + Duration::hours(24)));
         // Exactly 24 hours ahead is allowed.
         let now = utc("2026-06-01T16:00:00Z");
@@ -329,13 +352,19 @@ mod tests {
         rules.daily_maximum = 2;
         let now = utc("2026-06-01T00:00:00Z");
         let slots = open_slots(&rules, 60, &[], now);
-        let first = slots.iter().find(|s| local_date(&rules, s.start) == date("2026-06-02")).unwrap();
+        let first = slots
+            .iter()
+            .find(|s| local_date(&rules, s.start) == date("2026-06-02"))
+            .unwrap();
         let busy = [Busy {
             start: first.start,
             end: first.end,
         }];
         let after = open_slots(&rules, 60, &busy, now);
-        assert_eq!(local_times(&rules, &after, date("2026-06-02")), ["10:00 AM", "11:00 AM"]);
+        assert_eq!(
+            local_times(&rules, &after, date("2026-06-02")),
+            ["10:00 AM", "11:00 AM"]
+        );
         let ten = after
             .iter()
             .find(|s| local_date(&rules, s.start) == date("2026-06-02"))
@@ -360,7 +389,11 @@ mod tests {
         assert!(!days.contains(&date("2026-06-03")), "blocked");
         assert!(!days.contains(&date("2026-06-07")), "Sunday");
         assert_eq!(days.first(), Some(&date("2026-06-01")));
-        assert_eq!(days.last(), Some(&date("2026-06-08")), "8 days ahead of May 31 local");
+        assert_eq!(
+            days.last(),
+            Some(&date("2026-06-08")),
+            "8 days ahead of May 31 local"
+        );
     }
 
     #[test]

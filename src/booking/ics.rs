@@ -68,9 +68,7 @@ pub fn feed(
     stamp: DateTime<Utc>,
 ) -> String {
     let mut calendar = Calendar::new();
-    calendar
-        .name(calendar_name)
-        .ttl(&Duration::hours(1));
+    calendar.name(calendar_name).ttl(&Duration::hours(1));
     for consultation in consultations {
         let link = admin_url(consultation.id);
         calendar.push(

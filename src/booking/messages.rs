@@ -85,7 +85,12 @@ impl Letters<'_> {
     }
 
     /// The client's calendar entry for a consultation as it stands.
-    pub fn client_ics(&self, consultation: &Consultation, manage_url: &str, stamp: DateTime<Utc>) -> String {
+    pub fn client_ics(
+        &self,
+        consultation: &Consultation,
+        manage_url: &str,
+        stamp: DateTime<Utc>,
+    ) -> String {
         let summary = format!("Free consultation with {}", self.practice.therapist);
         let description = format!(
             "Your free {}-minute consultation with {}. {} will contact you by {} at this time.\n\nTo cancel or choose another time: {manage_url}\n\n{NOT_FOR_EMERGENCIES}",
@@ -184,7 +189,11 @@ impl Letters<'_> {
             recipient: consultation.email.clone(),
             subject: format!(
                 "{} {}",
-                if moved { "Consultation moved to" } else { "Consultation booked:" },
+                if moved {
+                    "Consultation moved to"
+                } else {
+                    "Consultation booked:"
+                },
                 self.when(consultation.start)
             ),
             body: format!(
@@ -315,7 +324,10 @@ mod tests {
     fn the_therapist_gets_a_date_and_a_link_and_nothing_personal() {
         let practice = practice();
         let rules = BookingRules::default();
-        let letters = Letters { practice: &practice, rules: &rules };
+        let letters = Letters {
+            practice: &practice,
+            rules: &rules,
+        };
         let c = consultation(1_781_020_800); // Tuesday, June 9, 2026 9:00 AM PDT
         for mail in [
             letters.therapist_new(&c, c.created_at),
@@ -324,7 +336,9 @@ mod tests {
         ] {
             assert_eq!(mail.recipient, "alicia@example.com");
             let text = format!("{} {}", mail.subject, mail.body);
-            for private in ["Jane", "Doe", "jane@", "0199", "partner", "Couples", "phone"] {
+            for private in [
+                "Jane", "Doe", "jane@", "0199", "partner", "Couples", "phone",
+            ] {
                 assert!(!text.contains(private), "{private} in {text}");
             }
             assert!(text.contains("https://www.example.com/admin/consultations/42"));
@@ -338,16 +352,26 @@ mod tests {
     fn the_client_confirmation_has_time_link_calendar_and_crisis_line() {
         let practice = practice();
         let rules = BookingRules::default();
-        let letters = Letters { practice: &practice, rules: &rules };
+        let letters = Letters {
+            practice: &practice,
+            rules: &rules,
+        };
         let c = consultation(1_781_020_800);
-        let mail = letters.confirmation(&c, "https://www.example.com/booking/T", c.created_at, false);
+        let mail =
+            letters.confirmation(&c, "https://www.example.com/booking/T", c.created_at, false);
         assert_eq!(mail.recipient, "jane@example.com");
-        assert!(mail.body.contains("Tuesday, June 9, 2026 at 9:00 AM Pacific Time"));
+        assert!(
+            mail.body
+                .contains("Tuesday, June 9, 2026 at 9:00 AM Pacific Time")
+        );
         assert!(mail.body.contains("https://www.example.com/booking/T"));
         assert!(mail.body.contains("988"));
         assert!(mail.body.contains("911"));
         assert!(mail.body.contains("15 minutes"));
-        assert!(!mail.body.contains("my partner"), "the note is never mailed");
+        assert!(
+            !mail.body.contains("my partner"),
+            "the note is never mailed"
+        );
         assert!(mail.ics.as_deref().unwrap().contains("BEGIN:VEVENT"));
     }
 
@@ -355,13 +379,20 @@ mod tests {
     fn the_reminder_is_due_a_day_before_and_skipped_when_too_close() {
         let practice = practice();
         let rules = BookingRules::default();
-        let letters = Letters { practice: &practice, rules: &rules };
+        let letters = Letters {
+            practice: &practice,
+            rules: &rules,
+        };
         let c = consultation(1_781_020_800);
         let far = c.start - Duration::days(5);
         let mail = letters.reminder(&c, "u", far).unwrap();
         assert_eq!(mail.due, c.start - Duration::hours(24));
         assert!(mail.subject.contains("tomorrow at 9:00 AM Pacific Time"));
-        assert!(letters.reminder(&c, "u", c.start - Duration::hours(30)).is_none());
+        assert!(
+            letters
+                .reminder(&c, "u", c.start - Duration::hours(30))
+                .is_none()
+        );
     }
 
     #[test]

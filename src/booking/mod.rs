@@ -30,7 +30,9 @@ use limits::Limits;
 use messages::{Letters, Practice};
 use notify::{Mailer, Outbox};
 use settings::Secrets;
-use store::{BookingStore, CancelledBy, Consultation, Moved, NewConsultation, Purged, Status, StoreError};
+use store::{
+    BookingStore, CancelledBy, Consultation, Moved, NewConsultation, Purged, Status, StoreError,
+};
 use tokens::Keys;
 
 /// Everything booking needs, shared by every request. Read-only after start
@@ -249,7 +251,10 @@ impl Booking {
             .await?;
         if done {
             self.mail_queued.notify_one();
-            tracing::info!(booking = consultation.id, "consultation cancelled by the client");
+            tracing::info!(
+                booking = consultation.id,
+                "consultation cancelled by the client"
+            );
         }
         Ok(done)
     }
@@ -316,7 +321,10 @@ impl Booking {
         {
             Moved::Moved => {
                 self.mail_queued.notify_one();
-                tracing::info!(booking = consultation.id, "consultation moved by the client");
+                tracing::info!(
+                    booking = consultation.id,
+                    "consultation moved by the client"
+                );
                 Ok(())
             }
             Moved::Taken | Moved::NotBooked => Err(BookError::Taken),

@@ -114,7 +114,10 @@ impl Mailer {
 
 /// The same for every attempt of one row, different for every row.
 fn message_id(mail: &OutboxMail, host: &str) -> String {
-    let digest = Sha256::digest(format!("{}\n{}\n{}", mail.recipient, mail.subject, mail.body));
+    let digest = Sha256::digest(format!(
+        "{}\n{}\n{}",
+        mail.recipient, mail.subject, mail.body
+    ));
     let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
     format!("<outbox-{}-{short}@{host}>", mail.id)
 }
@@ -133,9 +136,15 @@ fn describe(err: &SmtpError) -> String {
     } else if err.is_tls() {
         "the TLS connection to the mail server failed".to_string()
     } else if err.is_permanent() {
-        format!("the mail server refused the message (code {})", code.unwrap_or_default())
+        format!(
+            "the mail server refused the message (code {})",
+            code.unwrap_or_default()
+        )
     } else if err.is_transient() {
-        format!("the mail server is temporarily refusing mail (code {})", code.unwrap_or_default())
+        format!(
+            "the mail server is temporarily refusing mail (code {})",
+            code.unwrap_or_default()
+        )
     } else if err.is_client() {
         "the message could not be sent as written".to_string()
     } else {
@@ -204,7 +213,9 @@ impl Outbox {
                 }
                 Err(reason) => {
                     let retry_at = now + backoff(mail.attempts);
-                    self.store.mail_failed(mail.id, &reason, Some(retry_at)).await?;
+                    self.store
+                        .mail_failed(mail.id, &reason, Some(retry_at))
+                        .await?;
                     tracing::warn!(mail = mail.id, attempts = mail.attempts, %reason, %retry_at, "mail not sent yet; will retry");
                     delivery.retrying += 1;
                 }
@@ -244,7 +255,10 @@ mod tests {
         assert_eq!(backoff(10), Duration::minutes(360));
         assert_eq!(backoff(50), Duration::minutes(360));
         let total: i64 = (1..MAX_ATTEMPTS).map(|a| backoff(a).num_minutes()).sum();
-        assert!((12 * 60..48 * 60).contains(&total), "about a day: {total} minutes");
+        assert!(
+            (12 * 60..48 * 60).contains(&total),
+            "about a day: {total} minutes"
+        );
     }
 
     #[test]

@@ -29,7 +29,11 @@ impl Secrets {
 
     /// Reads the settings through `get`; every problem is reported at once.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Vec<String>> {
-        let get = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let mut problems = Vec::new();
         let admin_password_hash = get("ADMIN_PASSWORD_HASH");
         if let Some(hash) = &admin_password_hash
@@ -59,7 +63,8 @@ impl Secrets {
                     }
                     (None, None) => String::new(),
                     _ => {
-                        problems.push("set both SMTP_USERNAME and SMTP_PASSWORD, or neither".into());
+                        problems
+                            .push("set both SMTP_USERNAME and SMTP_PASSWORD, or neither".into());
                         String::new()
                     }
                 };
@@ -72,7 +77,8 @@ impl Secrets {
         if secret_key.as_ref().is_some_and(|key| key.len() < 32) {
             problems.push("SECRET_KEY must be at least 32 characters long".into());
         }
-        let trust_proxy = get("TRUST_PROXY").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        let trust_proxy =
+            get("TRUST_PROXY").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -144,7 +150,10 @@ mod tests {
             secrets.smtp_url.as_deref(),
             Some("smtp://alicia%40example.com:p%40ss%3Aw%2Frd@mail.example.com:587?tls=required")
         );
-        assert_eq!(secrets.smtp("hello@example.com").unwrap().from, "hello@example.com");
+        assert_eq!(
+            secrets.smtp("hello@example.com").unwrap().from,
+            "hello@example.com"
+        );
     }
 
     #[test]

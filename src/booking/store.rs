@@ -12,7 +12,9 @@ use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::availability::{Busy, Guard, Slot};
@@ -301,13 +303,17 @@ pub trait BookingStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Whether an unexpired session has this hash.
-    async fn session_valid(&self, token_hash: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    async fn session_valid(&self, token_hash: &str, now: DateTime<Utc>)
+    -> Result<bool, StoreError>;
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
 
     /// The signing key kept in the database, created with `generate` the
     /// first time, so tokens and links survive restarts.
-    async fn secret_key(&self, generate: &(dyn Fn() -> Vec<u8> + Send + Sync)) -> Result<Vec<u8>, StoreError>;
+    async fn secret_key(
+        &self,
+        generate: &(dyn Fn() -> Vec<u8> + Send + Sync),
+    ) -> Result<Vec<u8>, StoreError>;
 }
 
 /// SQLite through sqlx: one file, WAL mode, readable by its owner only.
@@ -695,12 +701,11 @@ impl BookingStore for SqliteStore {
         mail: Vec<NewMail>,
     ) -> Result<Moved, StoreError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let booked: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM consultations WHERE id = ?1 AND status = 'booked'",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let booked: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM consultations WHERE id = ?1 AND status = 'booked'")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if booked.is_none() {
             return Ok(Moved::NotBooked);
         }
@@ -823,7 +828,10 @@ impl BookingStore for SqliteStore {
             subject: row.try_get("subject")?,
             body: row.try_get("body")?,
             ics: row.try_get("ics")?,
-            attempts: row.try_get::<i64, _>("attempts")?.try_into().unwrap_or(u32::MAX),
+            attempts: row
+                .try_get::<i64, _>("attempts")?
+                .try_into()
+                .unwrap_or(u32::MAX),
         }))
     }
 
@@ -887,16 +895,22 @@ impl BookingStore for SqliteStore {
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO admin_sessions (token_hash, created_at, expires_at) VALUES (?1, ?2, ?3)")
-            .bind(token_hash)
-            .bind(ts(now))
-            .bind(ts(expires))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO admin_sessions (token_hash, created_at, expires_at) VALUES (?1, ?2, ?3)",
+        )
+        .bind(token_hash)
+        .bind(ts(now))
+        .bind(ts(expires))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    async fn session_valid(&self, token_hash: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn session_valid(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM admin_sessions WHERE token_hash = ?1 AND expires_at > ?2",
         )
@@ -915,7 +929,10 @@ impl BookingStore for SqliteStore {
         Ok(())
     }
 
-    async fn secret_key(&self, generate: &(dyn Fn() -> Vec<u8> + Send + Sync)) -> Result<Vec<u8>, StoreError> {
+    async fn secret_key(
+        &self,
+        generate: &(dyn Fn() -> Vec<u8> + Send + Sync),
+    ) -> Result<Vec<u8>, StoreError> {
         sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES ('secret_key', ?1)")
             .bind(generate())
             .execute(&self.pool)
@@ -938,7 +955,9 @@ mod tests {
 
     async fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("test.db")).await.unwrap();
+        let store = SqliteStore::open(&dir.path().join("test.db"))
+            .await
+            .unwrap();
         (dir, store)
     }
 
@@ -992,26 +1011,54 @@ mod tests {
     async fn booking_checks_the_guard_inside_the_transaction() {
         let (_dir, store) = store().await;
         let none = |_: i64| Vec::new();
-        let first = store.book(&new(10_000, "h1"), &open_guard(10_000), &none).await.unwrap();
+        let first = store
+            .book(&new(10_000, "h1"), &open_guard(10_000), &none)
+            .await
+            .unwrap();
         assert!(first.is_some());
-        let again = store.book(&new(10_000, "h2"), &open_guard(10_000), &none).await.unwrap();
+        let again = store
+            .book(&new(10_000, "h2"), &open_guard(10_000), &none)
+            .await
+            .unwrap();
         assert_eq!(again, None, "taken");
         // An overlapping, different start is refused by the guard.
         let mut overlapping = open_guard(10_300);
         overlapping.conflict_to = at(11_200);
-        let clash = store.book(&new(10_300, "h3"), &overlapping, &none).await.unwrap();
+        let clash = store
+            .book(&new(10_300, "h3"), &overlapping, &none)
+            .await
+            .unwrap();
         assert_eq!(clash, None);
         // The daily maximum counts booked consultations of the day.
         let mut full = open_guard(20_000);
         full.day_from = at(0);
         full.day_to = at(30_000);
         full.daily_maximum = 1;
-        assert_eq!(store.book(&new(20_000, "h4"), &full, &none).await.unwrap(), None);
+        assert_eq!(
+            store.book(&new(20_000, "h4"), &full, &none).await.unwrap(),
+            None
+        );
         // Cancelling frees the slot.
         let id = first.unwrap();
-        assert!(store.cancel(id, CancelledBy::Client, at(1), Vec::new()).await.unwrap());
-        assert!(!store.cancel(id, CancelledBy::Client, at(1), Vec::new()).await.unwrap());
-        assert!(store.book(&new(10_000, "h5"), &open_guard(10_000), &none).await.unwrap().is_some());
+        assert!(
+            store
+                .cancel(id, CancelledBy::Client, at(1), Vec::new())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .cancel(id, CancelledBy::Client, at(1), Vec::new())
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .book(&new(10_000, "h5"), &open_guard(10_000), &none)
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
 
     #[tokio::test]
@@ -1025,9 +1072,15 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(store.pool()).await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(store.pool()).await.unwrap();
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
         assert_eq!(fk, 1);
         let key = store.secret_key(&|| vec![1, 2, 3]).await.unwrap();
         assert_eq!(key, [1, 2, 3]);
@@ -1039,7 +1092,10 @@ mod tests {
     #[test]
     fn database_urls_and_paths() {
         assert_eq!(database_path("practice.db"), PathBuf::from("practice.db"));
-        assert_eq!(database_path("sqlite://data/p.db"), PathBuf::from("data/p.db"));
+        assert_eq!(
+            database_path("sqlite://data/p.db"),
+            PathBuf::from("data/p.db")
+        );
         assert_eq!(database_path("sqlite:p.db?mode=rwc"), PathBuf::from("p.db"));
     }
 }

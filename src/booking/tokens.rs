@@ -201,17 +201,38 @@ mod tests {
             )
         };
         assert_eq!(verify(&token, Purpose::Booking, "", 1003), Ok(()));
-        assert_eq!(verify(&token, Purpose::Booking, "", 1002), Err(TokenError::TooFast));
-        assert_eq!(verify(&token, Purpose::Booking, "", 4601), Err(TokenError::Expired));
-        assert_eq!(verify(&token, Purpose::Login, "", 1003), Err(TokenError::Invalid));
-        assert_eq!(verify(&token, Purpose::Booking, "x", 1003), Err(TokenError::Invalid));
+        assert_eq!(
+            verify(&token, Purpose::Booking, "", 1002),
+            Err(TokenError::TooFast)
+        );
+        assert_eq!(
+            verify(&token, Purpose::Booking, "", 4601),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            verify(&token, Purpose::Login, "", 1003),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            verify(&token, Purpose::Booking, "x", 1003),
+            Err(TokenError::Invalid)
+        );
         // Changing the issue time breaks the signature.
         let forged = token.replacen("1000", "0999", 1);
-        assert_eq!(verify(&forged, Purpose::Booking, "", 1003), Err(TokenError::Invalid));
-        assert_eq!(verify("", Purpose::Booking, "", 1003), Err(TokenError::Invalid));
+        assert_eq!(
+            verify(&forged, Purpose::Booking, "", 1003),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            verify("", Purpose::Booking, "", 1003),
+            Err(TokenError::Invalid)
+        );
         // Another key's token is refused.
         let other = Keys::new(b"other").issue(Purpose::Booking, "", at(1000));
-        assert_eq!(verify(&other, Purpose::Booking, "", 1003), Err(TokenError::Invalid));
+        assert_eq!(
+            verify(&other, Purpose::Booking, "", 1003),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]

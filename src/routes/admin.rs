@@ -21,12 +21,12 @@ use serde::Deserialize;
 use super::client::{ClientAddr, FORM_LIMIT, form, html, limit, private_headers, see_other};
 use super::views::{DashboardPage, DetailPage, DetailView, LoginPage, Row};
 use super::{AppState, HttpError};
+use crate::booking::Booking;
 use crate::booking::admin::{self as auth, SESSION_LENGTH};
 use crate::booking::availability::describe;
 use crate::booking::messages::Practice;
 use crate::booking::store::{CancelledBy, Consultation, Listing, Status};
 use crate::booking::tokens::{self, Purpose};
-use crate::booking::Booking;
 use crate::site::views::Head;
 
 pub fn router() -> Router<AppState> {
@@ -122,7 +122,11 @@ async fn login_form(State(state): State<AppState>) -> Result<Response, HttpError
     render_login(&state, StatusCode::OK, None)
 }
 
-fn render_login(state: &AppState, status: StatusCode, error: Option<&str>) -> Result<Response, HttpError> {
+fn render_login(
+    state: &AppState,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Result<Response, HttpError> {
     let booking = &state.booking;
     let site = state.site.current();
     let view = LoginPage {
@@ -173,7 +177,11 @@ async fn login(
         .map_err(|err| HttpError::Internal(format!("password check: {err}")))?;
     if !matches {
         tracing::warn!("admin login refused: wrong password");
-        return render_login(&state, StatusCode::FORBIDDEN, Some("That password is not right."));
+        return render_login(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some("That password is not right."),
+        );
     }
     let token = tokens::random_token();
     let now = booking.now();
@@ -183,7 +191,9 @@ async fn login(
         .await?;
     tracing::info!("admin logged in");
     let mut response = see_other("/admin");
-    if let Ok(cookie) = HeaderValue::from_str(&auth::session_cookie(&token, secure(&booking, &headers))) {
+    if let Ok(cookie) =
+        HeaderValue::from_str(&auth::session_cookie(&token, secure(&booking, &headers)))
+    {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     Ok(response)
@@ -203,9 +213,15 @@ async fn logout(
 ) -> Result<Response, HttpError> {
     let posted = form(posted)?;
     session.check(&state.booking, &posted.token)?;
-    state.booking.store.delete_session(&session.token_hash).await?;
+    state
+        .booking
+        .store
+        .delete_session(&session.token_hash)
+        .await?;
     let mut response = see_other("/admin/login");
-    if let Ok(cookie) = HeaderValue::from_str(&auth::expired_cookie(secure(&state.booking, &headers))) {
+    if let Ok(cookie) =
+        HeaderValue::from_str(&auth::expired_cookie(secure(&state.booking, &headers)))
+    {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     Ok(response)
@@ -286,7 +302,11 @@ async fn render_detail(
     error: Option<&str>,
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
-    let c = booking.store.consultation(id).await?.ok_or(HttpError::NotFound)?;
+    let c = booking
+        .store
+        .consultation(id)
+        .await?
+        .ok_or(HttpError::NotFound)?;
     let site = state.site.current();
     let view = DetailPage {
         layout: site.layout(),
@@ -354,7 +374,10 @@ async fn delete(
     Ok(see_other("/admin?done=deleted"))
 }
 
-async fn export(State(state): State<AppState>, _session: AdminSession) -> Result<Response, HttpError> {
+async fn export(
+    State(state): State<AppState>,
+    _session: AdminSession,
+) -> Result<Response, HttpError> {
     let booking = &state.booking;
     let all = booking.store.consultations(Listing::All).await?;
     let mut csv = String::from(
@@ -382,7 +405,10 @@ async fn export(State(state): State<AppState>, _session: AdminSession) -> Result
     let mut response = csv.into_response();
     private_headers(response.headers_mut());
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     headers.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"consultations.csv\""),
@@ -407,7 +433,10 @@ pub fn csv_field(value: &str) -> String {
 
 /// The therapist's calendar feed at a secret address (no session: phones
 /// subscribe without logging in). Anything else under it is 404.
-async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, HttpError> {
+async fn feed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, HttpError> {
     let booking = &state.booking;
     let token = file.strip_suffix(".ics").ok_or(HttpError::NotFound)?;
     if !booking.keys.is_feed_token(token) {

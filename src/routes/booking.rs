@@ -121,7 +121,14 @@ async fn submit(
         }
         Err(TokenError::TooFast) => {
             tracing::info!("booking form refused: sent faster than a person can");
-            return render_form(&state, unprocessable, &posted, &no_errors, Some(CHECK_AGAIN)).await;
+            return render_form(
+                &state,
+                unprocessable,
+                &posted,
+                &no_errors,
+                Some(CHECK_AGAIN),
+            )
+            .await;
         }
         Err(TokenError::Expired) => {
             return render_form(&state, unprocessable, &posted, &no_errors, Some(EXPIRED)).await;
@@ -130,7 +137,14 @@ async fn submit(
     if !posted.website.is_empty() {
         tracing::info!("booking form refused: the hidden field was filled");
         posted.website.clear();
-        return render_form(&state, unprocessable, &posted, &no_errors, Some(CHECK_AGAIN)).await;
+        return render_form(
+            &state,
+            unprocessable,
+            &posted,
+            &no_errors,
+            Some(CHECK_AGAIN),
+        )
+        .await;
     }
     let request = match posted.parse() {
         Ok(request) => request,
@@ -194,12 +208,16 @@ async fn manage(
     let booking = &state.booking;
     let consultation = find(booking, &token).await?;
     let notice = match done.done.as_deref() {
-        Some("booked") if booking.mailer.is_some() => Some(
-            "Thank you. A confirmation with a calendar file is on its way to your email.",
-        ),
-        Some("booked") => Some("Thank you. Please keep this page’s address: it is your private link."),
+        Some("booked") if booking.mailer.is_some() => {
+            Some("Thank you. A confirmation with a calendar file is on its way to your email.")
+        }
+        Some("booked") => {
+            Some("Thank you. Please keep this page’s address: it is your private link.")
+        }
         Some("moved") => Some("Done: your consultation has moved to the new time."),
-        Some("cancelled") => Some("Done: your consultation is cancelled and the time is free again."),
+        Some("cancelled") => {
+            Some("Done: your consultation is cancelled and the time is free again.")
+        }
         _ => None,
     };
     render_manage(&state, StatusCode::OK, &token, &consultation, notice)
@@ -380,7 +398,16 @@ async fn change(
         Ok(()) => {}
         Err(TokenError::Expired) => {
             let none = FieldErrors::default();
-            return render_change(&state, unprocessable, &link, &consultation, &posted.slot, &none, Some(EXPIRED)).await;
+            return render_change(
+                &state,
+                unprocessable,
+                &link,
+                &consultation,
+                &posted.slot,
+                &none,
+                Some(EXPIRED),
+            )
+            .await;
         }
         Err(_) => return Err(HttpError::Forbidden),
     }
@@ -390,7 +417,16 @@ async fn change(
     let Some(start) = parse_slot(&posted.slot) else {
         let mut errors = FieldErrors::default();
         errors.push(field::SLOT, "Choose a new time.");
-        return render_change(&state, unprocessable, &link, &consultation, "", &errors, None).await;
+        return render_change(
+            &state,
+            unprocessable,
+            &link,
+            &consultation,
+            "",
+            &errors,
+            None,
+        )
+        .await;
     };
     match booking.reschedule(&link, &consultation, start).await {
         Ok(()) => Ok(see_other(&format!(
@@ -399,8 +435,20 @@ async fn change(
         ))),
         Err(BookError::Taken) => {
             let mut errors = FieldErrors::default();
-            errors.push(field::SLOT, "Sorry, that time was just taken. Please choose another.");
-            render_change(&state, StatusCode::CONFLICT, &link, &consultation, "", &errors, None).await
+            errors.push(
+                field::SLOT,
+                "Sorry, that time was just taken. Please choose another.",
+            );
+            render_change(
+                &state,
+                StatusCode::CONFLICT,
+                &link,
+                &consultation,
+                "",
+                &errors,
+                None,
+            )
+            .await
         }
         Err(BookError::Store(err)) => Err(err.into()),
     }

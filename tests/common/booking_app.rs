@@ -128,10 +128,7 @@ impl TestApp {
         let slot = slots[slot_index].clone();
         self.clock.advance(Duration::seconds(20));
         let reply = self
-            .post(
-                "/consultation",
-                &filled(client, &slot, &token),
-            )
+            .post("/consultation", &filled(client, &slot, &token))
             .await;
         (reply, slot)
     }
@@ -139,7 +136,12 @@ impl TestApp {
     /// Logs in and returns the `Cookie` header to send.
     pub async fn login(&self) -> String {
         let page = self.get("/admin/login").await;
-        let token = attr(&Html::parse_document(&page.body), "input[name=token]", "value")[0].clone();
+        let token = attr(
+            &Html::parse_document(&page.body),
+            "input[name=token]",
+            "value",
+        )[0]
+        .clone();
         let reply = self
             .post_from(
                 peer(200),
@@ -157,11 +159,31 @@ impl TestApp {
     pub async fn admin_token(&self, path: &str, cookie: &str) -> String {
         let page = self.get_with_cookie(path, Some(cookie)).await;
         assert_eq!(page.status, 200, "{path}");
-        attr(&Html::parse_document(&page.body), "input[name=token]", "value")[0].clone()
+        attr(
+            &Html::parse_document(&page.body),
+            "input[name=token]",
+            "value",
+        )[0]
+        .clone()
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.store.pool()).await.unwrap()
+        sqlx::query_scalar(sql)
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
+    }
+}
+
+/// Seconds since the epoch on the test clock.
+pub trait NowSeconds {
+    fn now_seconds(&self) -> i64;
+}
+
+impl NowSeconds for ManualClock {
+    fn now_seconds(&self) -> i64 {
+        use practice_site::booking::clock::Clock;
+        self.now().timestamp()
     }
 }
 
@@ -216,6 +238,12 @@ pub fn attr(html: &Html, css: &str, name: &str) -> Vec<String> {
 pub fn text(html: &Html, css: &str) -> Vec<String> {
     let selector = Selector::parse(css).unwrap();
     html.select(&selector)
-        .map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|e| {
+            e.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod booking_app;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -78,9 +79,8 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 /// Secrets as a deployment would set them, minus SMTP (mail is off).
 pub fn test_secrets() -> Secrets {
     static HASH: OnceLock<String> = OnceLock::new();
-    let hash = HASH.get_or_init(|| {
-        practice_site::booking::admin::hash_password(ADMIN_PASSWORD).unwrap()
-    });
+    let hash =
+        HASH.get_or_init(|| practice_site::booking::admin::hash_password(ADMIN_PASSWORD).unwrap());
     Secrets {
         admin_password_hash: Some(hash.clone()),
         ..Secrets::default()
