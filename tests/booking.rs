@@ -729,3 +729,37 @@ async fn the_database_file_is_readable_by_its_owner_only() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_pages_describe_the_real_booking_flow_and_retention() {
+    let app = TestApp::new().await;
+    let privacy = app.get("/privacy").await.body;
+    let days = app.booking.rules.retention.num_days();
+    assert!(
+        privacy.contains(&format!("deleted automatically {days} days after")),
+        "privacy.md must state the retention set in site.toml ({days} days)"
+    );
+    let booking = app.get("/consultation").await.body;
+    assert!(!booking.contains("coming soon"));
+    assert!(booking.contains("Please don’t include health details here"));
+    let html = doc(&booking);
+    // Slots are radio buttons in one fieldset per day, labelled.
+    let days_legends = text(&html, "fieldset.booking-day > legend");
+    assert!(!days_legends.is_empty());
+    assert!(
+        days_legends[0].starts_with("Tuesday, June 2"),
+        "{days_legends:?}"
+    );
+    assert!(text(&html, "#field-slot > legend")[0].contains("Pacific Time"));
+    for id in attr(&html, "input[name=slot]", "id") {
+        assert_eq!(
+            attr(&html, &format!("label[for='{id}']"), "for").len(),
+            1,
+            "{id} has a label"
+        );
+    }
+    // The honeypot is out of reach for people and assistive technology.
+    assert_eq!(attr(&html, ".booking-hp", "aria-hidden"), ["true"]);
+    assert_eq!(attr(&html, "#website", "tabindex"), ["-1"]);
+    assert!(attr(&html, "script", "src").is_empty() && text(&html, "script").is_empty());
+}
