@@ -180,12 +180,12 @@ async fn wrong_input_comes_back_with_every_field_kept_and_explained() {
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = doc(&reply.body);
     // The summary links to each field with a problem, in page order.
-    let links = attr(&html, ".error-summary a", "href");
+    let links = attr(&html, ".booking-errors a", "href");
     assert_eq!(links, ["#field-email", "#field-phone", "#field-consent"]);
     for id in ["field-email", "field-phone", "field-consent"] {
         assert_eq!(attr(&html, &format!("#{id}"), "id").len(), 1, "{id} exists");
     }
-    assert_eq!(attr(&html, ".error-summary", "role"), ["alert"]);
+    assert_eq!(attr(&html, ".booking-errors", "role"), ["alert"]);
     // Each field says what is wrong, tied to it for screen readers.
     assert_eq!(
         attr(&html, "#field-email", "aria-describedby"),
@@ -226,7 +226,7 @@ async fn the_honeypot_and_the_minimum_fill_time_stop_bots_without_a_captcha() {
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = doc(&reply.body);
-    assert!(text(&html, ".error-summary li")[0].contains("send the form again"));
+    assert!(text(&html, ".booking-errors li")[0].contains("send the form again"));
     assert_eq!(
         attr(&html, "#field-name", "value"),
         [JANE.name],
@@ -762,4 +762,32 @@ async fn the_pages_describe_the_real_booking_flow_and_retention() {
     assert_eq!(attr(&html, ".booking-hp", "aria-hidden"), ["true"]);
     assert_eq!(attr(&html, "#website", "tabindex"), ["-1"]);
     assert!(attr(&html, "script", "src").is_empty() && text(&html, "script").is_empty());
+}
+
+#[tokio::test]
+async fn later_dates_fold_away_but_stay_open_when_chosen() {
+    let app = TestApp::new().await;
+    let (token, slots) = app.open_form().await;
+    let page = doc(&app.get("/consultation").await.body);
+    assert_eq!(
+        text(&page, "details.booking-more > summary"),
+        ["More dates"]
+    );
+    assert!(
+        attr(&page, "details.booking-more", "open").is_empty(),
+        "closed at first"
+    );
+    // A later time chosen with a mistake elsewhere: the fold opens on it.
+    let later = slots.last().unwrap().clone();
+    app.clock.advance(Duration::seconds(10));
+    let mut fields = filled(&JANE, &later, &token);
+    fields.retain(|(name, _)| *name != "consent");
+    let reply = app.post("/consultation", &fields).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = doc(&reply.body);
+    assert_eq!(attr(&html, "details.booking-more", "open").len(), 1);
+    assert_eq!(
+        attr(&html, "details.booking-more input[checked]", "value"),
+        [later]
+    );
 }

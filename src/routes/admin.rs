@@ -318,6 +318,15 @@ async fn render_detail(
             name: c.name.clone(),
             email: c.email.clone(),
             phone: c.phone.clone(),
+            phone_href: format!(
+                "tel:{}",
+                c.phone
+                    .as_deref()
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|ch| ch.is_ascii_digit() || *ch == '+')
+                    .collect::<String>()
+            ),
             contact: c.contact.label(),
             topic: c.topic.label(),
             note: c.note.clone(),

@@ -24,8 +24,32 @@ pub struct SlotChoice {
     pub checked: bool,
 }
 
+/// Days shown before the rest fold away under "More dates" (a phone
+/// screen's worth; the rest stay one tap away, without JavaScript).
+pub const VISIBLE_DAYS: usize = 5;
+
+/// The open days: the first few, and the later ones behind a disclosure that
+/// is open when the chosen time is among them.
+#[derive(Debug, Clone)]
+pub struct Days {
+    pub first: Vec<DayChoice>,
+    pub later: Vec<DayChoice>,
+    pub later_open: bool,
+}
+
 /// The open slots, grouped by day, with `chosen` ticked if it is among them.
-pub fn day_choices(rules: &BookingRules, slots: &[Slot], chosen: &str) -> Vec<DayChoice> {
+pub fn day_choices(rules: &BookingRules, slots: &[Slot], chosen: &str) -> Days {
+    let mut first = all_days(rules, slots, chosen);
+    let later = first.split_off(VISIBLE_DAYS.min(first.len()));
+    let later_open = later.iter().flat_map(|d| &d.slots).any(|s| s.checked);
+    Days {
+        first,
+        later,
+        later_open,
+    }
+}
+
+fn all_days(rules: &BookingRules, slots: &[Slot], chosen: &str) -> Vec<DayChoice> {
     availability::by_day(rules, slots)
         .into_iter()
         .map(|(date, slots)| DayChoice {
@@ -86,7 +110,7 @@ pub struct BookingFormPage<'a> {
     pub intro_html: &'a str,
     pub minutes: u32,
     pub zone: &'a str,
-    pub days: Vec<DayChoice>,
+    pub days: Days,
     pub form: &'a BookingForm,
     pub errors: &'a FieldErrors,
     /// A message about the whole form (shown first in the summary).
@@ -131,7 +155,7 @@ pub struct ChangePage<'a> {
     pub head: Head,
     pub consultation: ClientView,
     pub zone: &'a str,
-    pub days: Vec<DayChoice>,
+    pub days: Days,
     pub errors: &'a FieldErrors,
     pub notice: Option<&'a str>,
     pub token: String,
@@ -187,6 +211,8 @@ pub struct DetailView {
     pub name: String,
     pub email: String,
     pub phone: Option<String>,
+    /// `tel:` target: the phone's digits.
+    pub phone_href: String,
     pub contact: &'static str,
     pub topic: &'static str,
     pub note: Option<String>,
