@@ -791,3 +791,131 @@ async fn later_dates_fold_away_but_stay_open_when_chosen() {
         [later]
     );
 }
+
+#[tokio::test]
+async fn the_cookie_is_secure_over_https_only_when_the_site_or_proxy_says_so() {
+    let copy = common::ContentCopy::new();
+    copy.edit(
+        "site.toml",
+        "base_url = \"https://www.example.com\"",
+        "base_url = \"http://127.0.0.1:3000\"",
+    );
+    let site = practice_site::site::Site::load(&copy.sources()).unwrap();
+    let app = TestApp::with(site, common::test_secrets()).await;
+    let login = |proto: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let page = app.get("/admin/login").await;
+            let token = attr(&doc(&page.body), "input[name=token]", "value")[0].clone();
+            let mut request = post_request(
+                peer(50),
+                "/admin/login",
+                &[("password", common::ADMIN_PASSWORD), ("token", &token)],
+                None,
+            );
+            if let Some(proto) = proto {
+                request
+                    .headers_mut()
+                    .insert("x-forwarded-proto", proto.parse().unwrap());
+            }
+            let reply = app.send(request).await;
+            assert_eq!(reply.status, StatusCode::SEE_OTHER);
+            reply.headers[header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    assert!(
+        !login(None).await.contains("Secure"),
+        "plain http, no proxy"
+    );
+    assert!(
+        login(Some("https")).await.contains("Secure"),
+        "behind an https proxy"
+    );
+}
+
+#[test]
+fn hash_password_reads_stdin_and_prints_a_verifiable_hash() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let run = |input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_practice-site"))
+            .arg("hash-password")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let output = run("a long enough password\n");
+    assert!(output.status.success());
+    let hash = String::from_utf8(output.stdout).unwrap();
+    let hash = hash.trim();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(practice_site::booking::admin::verify_password(
+        hash,
+        "a long enough password"
+    ));
+    let short = run("short\n");
+    assert!(!short.status.success());
+    assert!(short.stdout.is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn the_server_creates_a_private_database_says_mail_is_off_and_stops_cleanly() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data").join("practice.db");
+    let repo = common::repo();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_practice-site"))
+        .current_dir(&repo)
+        .args(["--port", "0", "--database"])
+        .arg(&db)
+        .env_remove("SMTP_URL")
+        .env_remove("SMTP_HOST")
+        .env_remove("ADMIN_PASSWORD_HASH")
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.contains("serving the site") {
+            break;
+        }
+    }
+    let log = seen.join("\n");
+    assert!(
+        log.contains("email is off; the dashboard is the source of truth"),
+        "{log}"
+    );
+    assert!(log.contains("the /admin login is off"), "{log}");
+    let mode = std::fs::metadata(&db).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{log}");
+    // SIGTERM: requests finish, workers stop, the pool closes, exit 0.
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(exit.success(), "{exit:?}: {rest:?}");
+    assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
+}

@@ -55,11 +55,14 @@ impl TestApp {
     }
 
     pub async fn with_secrets(secrets: Secrets) -> Self {
+        Self::with(shipped_site(), secrets).await
+    }
+
+    pub async fn with(site: practice_site::site::Site, secrets: Secrets) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("practice.db");
         let store = SqliteStore::open(&db).await.unwrap();
         let clock = Arc::new(ManualClock::new(start_time()));
-        let site = shipped_site();
         let booking = Arc::new(booking_for(&site, store.clone(), clock.clone(), &secrets));
         let router = app(AppState::new(site, booking.clone()));
         Self {
