@@ -262,6 +262,32 @@ mod tests {
     }
 
     #[test]
+    fn tls_settings_build_without_touching_the_network() {
+        for url in [
+            "smtp://mail.example.com:587?tls=required",
+            "smtps://user:secret@mail.example.com",
+            "smtp://127.0.0.1:2525",
+        ] {
+            let settings = SmtpSettings {
+                url: url.into(),
+                from: "hello@example.com".into(),
+            };
+            assert!(Mailer::new(&settings, "example.com").is_ok(), "{url}");
+            assert!(!format!("{settings:?}").contains("secret"), "Debug hides the URL");
+        }
+        let bad = SmtpSettings {
+            url: "http://mail.example.com".into(),
+            from: "hello@example.com".into(),
+        };
+        assert!(Mailer::new(&bad, "example.com").is_err());
+        let bad_from = SmtpSettings {
+            url: "smtp://127.0.0.1".into(),
+            from: "not an address".into(),
+        };
+        assert!(Mailer::new(&bad_from, "example.com").is_err());
+    }
+
+    #[test]
     fn message_ids_are_stable_per_mail() {
         let mail = OutboxMail {
             id: 3,
