@@ -273,7 +273,10 @@ mod tests {
                 from: "hello@example.com".into(),
             };
             assert!(Mailer::new(&settings, "example.com").is_ok(), "{url}");
-            assert!(!format!("{settings:?}").contains("secret"), "Debug hides the URL");
+            assert!(
+                !format!("{settings:?}").contains("secret"),
+                "Debug hides the URL"
+            );
         }
         let bad = SmtpSettings {
             url: "http://mail.example.com".into(),
