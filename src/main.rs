@@ -220,13 +220,14 @@ fn serve(sources: &Sources, address: SocketAddr, database: &std::path::Path) -> 
             }
         };
         let workers = Workers::start(booking.clone());
+        let shutdown = shutdown_signal();
         tracing::info!("serving the site at http://{address}");
         let served = axum::serve(
             listener,
             app(AppState::new(site, booking))
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await;
         // Requests are done: stop the outbox and the purge, then close the database.
         workers.stop().await;
@@ -241,25 +242,31 @@ fn serve(sources: &Sources, address: SocketAddr, database: &std::path::Path) -> 
     })
 }
 
-/// Resolves on Ctrl-C or SIGTERM, so requests in flight can finish.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM, so requests in flight can finish. The
+/// SIGTERM handler is installed when this is called, not when first polled,
+/// so a stop sent right after "serving the site" is not missed.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }
