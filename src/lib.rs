@@ -1,9 +1,11 @@
 //! The website of a psychotherapy practice. Markdown in `content/` is checked
 //! and rendered once into an immutable [`site::Site`]; [`app`] serves it.
 //!
-//! Dependencies point one way: `routes → site → content`, and all of them
-//! read `config`.
+//! Dependencies point one way: `routes → site → content` and
+//! `routes → booking`, and all of them read `config`.
 
+pub mod booking;
+pub mod clock;
 pub mod config;
 pub mod content;
 pub mod diagnostic;

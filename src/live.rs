@@ -6,47 +6,16 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+
+pub use crate::clock::{Clock, ManualClock, SystemClock};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use notify_debouncer_mini::notify::RecursiveMode;
 use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
 use tokio::sync::{mpsc, watch};
 
 use crate::diagnostic::Diagnostics;
 use crate::site::{BuildError, BuildOptions, Site, SiteHandle, Sources};
-
-/// Where "now" comes from, so tests can move time.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that only moves when told to.
-pub struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    pub fn new(now: DateTime<Utc>) -> Self {
-        Self(Mutex::new(now))
-    }
-
-    pub fn set(&self, now: DateTime<Utc>) {
-        *self.0.lock().expect("clock lock") = now;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock lock")
-    }
-}
 
 /// The outcome of the latest build, for preview pages and their reload script.
 #[derive(Debug, Clone, Default)]
@@ -112,6 +81,10 @@ impl Reloader {
 
     pub fn status(&self) -> watch::Receiver<BuildStatus> {
         self.status.subscribe()
+    }
+
+    pub fn sources(&self) -> &Sources {
+        &self.sources
     }
 
     pub fn is_preview(&self) -> bool {

@@ -1,11 +1,15 @@
-//! `practice-site`: serve the site, or check the content.
+//! `practice-site`: serve the site, check the content, start an article,
+//! export the site, or hash the admin password.
 
-use std::io::IsTerminal as _;
+use std::io::{BufRead as _, IsTerminal as _};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use practice_site::booking::settings::Secrets;
+use practice_site::booking::store::{BookingStore, SqliteStore, database_path};
+use practice_site::booking::{Booking, Workers, admin, tokens};
 use practice_site::config::SiteConfig;
 use practice_site::content::{front_matter, record};
 use practice_site::live::{Reloader, SystemClock};
@@ -42,6 +46,15 @@ struct Cli {
     /// Address to listen on; 127.0.0.1 keeps the site private to this machine.
     #[arg(long, global = true, env = "HOST", default_value = "127.0.0.1")]
     host: IpAddr,
+
+    /// The bookings' SQLite file (a path or a sqlite: URL); created on first run.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "practice.db"
+    )]
+    database: String,
 }
 
 #[derive(Subcommand)]
@@ -62,6 +75,9 @@ enum Command {
         /// The article's title, in quotes.
         title: String,
     },
+    /// Read a password from standard input and print its argon2 hash, for
+    /// ADMIN_PASSWORD_HASH.
+    HashPassword,
     /// Write the whole public site to a folder, for a static host or CDN.
     Export {
         /// The folder to write; created if missing.
@@ -87,7 +103,39 @@ fn main() -> ExitCode {
         Command::Check => check(&sources),
         Command::Export { dir } => export(&sources, &dir),
         Command::New { title } => new_article(&sources, &title),
-        Command::Serve { preview } => serve(sources, preview, SocketAddr::new(cli.host, cli.port)),
+        Command::HashPassword => hash_password(),
+        Command::Serve { preview } => serve(
+            sources,
+            preview,
+            SocketAddr::new(cli.host, cli.port),
+            &database_path(&cli.database),
+        ),
+    }
+}
+
+/// Reads one line from stdin (not argv, which shell history keeps).
+fn hash_password() -> ExitCode {
+    eprintln!("Type the admin password and press Enter:");
+    let mut line = String::new();
+    if let Err(err) = std::io::stdin().lock().read_line(&mut line) {
+        eprintln!("error: cannot read the password: {err}");
+        return ExitCode::FAILURE;
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < 12 {
+        eprintln!("error: use a password of at least 12 characters");
+        return ExitCode::FAILURE;
+    }
+    match admin::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            eprintln!("Set it as ADMIN_PASSWORD_HASH (in single quotes: it contains $ signs).");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -193,7 +241,12 @@ fn report_build_error(err: &BuildError) {
     }
 }
 
-fn serve(sources: Sources, preview: bool, address: SocketAddr) -> ExitCode {
+fn serve(
+    sources: Sources,
+    preview: bool,
+    address: SocketAddr,
+    database: &std::path::Path,
+) -> ExitCode {
     let reloader = match Reloader::start(sources, preview, Arc::new(SystemClock)) {
         Ok(reloader) => reloader,
         Err(err) => {
@@ -206,6 +259,25 @@ fn serve(sources: Sources, preview: bool, address: SocketAddr) -> ExitCode {
         eprint!("{problems}");
         eprintln!("The preview shows these problems on every page until they are fixed.");
     }
+    // Booking settings are read once, at start, from the settings file.
+    let config = match SiteConfig::load(&reloader.sources().config) {
+        Ok(config) => config,
+        Err(problems) => {
+            eprint!("{problems}");
+            eprintln!("The site was not started.");
+            return ExitCode::FAILURE;
+        }
+    };
+    let secrets = match Secrets::from_env() {
+        Ok(secrets) => secrets,
+        Err(problems) => {
+            for problem in problems {
+                eprintln!("error: {problem}");
+            }
+            eprintln!("The site was not started.");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -214,6 +286,40 @@ fn serve(sources: Sources, preview: bool, address: SocketAddr) -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        let store = match SqliteStore::open(database).await {
+            Ok(store) => store,
+            Err(err) => {
+                eprintln!("error: cannot open the database: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(database = %database.display(), "bookings are kept in the database");
+        let key = match &secrets.secret_key {
+            Some(key) => key.clone(),
+            None => match store.secret_key(&tokens::random_key).await {
+                Ok(key) => key,
+                Err(err) => {
+                    eprintln!("error: cannot read the signing key: {err}");
+                    return ExitCode::FAILURE;
+                }
+            },
+        };
+        let booking = match Booking::new(
+            &config,
+            Arc::new(store.clone()),
+            Arc::new(SystemClock),
+            &secrets,
+            &key,
+        ) {
+            Ok(booking) => Arc::new(booking),
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if booking.admin_password_hash.is_none() {
+            tracing::warn!("ADMIN_PASSWORD_HASH is not set; the /admin login is off");
+        }
         let listener = match tokio::net::TcpListener::bind(address).await {
             Ok(listener) => listener,
             Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => {
@@ -228,17 +334,26 @@ fn serve(sources: Sources, preview: bool, address: SocketAddr) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let state = AppState::live(&reloader);
+        let state = AppState::live(&reloader, Arc::clone(&booking));
+        let workers = Workers::start(booking);
+        let shutdown = shutdown_signal();
         let watching = tokio::spawn(Arc::clone(&reloader).run());
         if preview {
             tracing::info!("previewing the site at http://{address} (drafts shown, pages reload after each save)");
         } else {
             tracing::info!("serving the site at http://{address}");
         }
-        let served = axum::serve(listener, app(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let served = axum::serve(
+            listener,
+            app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        // Requests are done: stop watching, the outbox and the purge, then
+        // close the database.
         watching.abort();
+        workers.stop().await;
+        store.close().await;
         match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -249,25 +364,31 @@ fn serve(sources: Sources, preview: bool, address: SocketAddr) -> ExitCode {
     })
 }
 
-/// Resolves on Ctrl-C or SIGTERM, so requests in flight can finish.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM, so requests in flight can finish. The
+/// SIGTERM handler is installed when this is called, not when first polled,
+/// so a stop sent right after "serving the site" is not missed.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

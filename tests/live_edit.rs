@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use common::{ContentCopy, get};
 use practice_site::live::{Reloader, SystemClock};
-use practice_site::{AppState, app};
 
 const ARTICLE: &str = "blog/kap-vs-iv-ketamine-clinics.md";
 const ARTICLE_URL: &str = "/blog/kap-vs-iv-ketamine-clinics";
@@ -36,7 +35,7 @@ async fn wait_for(
 async fn an_edit_is_served_within_a_second_and_a_broken_one_never_is() {
     let copy = ContentCopy::new();
     let reloader = Reloader::start(copy.sources(), false, Arc::new(SystemClock)).unwrap();
-    let router = app(AppState::live(&reloader));
+    let router = common::live_router(&reloader);
     let watching = tokio::spawn(Arc::clone(&reloader).run());
     // Let the watcher settle before the first edit.
     tokio::time::sleep(Duration::from_millis(200)).await;

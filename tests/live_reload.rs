@@ -12,7 +12,6 @@ use chrono::{DateTime, TimeZone as _, Utc};
 use chrono_tz::America::Los_Angeles;
 use common::{ContentCopy, get};
 use practice_site::live::{Clock, ManualClock, Reloader, SystemClock};
-use practice_site::{AppState, app};
 
 const ARTICLE: &str = "blog/kap-vs-iv-ketamine-clinics.md";
 const ARTICLE_URL: &str = "/blog/kap-vs-iv-ketamine-clinics";
@@ -23,7 +22,7 @@ fn start(
     clock: Arc<dyn Clock>,
 ) -> (Arc<Reloader>, axum::Router) {
     let reloader = Reloader::start(copy.sources(), preview, clock).expect("the copy builds");
-    let router = app(AppState::live(&reloader));
+    let router = common::live_router(&reloader);
     (reloader, router)
 }
 

@@ -7,6 +7,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
+use common::booking_app::{JANE, TestApp};
 use practice_site::site::export::export;
 
 fn tool(relative: &str) -> PathBuf {
@@ -27,10 +28,37 @@ fn exported_site() -> tempfile::TempDir {
     dir
 }
 
-#[test]
-fn every_exported_page_is_valid_html() {
-    let vnu = tool("vnu-jar/build/dist/vnu.jar");
+/// The export, plus the pages the server renders per request, as the live
+/// router answers them: the booking form, the form sent back with errors,
+/// and the confirmation.
+async fn every_page() -> tempfile::TempDir {
     let dir = exported_site();
+    let app = TestApp::new().await;
+    let write = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();
+    write(
+        "live-consultation.html",
+        &app.get("/consultation").await.body,
+    );
+    let (token, _) = app.open_form().await;
+    app.clock.advance(chrono::Duration::seconds(20));
+    let errors = app
+        .post(
+            "/consultation",
+            &[("token", token.as_str()), ("email", "not-an-email")],
+        )
+        .await;
+    assert_eq!(errors.status, 422);
+    write("live-consultation-errors.html", &errors.body);
+    let (booked, _) = app.book_as(&JANE, 0).await;
+    let confirmation = booked.headers["location"].to_str().unwrap().to_string();
+    write("live-confirmation.html", &app.get(&confirmation).await.body);
+    dir
+}
+
+#[tokio::test]
+async fn every_page_is_valid_html() {
+    let vnu = tool("vnu-jar/build/dist/vnu.jar");
+    let dir = every_page().await;
     let output = Command::new("java")
         .arg("-jar")
         .arg(&vnu)

@@ -1,15 +1,20 @@
 //! HTTP: the URL table, read top-down, and the state handlers share.
-//! Handlers only look things up in the current [`Site`]; nothing is parsed or
-//! rendered per request.
+//! Content handlers only look things up in the current [`Site`]; nothing is
+//! parsed or rendered per request. The booking and admin pages change with
+//! every booking, so they are rendered per request (`booking`, `admin`).
 
+pub mod admin;
 mod assets;
 mod blog;
+pub mod booking;
+pub mod client;
 mod conditional;
 pub mod error;
 mod feeds;
 mod pages;
 mod preview;
 mod security;
+pub mod views;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +29,7 @@ use tower_http::trace::TraceLayer;
 
 use tokio::sync::watch;
 
+use crate::booking::Booking;
 use crate::live::{BuildStatus, Reloader};
 use crate::site::{Resource, Site, SiteHandle};
 pub use error::HttpError;
@@ -32,23 +38,26 @@ pub use error::HttpError;
 #[derive(Clone)]
 pub struct AppState {
     pub site: Arc<SiteHandle>,
+    pub booking: Arc<Booking>,
     /// In the therapist's preview: the outcome of the latest build.
     pub preview: Option<watch::Receiver<BuildStatus>>,
 }
 
 impl AppState {
     /// A fixed site, as tests and tools use it.
-    pub fn new(site: Site) -> Self {
+    pub fn new(site: Site, booking: Arc<Booking>) -> Self {
         Self {
             site: Arc::new(SiteHandle::new(site)),
+            booking,
             preview: None,
         }
     }
 
     /// The site a [`Reloader`] keeps current.
-    pub fn live(reloader: &Reloader) -> Self {
+    pub fn live(reloader: &Reloader, booking: Arc<Booking>) -> Self {
         Self {
             site: reloader.site(),
+            booking,
             preview: reloader.is_preview().then(|| reloader.status()),
         }
     }
@@ -68,6 +77,8 @@ pub fn app(state: AppState) -> Router {
     };
     Router::new()
         .merge(preview)
+        .merge(booking::router())
+        .merge(admin::router())
         .merge(pages::router())
         .merge(blog::router())
         .merge(feeds::router())
@@ -87,8 +98,28 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+                tracing::debug_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %loggable_path(request.uri().path()),
+                )
+            }),
+        )
         .with_state(state)
+}
+
+/// A path as it may be logged: never the query, and never the secret of a
+/// private link or of the calendar feed.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in ["/booking/", "/admin/feed/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let after = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("{prefix}…{after}");
+        }
+    }
+    path.to_string()
 }
 
 /// The handler behind every page and file: a lookup of the path in the
@@ -155,4 +186,17 @@ pub fn respond(resource: &Resource, request: &HeaderMap) -> Response {
         headers.insert(header::LOCATION, location.clone());
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn private_links_are_not_logged() {
+        assert_eq!(loggable_path("/booking/SECRET/cancel"), "/booking/…/cancel");
+        assert_eq!(loggable_path("/booking/SECRET"), "/booking/…");
+        assert_eq!(loggable_path("/admin/feed/SECRET.ics"), "/admin/feed/…");
+        assert_eq!(loggable_path("/blog/kap"), "/blog/kap");
+    }
 }

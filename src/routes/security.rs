@@ -38,8 +38,12 @@ pub async fn headers(request: Request, next: Next) -> Response {
             "same-origin",
         ),
     ];
+    // A handler that chose stricter values (private booking pages send no
+    // referrer at all) keeps them.
     for (name, value) in set {
-        headers.insert(name, HeaderValue::from_static(value));
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
     }
     if over_https {
         headers.insert(

@@ -14,6 +14,12 @@ use axum::http::StatusCode;
 
 use super::{HTML, Resource, Site};
 
+/// Pages the server renders per request (the booking form), so the export
+/// can only hold their static stand-in: the consultation page with the
+/// practice's phone and email. A static host proxies them to the server to
+/// offer online booking (see the nginx snippet).
+pub const RENDERED_PER_REQUEST: [&str; 1] = ["/consultation"];
+
 /// What an export wrote, for the command's summary.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -131,6 +137,12 @@ location / {
 }
 location = /index.html { return 301 /; }
 location = / { add_header X-Content-Type-Options nosniff always; add_header Cache-Control "public, max-age=300, must-revalidate"; try_files /index.html =404; }
+
+# Online booking needs the server itself. To offer it, send these to it:
+#   location = /consultation { proxy_pass http://127.0.0.1:3000; }
+#   location /booking/ { proxy_pass http://127.0.0.1:3000; }
+#   location /admin { proxy_pass http://127.0.0.1:3000; }
+# Without that, /consultation is the page with the practice's phone and email.
 
 # Old addresses (301) and retired pages (410):
 "#;

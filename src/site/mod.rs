@@ -24,6 +24,7 @@ use crate::content::{self, Library, LoadOptions};
 use crate::diagnostic::Diagnostics;
 use assets::Assets;
 pub use resource::{Representation, Resource};
+use views::{Head, Layout};
 
 /// Where the site's sources live.
 #[derive(Debug, Clone)]
@@ -71,8 +72,25 @@ pub struct Site {
     not_found: Resource,
     method_not_allowed: Resource,
     server_error: Resource,
+    /// 400, 403, 413 and 429: the answers to forms that cannot be taken.
+    form_errors: HashMap<StatusCode, Resource>,
+    /// The header and footer, for pages rendered per request (booking, admin).
+    layout: Layout,
+    /// Each page's head, title and body by slug, for pages rendered per
+    /// request around them (the booking form under the consultation page).
+    bodies: HashMap<String, PageBody>,
+    /// The settings the site was built from.
+    config: Option<SiteConfig>,
     warnings: Diagnostics,
     next_change: Option<DateTime<Utc>>,
+}
+
+/// A page's parts, for a page rendered per request around them.
+#[derive(Debug, Clone)]
+pub struct PageBody {
+    pub head: Head,
+    pub title: String,
+    pub html: String,
 }
 
 /// What a build sees: the moment it is built for, and whether it is the
@@ -140,9 +158,28 @@ impl Site {
             not_found: page(StatusCode::NOT_FOUND),
             method_not_allowed: page(StatusCode::METHOD_NOT_ALLOWED),
             server_error: page(StatusCode::INTERNAL_SERVER_ERROR),
+            form_errors: HashMap::new(),
+            layout: Layout::default(),
+            bodies: HashMap::new(),
+            config: None,
             warnings: Diagnostics::default(),
             next_change: None,
         }
+    }
+
+    /// The settings this site was built from (none for [`Site::empty`]).
+    pub fn config(&self) -> Option<&SiteConfig> {
+        self.config.as_ref()
+    }
+
+    /// The header and footer every page shares (blank for [`Site::empty`]).
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// A page's head, title and rendered Markdown, by slug (`consultation`).
+    pub fn page_body(&self, slug: &str) -> Option<&PageBody> {
+        self.bodies.get(slug)
     }
 
     /// Writing advice found while building: shown by `check`, never blocking.
@@ -159,12 +196,13 @@ impl Site {
         self.resources.get(path)
     }
 
-    /// The rendered error page for `status` (404, 405 or 500; anything else gets 500's page).
+    /// The rendered error page for `status` (400, 403, 404, 405, 413, 429 or
+    /// 500; anything else gets 500's page).
     pub fn error_page(&self, status: StatusCode) -> &Resource {
         match status {
             StatusCode::NOT_FOUND => &self.not_found,
             StatusCode::METHOD_NOT_ALLOWED => &self.method_not_allowed,
-            _ => &self.server_error,
+            other => self.form_errors.get(&other).unwrap_or(&self.server_error),
         }
     }
 

@@ -17,7 +17,9 @@ use super::views::{
     ArticleCard, ArticlePage, BlogIndexPage, ConsultationPage, ContentPage, ErrorPage, GonePage,
     Head, HomePage, Layout, NavLink, ServiceCard, TocEntry,
 };
-use super::{BuildError, CACHE_IMMUTABLE, CACHE_PAGE, CACHE_REVALIDATE, HTML, Resource, Site};
+use super::{
+    BuildError, CACHE_IMMUTABLE, CACHE_PAGE, CACHE_REVALIDATE, HTML, PageBody, Resource, Site,
+};
 use crate::config::{CallToAction, SiteConfig};
 use crate::content::{Document, Library};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -76,11 +78,52 @@ pub fn build(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<
         "Something went wrong on our side",
         "Please try again in a moment. If it keeps happening, the practice would be grateful to hear about it.",
     )?;
+    let mut form_errors = HashMap::new();
+    for (status, heading, message) in [
+        (
+            StatusCode::BAD_REQUEST,
+            "That didn’t work",
+            "The form could not be read. Please go back, reload the page and try again.",
+        ),
+        (
+            StatusCode::FORBIDDEN,
+            "That form has expired",
+            "For your safety, forms on this site only work when sent from the page that showed them. Please go back, reload the page and send it again.",
+        ),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "That was too long",
+            "The form sent more text than it can take. Please shorten the note and send it again.",
+        ),
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Please wait a few minutes",
+            "This form has been sent many times from your connection. Please try again in a few minutes, or call or email the practice.",
+        ),
+    ] {
+        form_errors.insert(status, builder.error_page(status, heading, message)?);
+    }
+    let bodies = library
+        .pages()
+        .map(|page| {
+            let kind = PageKind::Page;
+            let body = PageBody {
+                head: builder.head(kind, page.search_title(), &page.description, &page.url),
+                title: page.title.clone(),
+                html: page.html.clone(),
+            };
+            (page.slug.clone(), body)
+        })
+        .collect();
     Ok(Site {
         resources: builder.resources,
         not_found,
         method_not_allowed,
         server_error,
+        form_errors,
+        layout: layout.clone(),
+        bodies,
+        config: Some(config.clone()),
         warnings: Diagnostics::default(),
         next_change: None,
     })

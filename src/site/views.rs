@@ -7,7 +7,7 @@ use crate::config::{CallToAction, SiteConfig};
 use crate::content::{Document, Library};
 
 /// What every page shows around its content: header, navigation, footer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Layout {
     pub practice_name: String,
     pub therapist: String,
@@ -37,7 +37,7 @@ pub struct NavLink {
 }
 
 /// The `<head>` of one page: what search engines and link previews read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Head {
     /// The full `<title>`, with the practice's name.
     pub title: String,

@@ -3,12 +3,21 @@
 
 #![allow(dead_code)]
 
+pub mod booking_app;
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use practice_site::booking::Booking;
+use practice_site::booking::settings::Secrets;
+use practice_site::booking::store::SqliteStore;
+use practice_site::clock::{Clock, SystemClock};
 use practice_site::site::{Site, Sources};
 use practice_site::{AppState, app};
 use tower::ServiceExt;
@@ -34,8 +43,83 @@ pub fn shipped_site() -> Site {
         .unwrap_or_else(|err| panic!("shipped content must build:\n{err}"))
 }
 
+/// The real router over `site`, with booking backed by a fresh, migrated
+/// SQLite file. Synchronous, so tests that only read pages stay simple.
 pub fn router(site: Site) -> Router {
-    app(AppState::new(site))
+    let booking = test_booking(site.config().expect("a built site has its settings"));
+    app(AppState::new(site, booking))
+}
+
+/// The real router over the site a reloader keeps current.
+pub fn live_router(reloader: &practice_site::live::Reloader) -> Router {
+    let config = reloader.site().current().config().cloned();
+    let config = config.unwrap_or_else(|| {
+        practice_site::config::SiteConfig::load(&reloader.sources().config).unwrap()
+    });
+    app(AppState::live(reloader, test_booking(&config)))
+}
+
+/// Booking backed by a fresh, migrated SQLite file, with mail off.
+pub fn test_booking(config: &practice_site::config::SiteConfig) -> Arc<Booking> {
+    let path = fresh_database_path();
+    // Migrate on a runtime of its own (this may be called inside a test's
+    // runtime, which cannot block); the app then opens the file lazily.
+    let migrate = path.clone();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async { SqliteStore::open(&migrate).await.unwrap().close().await })
+    })
+    .join()
+    .unwrap();
+    let store = SqliteStore::open_lazy(&path);
+    Arc::new(booking_for(
+        config,
+        store,
+        Arc::new(SystemClock),
+        &test_secrets(),
+    ))
+}
+
+/// A new database file name in a folder that lives as long as the test binary.
+pub fn fresh_database_path() -> PathBuf {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
+    dir.path()
+        .join(format!("test-{}.db", COUNT.fetch_add(1, Ordering::SeqCst)))
+}
+
+/// The admin password every test app accepts.
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+/// Secrets as a deployment would set them, minus SMTP (mail is off).
+pub fn test_secrets() -> Secrets {
+    static HASH: OnceLock<String> = OnceLock::new();
+    let hash =
+        HASH.get_or_init(|| practice_site::booking::admin::hash_password(ADMIN_PASSWORD).unwrap());
+    Secrets {
+        admin_password_hash: Some(hash.clone()),
+        ..Secrets::default()
+    }
+}
+
+pub fn booking_for(
+    config: &practice_site::config::SiteConfig,
+    store: SqliteStore,
+    clock: Arc<dyn Clock>,
+    secrets: &Secrets,
+) -> Booking {
+    Booking::new(
+        config,
+        Arc::new(store),
+        clock,
+        secrets,
+        b"a test signing key of enough length",
+    )
+    .unwrap()
 }
 
 pub struct Reply {

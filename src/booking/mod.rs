@@ -1,0 +1,429 @@
+//! Booking the free consultation: open slots, the form, storage, mail, the
+//! calendar files and the therapist's login. [`Booking`] is the service the
+//! routes call; it owns no HTTP and renders no page.
+//!
+//! `booking` reads `config`; `routes` reads `booking` and `site`.
+
+pub mod admin;
+pub mod availability;
+pub mod form;
+pub mod ics;
+pub mod limits;
+pub mod messages;
+pub mod notify;
+pub mod settings;
+pub mod store;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::config::{BookingRules, SiteConfig};
+use availability::Slot;
+use form::BookingRequest;
+use limits::Limits;
+use messages::{Letters, Practice};
+use notify::{Mailer, Outbox};
+use settings::Secrets;
+use store::{
+    BookingStore, CancelledBy, Consultation, Moved, NewConsultation, Purged, Status, StoreError,
+};
+use tokens::Keys;
+
+/// Everything booking needs, shared by every request. Read-only after start
+/// except through the store, the clock and the limiters.
+pub struct Booking {
+    pub store: Arc<dyn BookingStore>,
+    pub clock: Arc<dyn Clock>,
+    pub rules: BookingRules,
+    pub practice: Practice,
+    pub keys: Keys,
+    /// `None`: the admin login is off.
+    pub admin_password_hash: Option<String>,
+    pub limits: Limits,
+    /// Take the client address from `X-Forwarded-For` (behind a proxy only).
+    pub trust_proxy: bool,
+    /// The site's public address is https, so cookies are always `Secure`.
+    pub https: bool,
+    /// `None`: email is off and the dashboard is the source of truth.
+    pub mailer: Option<Mailer>,
+    /// Wakes the outbox worker when mail is queued.
+    pub mail_queued: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Booking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Booking").finish_non_exhaustive()
+    }
+}
+
+/// Why a booking did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum BookError {
+    /// The time was taken meanwhile, or is no longer offered.
+    #[error("that time is no longer available")]
+    Taken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A new booking: its private link's token (shown once, never stored).
+#[derive(Debug, Clone)]
+pub struct Booked {
+    pub id: i64,
+    pub token: String,
+}
+
+impl Booking {
+    /// `key` signs tokens: `SECRET_KEY`, or the one kept in the database.
+    pub fn new(
+        config: &SiteConfig,
+        store: Arc<dyn BookingStore>,
+        clock: Arc<dyn Clock>,
+        secrets: &Secrets,
+        key: &[u8],
+    ) -> Result<Self, String> {
+        let practice = Practice {
+            name: config.practice.name.clone(),
+            therapist: config.therapist_with_credential(),
+            phone: config.practice.phone.clone(),
+            therapist_email: secrets
+                .therapist_email
+                .clone()
+                .unwrap_or_else(|| config.practice.email.clone()),
+            base_url: config.practice.base_url.clone(),
+            minutes: config.consultation.minutes,
+        };
+        let mailer = secrets
+            .smtp(&config.practice.email)
+            .map(|smtp| Mailer::new(&smtp, practice.host()))
+            .transpose()?;
+        Ok(Self {
+            store,
+            clock,
+            rules: config.booking.clone(),
+            https: practice.base_url.starts_with("https://"),
+            practice,
+            keys: Keys::new(key),
+            admin_password_hash: secrets.admin_password_hash.clone(),
+            limits: Limits::default(),
+            trust_proxy: secrets.trust_proxy,
+            mailer,
+            mail_queued: Arc::new(Notify::new()),
+        })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn letters(&self) -> Letters<'_> {
+        Letters {
+            practice: &self.practice,
+            rules: &self.rules,
+        }
+    }
+
+    /// The slots open right now.
+    pub async fn open_slots(&self) -> Result<Vec<Slot>, StoreError> {
+        let now = self.now();
+        let (from, to) = availability::search_window(&self.rules, now);
+        let busy = self.store.busy_between(from, to).await?;
+        Ok(availability::open_slots(
+            &self.rules,
+            self.practice.minutes,
+            &busy,
+            now,
+        ))
+    }
+
+    /// The open slot starting at `start`, if there is one.
+    async fn open_slot(&self, start: DateTime<Utc>) -> Result<Option<Slot>, StoreError> {
+        Ok(self
+            .open_slots()
+            .await?
+            .into_iter()
+            .find(|slot| slot.start == start))
+    }
+
+    pub fn manage_url(&self, token: &str) -> String {
+        self.practice.url(&Practice::manage_path(token))
+    }
+
+    /// Books a checked request: committed, with its mail queued in the same
+    /// transaction, before this returns.
+    pub async fn book(&self, request: &BookingRequest) -> Result<Booked, BookError> {
+        let slot = self
+            .open_slot(request.slot)
+            .await?
+            .ok_or(BookError::Taken)?;
+        let now = self.now();
+        let token = tokens::random_token();
+        let new = NewConsultation {
+            slot,
+            name: request.name.clone(),
+            email: request.email.clone(),
+            phone: request.phone.clone(),
+            contact: request.contact,
+            topic: request.topic,
+            note: request.note.clone(),
+            manage_hash: tokens::token_hash(&token),
+            created_at: now,
+        };
+        let manage_url = self.manage_url(&token);
+        let letters = self.letters();
+        let mail = |id: i64| {
+            let consultation = Consultation {
+                id,
+                start: new.slot.start,
+                end: new.slot.end,
+                status: Status::Booked,
+                name: new.name.clone(),
+                email: new.email.clone(),
+                phone: new.phone.clone(),
+                contact: new.contact,
+                topic: new.topic,
+                note: new.note.clone(),
+                sequence: 0,
+                created_at: now,
+                cancelled_at: None,
+                cancelled_by: None,
+            };
+            let mut mail = vec![
+                letters.therapist_new(&consultation, now),
+                letters.confirmation(&consultation, &manage_url, now, false),
+            ];
+            mail.extend(letters.reminder(&consultation, &manage_url, now));
+            mail
+        };
+        let guard = availability::guard(&self.rules, &slot);
+        let id = self
+            .store
+            .book(&new, &guard, &mail)
+            .await?
+            .ok_or(BookError::Taken)?;
+        self.mail_queued.notify_one();
+        tracing::info!(booking = id, "consultation booked");
+        Ok(Booked { id, token })
+    }
+
+    /// The consultation behind a private link.
+    pub async fn by_link(&self, token: &str) -> Result<Option<Consultation>, StoreError> {
+        if !tokens::looks_like_token(token) {
+            return Ok(None);
+        }
+        self.store
+            .consultation_by_link(&tokens::token_hash(token))
+            .await
+    }
+
+    /// Whether a booked consultation can still be changed by its client.
+    pub fn changeable(&self, consultation: &Consultation) -> bool {
+        consultation.status == Status::Booked && consultation.start > self.now()
+    }
+
+    /// The client cancels through the private link. `false` if there was
+    /// nothing to cancel.
+    pub async fn cancel_by_client(
+        &self,
+        token: &str,
+        consultation: &Consultation,
+    ) -> Result<bool, StoreError> {
+        if !self.changeable(consultation) {
+            return Ok(false);
+        }
+        let now = self.now();
+        let cancelled = as_cancelled(consultation, now, CancelledBy::Client);
+        let letters = self.letters();
+        let manage_url = self.manage_url(token);
+        let mail = vec![
+            letters.therapist_cancelled(&cancelled, now),
+            letters.cancellation(&cancelled, CancelledBy::Client, Some(&manage_url), now),
+        ];
+        let done = self
+            .store
+            .cancel(consultation.id, CancelledBy::Client, now, mail)
+            .await?;
+        if done {
+            self.mail_queued.notify_one();
+            tracing::info!(
+                booking = consultation.id,
+                "consultation cancelled by the client"
+            );
+        }
+        Ok(done)
+    }
+
+    /// The therapist cancels from the dashboard; the client is emailed.
+    pub async fn cancel_by_therapist(&self, id: i64) -> Result<bool, StoreError> {
+        let Some(consultation) = self.store.consultation(id).await? else {
+            return Ok(false);
+        };
+        if consultation.status != Status::Booked {
+            return Ok(false);
+        }
+        let now = self.now();
+        let cancelled = as_cancelled(&consultation, now, CancelledBy::Therapist);
+        let mut mail = Vec::new();
+        // A consultation already over needs no notice.
+        if consultation.end > now {
+            mail.push(
+                self.letters()
+                    .cancellation(&cancelled, CancelledBy::Therapist, None, now),
+            );
+        }
+        let done = self
+            .store
+            .cancel(id, CancelledBy::Therapist, now, mail)
+            .await?;
+        if done {
+            self.mail_queued.notify_one();
+            tracing::info!(booking = id, "consultation cancelled by the therapist");
+        }
+        Ok(done)
+    }
+
+    /// The client moves a booking to another open slot.
+    pub async fn reschedule(
+        &self,
+        token: &str,
+        consultation: &Consultation,
+        start: DateTime<Utc>,
+    ) -> Result<(), BookError> {
+        if !self.changeable(consultation) {
+            return Err(BookError::Taken);
+        }
+        let slot = self.open_slot(start).await?.ok_or(BookError::Taken)?;
+        let now = self.now();
+        let moved = Consultation {
+            start: slot.start,
+            end: slot.end,
+            sequence: consultation.sequence + 1,
+            ..consultation.clone()
+        };
+        let letters = self.letters();
+        let manage_url = self.manage_url(token);
+        let mut mail = vec![
+            letters.therapist_moved(&moved, consultation.start, now),
+            letters.confirmation(&moved, &manage_url, now, true),
+        ];
+        mail.extend(letters.reminder(&moved, &manage_url, now));
+        let guard = availability::guard(&self.rules, &slot);
+        match self
+            .store
+            .reschedule(consultation.id, slot, &guard, now, mail)
+            .await?
+        {
+            Moved::Moved => {
+                self.mail_queued.notify_one();
+                tracing::info!(
+                    booking = consultation.id,
+                    "consultation moved by the client"
+                );
+                Ok(())
+            }
+            Moved::Taken | Moved::NotBooked => Err(BookError::Taken),
+        }
+    }
+
+    /// Deletes what is older than the retention period.
+    pub async fn purge(&self) -> Result<Purged, StoreError> {
+        let now = self.now();
+        let before = now - self.rules.retention;
+        self.store.purge(before, before, now).await
+    }
+
+    /// The client's calendar file for a consultation as it stands.
+    pub fn client_ics(&self, consultation: &Consultation, token: &str) -> String {
+        self.letters()
+            .client_ics(consultation, &self.manage_url(token), self.now())
+    }
+
+    /// The therapist's calendar feed.
+    pub async fn feed(&self) -> Result<String, StoreError> {
+        let since = self.now() - self.rules.retention;
+        let consultations: Vec<Consultation> = self
+            .store
+            .consultations(store::Listing::Upcoming(since))
+            .await?;
+        let practice = &self.practice;
+        Ok(ics::feed(
+            practice.host(),
+            &format!("Consultations ({})", practice.name),
+            &|id| practice.url(&Practice::admin_path(id)),
+            &consultations,
+            self.now(),
+        ))
+    }
+}
+
+fn as_cancelled(consultation: &Consultation, now: DateTime<Utc>, by: CancelledBy) -> Consultation {
+    Consultation {
+        status: Status::Cancelled,
+        sequence: consultation.sequence + 1,
+        cancelled_at: Some(now),
+        cancelled_by: Some(by),
+        ..consultation.clone()
+    }
+}
+
+/// The background work of a running server: the outbox and the retention
+/// purge. Stopped together, before the database is closed.
+pub struct Workers {
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// How often old consultations are purged.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+impl Workers {
+    /// Starts the purge, and the outbox if mail is on (else says once that it is off).
+    pub fn start(booking: Arc<Booking>) -> Self {
+        let (shutdown, receiver) = watch::channel(false);
+        let mut tasks = Vec::new();
+        match booking.mailer.clone() {
+            Some(mailer) => {
+                let outbox = Outbox::new(booking.store.clone(), booking.clock.clone(), mailer);
+                tasks.push(tokio::spawn(
+                    outbox.run(booking.mail_queued.clone(), receiver.clone()),
+                ));
+            }
+            None => tracing::warn!(
+                "email is off; the dashboard is the source of truth (set SMTP_URL or SMTP_HOST to send mail)"
+            ),
+        }
+        let mut stop = receiver;
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match booking.purge().await {
+                    Ok(purged) if purged != Purged::default() => tracing::info!(
+                        consultations = purged.consultations,
+                        mail = purged.mail,
+                        sessions = purged.sessions,
+                        "purged data past its retention period"
+                    ),
+                    Ok(_) => {}
+                    Err(err) => tracing::error!(%err, "the retention purge failed"),
+                }
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    () = tokio::time::sleep(PURGE_EVERY) => {}
+                }
+            }
+        }));
+        Self { shutdown, tasks }
+    }
+
+    /// Asks every task to stop and waits for them (a mail being sent finishes).
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}

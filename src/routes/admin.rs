@@ -1,0 +1,477 @@
+//! The therapist's dashboard under `/admin`: login and logout, upcoming and
+//! past consultations, one consultation's details, cancel (the client is
+//! emailed), delete, CSV export, and the private calendar feed.
+//!
+//! Every page but the login form and the feed needs a session
+//! ([`AdminSession`]): without one, a GET is sent to the login form (303)
+//! and a POST is refused (403). Every form carries a token bound to the
+//! session (CSRF), on top of the cookie's `SameSite=Strict`.
+
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::Duration;
+use serde::Deserialize;
+
+use super::client::{ClientAddr, FORM_LIMIT, form, html, limit, private_headers, see_other};
+use super::views::{DashboardPage, DetailPage, DetailView, LoginPage, Row};
+use super::{AppState, HttpError};
+use crate::booking::Booking;
+use crate::booking::admin::{self as auth, SESSION_LENGTH};
+use crate::booking::availability::describe;
+use crate::booking::messages::Practice;
+use crate::booking::store::{CancelledBy, Consultation, Listing, Status};
+use crate::booking::tokens::{self, Purpose};
+use crate::site::views::Head;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(dashboard))
+        .route("/admin/login", get(login_form).post(login))
+        .route("/admin/logout", post(logout))
+        .route("/admin/consultations/{id}", get(detail))
+        .route("/admin/consultations/{id}/cancel", post(cancel))
+        .route("/admin/consultations/{id}/delete", post(delete))
+        .route("/admin/export.csv", get(export))
+        .route("/admin/feed/{file}", get(feed))
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
+}
+
+/// A logged-in therapist.
+#[derive(Debug, Clone)]
+pub struct AdminSession {
+    token_hash: String,
+}
+
+impl FromRequestParts<AppState> for AdminSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let token = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(auth::session_token);
+        if let Some(token) = token.filter(|t| tokens::looks_like_token(t)) {
+            let token_hash = tokens::token_hash(token);
+            let valid = state
+                .booking
+                .store
+                .session_valid(&token_hash, state.booking.now())
+                .await
+                .map_err(|err| HttpError::from(err).into_response())?;
+            if valid {
+                return Ok(Self { token_hash });
+            }
+        }
+        Err(match parts.method {
+            Method::GET | Method::HEAD => see_other("/admin/login"),
+            _ => HttpError::Forbidden.into_response(),
+        })
+    }
+}
+
+impl AdminSession {
+    fn csrf(&self, booking: &Booking) -> String {
+        booking
+            .keys
+            .issue(Purpose::Admin, &self.token_hash, booking.now())
+    }
+
+    fn check(&self, booking: &Booking, token: &str) -> Result<(), HttpError> {
+        booking
+            .keys
+            .verify(
+                token,
+                Purpose::Admin,
+                &self.token_hash,
+                booking.now(),
+                Duration::zero(),
+                SESSION_LENGTH,
+            )
+            .map_err(|_| HttpError::Forbidden)
+    }
+}
+
+/// Whether the session cookie gets `Secure`: always when the site's public
+/// address is https, and when a proxy says the request came over https.
+fn secure(booking: &Booking, headers: &HeaderMap) -> bool {
+    booking.https
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+}
+
+fn head(booking: &Booking, title: &str) -> Head {
+    Head {
+        title: format!("{title} | {}", booking.practice.name),
+        description: String::new(),
+        canonical: booking.practice.url("/admin"),
+        path: String::new(),
+        noindex: true,
+        ..Head::default()
+    }
+}
+
+async fn login_form(State(state): State<AppState>) -> Result<Response, HttpError> {
+    render_login(&state, StatusCode::OK, None)
+}
+
+fn render_login(
+    state: &AppState,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Result<Response, HttpError> {
+    let booking = &state.booking;
+    let site = state.site.current();
+    let view = LoginPage {
+        layout: site.layout(),
+        head: head(booking, "Log in"),
+        token: booking.keys.issue(Purpose::Login, "", booking.now()),
+        error,
+        login_off: booking.admin_password_hash.is_none(),
+    };
+    Ok(html(status, view.render()?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LoginForm {
+    password: String,
+    token: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    posted: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let booking = state.booking.clone();
+    limit(&booking.limits.login, client, &state)?;
+    limit(&booking.limits.login_global, client, &state)?;
+    let posted = form(posted)?;
+    booking
+        .keys
+        .verify(
+            &posted.token,
+            Purpose::Login,
+            "",
+            booking.now(),
+            Duration::zero(),
+            Duration::hours(1),
+        )
+        .map_err(|_| HttpError::Forbidden)?;
+    let Some(hash) = booking.admin_password_hash.clone() else {
+        return render_login(&state, StatusCode::FORBIDDEN, None);
+    };
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let password = posted.password;
+    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &password))
+        .await
+        .map_err(|err| HttpError::Internal(format!("password check: {err}")))?;
+    if !matches {
+        tracing::warn!("admin login refused: wrong password");
+        return render_login(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some("That password is not right."),
+        );
+    }
+    let token = tokens::random_token();
+    let now = booking.now();
+    booking
+        .store
+        .create_session(&tokens::token_hash(&token), now, now + SESSION_LENGTH)
+        .await?;
+    tracing::info!("admin logged in");
+    let mut response = see_other("/admin");
+    if let Ok(cookie) =
+        HeaderValue::from_str(&auth::session_cookie(&token, secure(&booking, &headers)))
+    {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TokenForm {
+    token: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    session: AdminSession,
+    headers: HeaderMap,
+    posted: Result<Form<TokenForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let posted = form(posted)?;
+    session.check(&state.booking, &posted.token)?;
+    state
+        .booking
+        .store
+        .delete_session(&session.token_hash)
+        .await?;
+    let mut response = see_other("/admin/login");
+    if let Ok(cookie) =
+        HeaderValue::from_str(&auth::expired_cookie(secure(&state.booking, &headers)))
+    {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+fn status_label(consultation: &Consultation) -> &'static str {
+    match (consultation.status, consultation.cancelled_by) {
+        (Status::Booked, _) => "Booked",
+        (Status::Cancelled, Some(CancelledBy::Client)) => "Cancelled by the client",
+        (Status::Cancelled, _) => "Cancelled by you",
+    }
+}
+
+fn row(booking: &Booking, consultation: &Consultation) -> Row {
+    let local = consultation.start.with_timezone(&booking.rules.time_zone);
+    Row {
+        url: Practice::admin_path(consultation.id),
+        when: local.format("%a %b %-d, %Y, %-I:%M %p").to_string(),
+        name: consultation.name.clone(),
+        topic: consultation.topic.label(),
+        contact: consultation.contact.label(),
+        status: status_label(consultation),
+        cancelled: consultation.status == Status::Cancelled,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Notice {
+    done: Option<String>,
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Query(notice): Query<Notice>,
+) -> Result<Response, HttpError> {
+    let booking = &state.booking;
+    let now = booking.now();
+    let upcoming = booking.store.consultations(Listing::Upcoming(now)).await?;
+    let past = booking.store.consultations(Listing::Past(now)).await?;
+    let mail = booking.store.mail_counts().await?;
+    let site = state.site.current();
+    let view = DashboardPage {
+        layout: site.layout(),
+        head: head(booking, "Consultations"),
+        upcoming: upcoming.iter().map(|c| row(booking, c)).collect(),
+        past: past.iter().map(|c| row(booking, c)).collect(),
+        mail_on: booking.mailer.is_some(),
+        mail_waiting: mail.waiting,
+        mail_failed: mail.failed,
+        feed_url: booking
+            .practice
+            .url(&format!("/admin/feed/{}.ics", booking.keys.feed_token())),
+        csrf: session.csrf(booking),
+        notice: match notice.done.as_deref() {
+            Some("deleted") => Some("The consultation was deleted."),
+            _ => None,
+        },
+        zone: &booking.rules.time_zone_label,
+        retention_days: booking.rules.retention.num_days(),
+    };
+    Ok(html(StatusCode::OK, view.render()?))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path(id): Path<i64>,
+) -> Result<Response, HttpError> {
+    render_detail(&state, &session, StatusCode::OK, id, None).await
+}
+
+async fn render_detail(
+    state: &AppState,
+    session: &AdminSession,
+    status: StatusCode,
+    id: i64,
+    error: Option<&str>,
+) -> Result<Response, HttpError> {
+    let booking = &state.booking;
+    let c = booking
+        .store
+        .consultation(id)
+        .await?
+        .ok_or(HttpError::NotFound)?;
+    let site = state.site.current();
+    let view = DetailPage {
+        layout: site.layout(),
+        head: head(booking, "Consultation"),
+        c: DetailView {
+            id: c.id,
+            when: describe(&booking.rules, c.start),
+            status: status_label(&c).to_string(),
+            name: c.name.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            phone_href: format!(
+                "tel:{}",
+                c.phone
+                    .as_deref()
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|ch| ch.is_ascii_digit() || *ch == '+')
+                    .collect::<String>()
+            ),
+            contact: c.contact.label(),
+            topic: c.topic.label(),
+            note: c.note.clone(),
+            booked_at: describe(&booking.rules, c.created_at),
+            can_cancel: c.status == Status::Booked,
+        },
+        csrf: session.csrf(booking),
+        error,
+    };
+    Ok(html(status, view.render()?))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path(id): Path<i64>,
+    posted: Result<Form<TokenForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let posted = form(posted)?;
+    session.check(&state.booking, &posted.token)?;
+    state.booking.cancel_by_therapist(id).await?;
+    Ok(see_other(&Practice::admin_path(id)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeleteForm {
+    token: String,
+    confirm: String,
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path(id): Path<i64>,
+    posted: Result<Form<DeleteForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let posted = form(posted)?;
+    session.check(&state.booking, &posted.token)?;
+    if posted.confirm != "yes" {
+        return render_detail(
+            &state,
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            id,
+            Some("Tick the box to confirm the deletion."),
+        )
+        .await;
+    }
+    if !state.booking.store.delete(id).await? {
+        return Err(HttpError::NotFound);
+    }
+    tracing::info!(booking = id, "consultation deleted by the therapist");
+    Ok(see_other("/admin?done=deleted"))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    _session: AdminSession,
+) -> Result<Response, HttpError> {
+    let booking = &state.booking;
+    let all = booking.store.consultations(Listing::All).await?;
+    let mut csv = String::from(
+        "id,start (local),start (UTC),status,name,email,phone,contact by,about,note,booked at (UTC)\r\n",
+    );
+    for c in &all {
+        let local = c.start.with_timezone(&booking.rules.time_zone);
+        let fields = [
+            c.id.to_string(),
+            local.format("%Y-%m-%d %H:%M %Z").to_string(),
+            c.start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            status_label(c).to_string(),
+            c.name.clone(),
+            c.email.clone(),
+            c.phone.clone().unwrap_or_default(),
+            c.contact.label().to_string(),
+            c.topic.label().to_string(),
+            c.note.clone().unwrap_or_default(),
+            c.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        csv.push_str(&line.join(","));
+        csv.push_str("\r\n");
+    }
+    let mut response = csv.into_response();
+    private_headers(response.headers_mut());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"consultations.csv\""),
+    );
+    Ok(response)
+}
+
+/// One CSV field (RFC 4180 quoting). A field a spreadsheet would run as a
+/// formula (`=`, `+`, `-`, `@`, tab, CR) is prefixed with `'` so it stays text.
+pub fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+/// The therapist's calendar feed at a secret address (no session: phones
+/// subscribe without logging in). Anything else under it is 404.
+async fn feed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, HttpError> {
+    let booking = &state.booking;
+    let token = file.strip_suffix(".ics").ok_or(HttpError::NotFound)?;
+    if !booking.keys.is_feed_token(token) {
+        return Err(HttpError::NotFound);
+    }
+    let mut response = booking.feed().await?.into_response();
+    private_headers(response.headers_mut());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1 909"), "'+1 909");
+    }
+}

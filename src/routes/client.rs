@@ -1,0 +1,105 @@
+//! What the booking and admin routes share: the client's address (for rate
+//! limits), the headers of private pages, reading a form, and rate limiting.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{AppState, HttpError};
+use crate::booking::limits::{RateLimiter, UNKNOWN_CLIENT};
+
+/// The largest form body accepted (the booking form with a full note is
+/// about 5 KiB); more is answered 413.
+pub const FORM_LIMIT: usize = 8 * 1024;
+
+/// The client's address: the TCP peer, or with `TRUST_PROXY` the last
+/// address in `X-Forwarded-For` (the one the proxy saw). Used only as a
+/// rate-limit key; never logged.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.booking.trust_proxy
+            && let Some(forwarded) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok())
+        {
+            return Ok(Self(forwarded));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(UNKNOWN_CLIENT, |ConnectInfo(addr)| addr.ip());
+        Ok(Self(peer))
+    }
+}
+
+/// One request against `limiter`, or 429.
+pub fn limit(limiter: &RateLimiter, client: ClientAddr, state: &AppState) -> Result<(), HttpError> {
+    limiter
+        .check(client.0, state.booking.now())
+        .map_err(HttpError::TooManyRequests)
+}
+
+/// A form body, or the right error: 413 past [`FORM_LIMIT`], else 400.
+pub fn form<T>(form: Result<axum::Form<T>, FormRejection>) -> Result<T, HttpError> {
+    match form {
+        Ok(axum::Form(value)) => Ok(value),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(HttpError::PayloadTooLarge)
+        }
+        Err(_) => Err(HttpError::BadRequest),
+    }
+}
+
+/// Headers of every page rendered per request: never cached or framed, no
+/// referrer leaves with a private link in it, nothing loaded from elsewhere.
+pub fn private_headers(headers: &mut HeaderMap) {
+    let set = |headers: &mut HeaderMap, name, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(headers, header::CACHE_CONTROL, "no-store");
+    set(headers, header::REFERRER_POLICY, "no-referrer");
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+}
+
+/// An HTML page with [`private_headers`].
+pub fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response();
+    private_headers(response.headers_mut());
+    response
+}
+
+/// A 303 See Other to `location`: the answer to every successful post.
+pub fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    private_headers(response.headers_mut());
+    response
+}

@@ -1,0 +1,231 @@
+//! The askama templates of the pages rendered per request (booking and
+//! admin) and the plain values they show. Templates only format.
+
+use askama::Template;
+
+use crate::booking::availability::{self, Slot};
+use crate::booking::form::{BookingForm, ContactMethod, FieldErrors, Topic, slot_value};
+use crate::config::BookingRules;
+use crate::site::views::{Head, Layout};
+
+/// One day's open times, a fieldset of radio buttons.
+#[derive(Debug, Clone)]
+pub struct DayChoice {
+    pub legend: String,
+    pub id: String,
+    pub slots: Vec<SlotChoice>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SlotChoice {
+    pub id: String,
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// Days shown before the rest fold away under "More dates" (a phone
+/// screen's worth; the rest stay one tap away, without JavaScript).
+pub const VISIBLE_DAYS: usize = 5;
+
+/// The open days: the first few, and the later ones behind a disclosure that
+/// is open when the chosen time is among them.
+#[derive(Debug, Clone)]
+pub struct Days {
+    pub first: Vec<DayChoice>,
+    pub later: Vec<DayChoice>,
+    pub later_open: bool,
+}
+
+/// The open slots, grouped by day, with `chosen` ticked if it is among them.
+pub fn day_choices(rules: &BookingRules, slots: &[Slot], chosen: &str) -> Days {
+    let mut first = all_days(rules, slots, chosen);
+    let later = first.split_off(VISIBLE_DAYS.min(first.len()));
+    let later_open = later.iter().flat_map(|d| &d.slots).any(|s| s.checked);
+    Days {
+        first,
+        later,
+        later_open,
+    }
+}
+
+fn all_days(rules: &BookingRules, slots: &[Slot], chosen: &str) -> Vec<DayChoice> {
+    availability::by_day(rules, slots)
+        .into_iter()
+        .map(|(date, slots)| DayChoice {
+            legend: availability::day_label(date),
+            id: format!("day-{}", date.format("%Y-%m-%d")),
+            slots: slots
+                .iter()
+                .map(|slot| {
+                    let value = slot_value(slot.start);
+                    SlotChoice {
+                        id: format!("slot-{value}"),
+                        checked: value == chosen.trim(),
+                        label: availability::time_label(rules, slot.start),
+                        value,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A radio button or option.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+pub fn contact_choices(chosen: &str) -> Vec<Choice> {
+    ContactMethod::ALL
+        .into_iter()
+        .map(|m| Choice {
+            code: m.code(),
+            label: m.label(),
+            checked: m.code() == chosen,
+        })
+        .collect()
+}
+
+pub fn topic_choices(chosen: &str) -> Vec<Choice> {
+    Topic::ALL
+        .into_iter()
+        .map(|t| Choice {
+            code: t.code(),
+            label: t.label(),
+            checked: t.code() == chosen,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "booking/form.html")]
+pub struct BookingFormPage<'a> {
+    pub layout: &'a Layout,
+    pub head: Head,
+    pub title: &'a str,
+    pub intro_html: &'a str,
+    pub minutes: u32,
+    pub zone: &'a str,
+    pub days: Days,
+    pub form: &'a BookingForm,
+    pub errors: &'a FieldErrors,
+    /// A message about the whole form (shown first in the summary).
+    pub notice: Option<&'a str>,
+    pub token: String,
+    pub contacts: Vec<Choice>,
+    pub topics: Vec<Choice>,
+    pub note_max: usize,
+}
+
+/// A consultation as its client sees it.
+#[derive(Debug, Clone)]
+pub struct ClientView {
+    pub when: String,
+    pub minutes: u32,
+    pub contact: &'static str,
+    pub booked: bool,
+    pub cancelled: bool,
+    /// Booked and still ahead: it can be cancelled or moved.
+    pub changeable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "booking/manage.html")]
+pub struct ManagePage<'a> {
+    pub layout: &'a Layout,
+    pub head: Head,
+    pub consultation: ClientView,
+    pub manage_url: String,
+    pub ics_url: String,
+    pub change_url: String,
+    pub cancel_url: String,
+    pub token: String,
+    pub notice: Option<&'a str>,
+    pub therapist: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "booking/change.html")]
+pub struct ChangePage<'a> {
+    pub layout: &'a Layout,
+    pub head: Head,
+    pub consultation: ClientView,
+    pub zone: &'a str,
+    pub days: Days,
+    pub errors: &'a FieldErrors,
+    pub notice: Option<&'a str>,
+    pub token: String,
+    pub manage_url: String,
+    pub action: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+pub struct LoginPage<'a> {
+    pub layout: &'a Layout,
+    pub head: Head,
+    pub token: String,
+    pub error: Option<&'a str>,
+    pub login_off: bool,
+}
+
+/// A consultation in the dashboard's lists.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub url: String,
+    pub when: String,
+    pub name: String,
+    pub topic: &'static str,
+    pub contact: &'static str,
+    pub status: &'static str,
+    pub cancelled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+pub struct DashboardPage<'a> {
+    pub layout: &'a Layout,
+    pub head: Head,
+    pub upcoming: Vec<Row>,
+    pub past: Vec<Row>,
+    pub mail_on: bool,
+    pub mail_waiting: i64,
+    pub mail_failed: i64,
+    pub feed_url: String,
+    pub csrf: String,
+    pub notice: Option<&'a str>,
+    pub zone: &'a str,
+    pub retention_days: i64,
+}
+
+/// Every detail of one consultation, for the therapist.
+#[derive(Debug, Clone)]
+pub struct DetailView {
+    pub id: i64,
+    pub when: String,
+    pub status: String,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    /// `tel:` target: the phone's digits.
+    pub phone_href: String,
+    pub contact: &'static str,
+    pub topic: &'static str,
+    pub note: Option<String>,
+    pub booked_at: String,
+    pub can_cancel: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/consultation.html")]
+pub struct DetailPage<'a> {
+    pub layout: &'a Layout,
+    pub head: Head,
+    pub c: DetailView,
+    pub csrf: String,
+    pub error: Option<&'a str>,
+}

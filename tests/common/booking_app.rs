@@ -1,0 +1,256 @@
+//! A booking-ready app on a real SQLite file, with a clock the test moves.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, header};
+use chrono::{DateTime, Duration, Utc};
+use http_body_util::BodyExt;
+use practice_site::booking::Booking;
+use practice_site::booking::settings::Secrets;
+use practice_site::booking::store::SqliteStore;
+use practice_site::clock::ManualClock;
+use practice_site::{AppState, app};
+use scraper::{Html, Selector};
+use tower::ServiceExt;
+
+use super::{ADMIN_PASSWORD, Reply, booking_for, shipped_site, test_secrets};
+
+/// Monday, June 1, 2026, 8:00 AM Pacific Daylight Time.
+pub fn start_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-06-01T15:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub clock: Arc<ManualClock>,
+    pub booking: Arc<Booking>,
+    pub store: SqliteStore,
+    pub db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// One client's form values.
+pub struct Client {
+    pub name: &'static str,
+    pub email: &'static str,
+    pub note: &'static str,
+}
+
+pub const JANE: Client = Client {
+    name: "Jane Quinn-Doe",
+    email: "jane.quinn@example.org",
+    note: "Evenings are easier for my partner and me.",
+};
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_secrets(test_secrets()).await
+    }
+
+    pub async fn with_secrets(secrets: Secrets) -> Self {
+        Self::with(shipped_site(), secrets).await
+    }
+
+    pub async fn with(site: practice_site::site::Site, secrets: Secrets) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("practice.db");
+        let store = SqliteStore::open(&db).await.unwrap();
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let config = site
+            .config()
+            .expect("a built site has its settings")
+            .clone();
+        let booking = Arc::new(booking_for(&config, store.clone(), clock.clone(), &secrets));
+        let router = app(AppState::new(site, booking.clone()));
+        Self {
+            router,
+            clock,
+            booking,
+            store,
+            db,
+            _dir: dir,
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.get_with_cookie(path, None).await
+    }
+
+    pub async fn get_with_cookie(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::builder().method(Method::GET).uri(path);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// A form post from `peer` (the rate limit's key).
+    pub async fn post_from(
+        &self,
+        peer: IpAddr,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Reply {
+        self.send(post_request(peer, path, fields, cookie)).await
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        self.post_from(peer(1), path, fields, None).await
+    }
+
+    /// The booking page's form token and the values of its open slots.
+    pub async fn open_form(&self) -> (String, Vec<String>) {
+        let page = self.get("/consultation").await;
+        assert_eq!(page.status, 200);
+        let html = Html::parse_document(&page.body);
+        (
+            attr(&html, "input[name=token]", "value")[0].clone(),
+            attr(&html, "input[name=slot]", "value"),
+        )
+    }
+
+    /// Fills the form as a person would, after `wait` seconds.
+    pub async fn book_as(&self, client: &Client, slot_index: usize) -> (Reply, String) {
+        let (token, slots) = self.open_form().await;
+        let slot = slots[slot_index].clone();
+        self.clock.advance(Duration::seconds(20));
+        let reply = self
+            .post("/consultation", &filled(client, &slot, &token))
+            .await;
+        (reply, slot)
+    }
+
+    /// Logs in and returns the `Cookie` header to send.
+    pub async fn login(&self) -> String {
+        let page = self.get("/admin/login").await;
+        let token = attr(
+            &Html::parse_document(&page.body),
+            "input[name=token]",
+            "value",
+        )[0]
+        .clone();
+        let reply = self
+            .post_from(
+                peer(200),
+                "/admin/login",
+                &[("password", ADMIN_PASSWORD), ("token", &token)],
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 303, "{}", reply.body);
+        let set_cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+        set_cookie.split(';').next().unwrap().to_string()
+    }
+
+    /// The CSRF token of an admin page.
+    pub async fn admin_token(&self, path: &str, cookie: &str) -> String {
+        let page = self.get_with_cookie(path, Some(cookie)).await;
+        assert_eq!(page.status, 200, "{path}");
+        attr(
+            &Html::parse_document(&page.body),
+            "input[name=token]",
+            "value",
+        )[0]
+        .clone()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
+    }
+}
+
+/// Seconds since the epoch on the test clock.
+pub trait NowSeconds {
+    fn now_seconds(&self) -> i64;
+}
+
+impl NowSeconds for ManualClock {
+    fn now_seconds(&self) -> i64 {
+        use practice_site::clock::Clock;
+        self.now().timestamp()
+    }
+}
+
+pub fn peer(n: u8) -> IpAddr {
+    IpAddr::from([127, 0, 0, n])
+}
+
+pub fn post_request(
+    peer: IpAddr,
+    path: &str,
+    fields: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> Request<Body> {
+    let body = serde_urlencoded::to_string(fields).unwrap();
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let mut request = request.body(Body::from(body)).unwrap();
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::new(peer, 40_000)));
+    request
+}
+
+/// A complete, valid booking form.
+pub fn filled<'a>(client: &'a Client, slot: &'a str, token: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("token", token),
+        ("slot", slot),
+        ("name", client.name),
+        ("email", client.email),
+        ("phone", ""),
+        ("contact", "email"),
+        ("topic", "couples"),
+        ("note", client.note),
+        ("consent", "yes"),
+        ("website", ""),
+    ]
+}
+
+pub fn attr(html: &Html, css: &str, name: &str) -> Vec<String> {
+    let selector = Selector::parse(css).unwrap();
+    html.select(&selector)
+        .filter_map(|e| e.value().attr(name).map(str::to_string))
+        .collect()
+}
+
+pub fn text(html: &Html, css: &str) -> Vec<String> {
+    let selector = Selector::parse(css).unwrap();
+    html.select(&selector)
+        .map(|e| {
+            e.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}

@@ -1,0 +1,129 @@
+//! A small SMTP server on loopback that records what it is sent: enough of
+//! RFC 5321 for lettre (greeting, EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT).
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub from: String,
+    pub to: Vec<String>,
+    /// The message as sent after DATA (headers and body), dot-unstuffed.
+    pub data: String,
+}
+
+pub struct SmtpServer {
+    pub port: u16,
+    pub received: Arc<Mutex<Vec<Received>>>,
+    task: JoinHandle<()>,
+}
+
+impl SmtpServer {
+    /// Listens on 127.0.0.1:`port` (0 for any free port).
+    pub async fn start(port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let store = received.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let _ = converse(socket, store).await;
+                });
+            }
+        });
+        Self {
+            port,
+            received,
+            task,
+        }
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn converse(
+    socket: tokio::net::TcpStream,
+    store: Arc<Mutex<Vec<Received>>>,
+) -> std::io::Result<()> {
+    let (read, mut write) = socket.into_split();
+    let mut lines = BufReader::new(read);
+    write
+        .write_all(b"220 localhost test SMTP ready\r\n")
+        .await?;
+    let mut from = String::new();
+    let mut to = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let command = line.trim_end().to_string();
+        let upper = command.to_ascii_uppercase();
+        if upper.starts_with("EHLO") {
+            write
+                .write_all(b"250-localhost\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                .await?;
+        } else if upper.starts_with("HELO") || upper.starts_with("NOOP") {
+            write.write_all(b"250 OK\r\n").await?;
+        } else if upper.starts_with("RSET") {
+            from.clear();
+            to.clear();
+            write.write_all(b"250 OK\r\n").await?;
+        } else if upper.starts_with("MAIL FROM:") {
+            from = address(&command);
+            write.write_all(b"250 OK\r\n").await?;
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(address(&command));
+            write.write_all(b"250 OK\r\n").await?;
+        } else if upper == "DATA" {
+            write
+                .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await?;
+            let mut data = String::new();
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                data.push_str(line.strip_prefix('.').unwrap_or(&line));
+            }
+            store.lock().unwrap().push(Received {
+                from: std::mem::take(&mut from),
+                to: std::mem::take(&mut to),
+                data,
+            });
+            write.write_all(b"250 OK: queued\r\n").await?;
+        } else if upper.starts_with("QUIT") {
+            write.write_all(b"221 Bye\r\n").await?;
+            return Ok(());
+        } else {
+            write.write_all(b"502 Command not implemented\r\n").await?;
+        }
+    }
+}
+
+fn address(command: &str) -> String {
+    let start = command.find('<').map_or(0, |i| i + 1);
+    let end = command.rfind('>').unwrap_or(command.len());
+    command[start..end].to_string()
+}

@@ -1,0 +1,116 @@
+//! Nothing a client typed reaches the log, even at TRACE level: names,
+//! emails, notes and private links stay out of it; bookings are logged by id.
+//! (Its own test binary: it installs the global log subscriber.)
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use chrono::Duration;
+use common::booking_app::{Client, TestApp};
+use common::smtp::SmtpServer;
+use practice_site::booking::notify::{Mailer, Outbox, SmtpSettings};
+
+fn outbox(app: &TestApp, port: u16) -> Outbox {
+    let mailer = Mailer::new(
+        &SmtpSettings {
+            url: format!("smtp://127.0.0.1:{port}"),
+            from: "hello@example.com".into(),
+        },
+        "www.example.com",
+    )
+    .unwrap();
+    Outbox::new(app.booking.store.clone(), app.clock.clone(), mailer)
+}
+
+/// Collects everything logged.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn nothing_a_client_typed_reaches_the_log() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // Global (this binary runs only this test), so every thread and task is
+    // captured and no callsite is cached as uninteresting before it is set.
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let app = TestApp::new().await;
+    let client = Client {
+        name: "Zebulon Quartermaine",
+        email: "zebulon.q@example.org",
+        note: "Unmistakable note text 7731",
+    };
+    // Wrong input first, then a booking, its pages, a move and a cancellation.
+    let (token, slots) = app.open_form().await;
+    app.clock.advance(Duration::seconds(10));
+    app.post(
+        "/consultation",
+        &[
+            ("token", &token),
+            ("name", client.name),
+            ("email", "zebulon.q@@bad"),
+            ("note", client.note),
+        ],
+    )
+    .await;
+    let (reply, _) = app.book_as(&client, 8).await;
+    let location = reply.headers["location"].to_str().unwrap().to_string();
+    let private = location.split('?').next().unwrap().to_string();
+    let link_token = private.trim_start_matches("/booking/").to_string();
+    app.get(&location).await;
+    app.get(&format!("{private}/calendar.ics")).await;
+    let cookie = app.login().await;
+    app.get_with_cookie("/admin", Some(&cookie)).await;
+    app.get_with_cookie("/admin/consultations/1", Some(&cookie))
+        .await;
+    app.get_with_cookie("/admin/export.csv", Some(&cookie))
+        .await;
+    let server = SmtpServer::start(0).await;
+    outbox(&app, server.port).run_once().await.unwrap();
+    let page = app.get(&private).await;
+    let cancel_token = common::booking_app::attr(
+        &scraper::Html::parse_document(&page.body),
+        "form[action$='/cancel'] input[name=token]",
+        "value",
+    )[0]
+    .clone();
+    app.post(&format!("{private}/cancel"), &[("token", &cancel_token)])
+        .await;
+    assert!(!slots.is_empty());
+
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("consultation booked"),
+        "the log was captured:\n{log}"
+    );
+    assert!(log.contains("booking=1"), "bookings are logged by id");
+    for typed in [
+        client.name,
+        "Zebulon",
+        "Quartermaine",
+        client.email,
+        "zebulon.q",
+        client.note,
+        "7731",
+        link_token.as_str(),
+    ] {
+        assert!(!log.contains(typed), "{typed:?} was logged:\n{log}");
+    }
+}
