@@ -11,6 +11,7 @@ pub mod content;
 pub mod diagnostic;
 pub mod live;
 pub mod routes;
+pub mod server;
 pub mod site;
 
-pub use routes::{AppState, app};
+pub use routes::{AppState, app, app_with};

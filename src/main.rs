@@ -14,7 +14,7 @@ use practice_site::config::SiteConfig;
 use practice_site::content::{front_matter, record};
 use practice_site::live::{Reloader, SystemClock};
 use practice_site::site::{BuildError, Site, Sources};
-use practice_site::{AppState, app};
+use practice_site::{AppState, app, server};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
@@ -289,7 +289,10 @@ fn serve(
         let store = match SqliteStore::open(database).await {
             Ok(store) => store,
             Err(err) => {
-                eprintln!("error: cannot open the database: {err}");
+                eprintln!(
+                    "error: cannot open the database {}: {err}; check that its folder exists and is writable, or choose another file with --database",
+                    database.display()
+                );
                 return ExitCode::FAILURE;
             }
         };
@@ -343,24 +346,11 @@ fn serve(
         } else {
             tracing::info!("serving the site at http://{address}");
         }
-        let served = axum::serve(
-            listener,
-            app(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
-        // Requests are done: stop watching, the outbox and the purge, then
-        // close the database.
+        server::serve(listener, app(state), server::Limits::default(), shutdown).await;
         watching.abort();
         workers.stop().await;
         store.close().await;
-        match served {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("error: the server stopped: {err}");
-                ExitCode::FAILURE
-            }
-        }
+        ExitCode::SUCCESS
     })
 }
 

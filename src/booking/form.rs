@@ -435,11 +435,35 @@ mod tests {
     #[test]
     fn control_characters_and_header_injection_are_refused_with_a_message() {
         for (name, phone, note, email, field_name) in [
-            ("Jane\r\nBcc: x@y.com", "", "", "jane@example.org", field::NAME),
-            ("Jane\u{0}\u{7} Doe", "", "", "jane@example.org", field::NAME),
+            (
+                "Jane\r\nBcc: x@y.com",
+                "",
+                "",
+                "jane@example.org",
+                field::NAME,
+            ),
+            (
+                "Jane\u{0}\u{7} Doe",
+                "",
+                "",
+                "jane@example.org",
+                field::NAME,
+            ),
             ("Jane", "909\n555", "", "jane@example.org", field::PHONE),
-            ("Jane", "", "fine\u{1b}[31m", "jane@example.org", field::NOTE),
-            ("Jane", "", "", "jane@example.org\r\nBcc: x@y.com", field::EMAIL),
+            (
+                "Jane",
+                "",
+                "fine\u{1b}[31m",
+                "jane@example.org",
+                field::NOTE,
+            ),
+            (
+                "Jane",
+                "",
+                "",
+                "jane@example.org\r\nBcc: x@y.com",
+                field::EMAIL,
+            ),
         ] {
             let mut form = good();
             form.name = name.into();
@@ -447,7 +471,10 @@ mod tests {
             form.note = note.into();
             form.email = email.into();
             let errors = form.parse().unwrap_err();
-            assert!(errors.get(field_name).is_some(), "{name:?} {phone:?} {note:?} {email:?}: {errors:?}");
+            assert!(
+                errors.get(field_name).is_some(),
+                "{name:?} {phone:?} {note:?} {email:?}: {errors:?}"
+            );
         }
         // Line breaks in the note are plain text, not a problem.
         let mut form = good();

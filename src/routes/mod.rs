@@ -23,6 +23,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use tower::limit::ConcurrencyLimitLayer;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -68,14 +70,24 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// The site takes no uploads; forms are small.
 const BODY_LIMIT: usize = 16 * 1024;
 
+/// Requests handled at once; more wait (within the request timeout).
+const CONCURRENT_REQUESTS: usize = 512;
+
 /// The application: every route, the error pages and the shared layers.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The application with `extra` routes under the same layers (for tests that
+/// need a route the site does not have, such as one that panics).
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let preview = if state.preview.is_some() {
         preview::router()
     } else {
         Router::new()
     };
     Router::new()
+        .merge(extra)
         .merge(preview)
         .merge(booking::router())
         .merge(admin::router())
@@ -84,6 +96,13 @@ pub fn app(state: AppState) -> Router {
         .merge(feeds::router())
         .merge(assets::router())
         .fallback(serve)
+        // A handler that panics answers the 500 page; the process lives on.
+        .layer(CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a request handler panicked");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            },
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::render_error_pages,
@@ -94,6 +113,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(ConcurrencyLimitLayer::new(CONCURRENT_REQUESTS))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -1,0 +1,106 @@
+//! Serving connections: what `axum::serve` does, plus the limits a public
+//! server needs. A client must send its request headers within a deadline
+//! (so a slow-loris client cannot hold a connection open), open connections
+//! are capped, and a stop lets requests in flight finish within a grace
+//! period before the process moves on to close the database.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt as _;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time a client has to send a request's headers.
+    pub header_read: Duration,
+    /// Connections open at once; more wait in the kernel's backlog.
+    pub connections: usize,
+    /// How long a stop waits for requests in flight.
+    pub grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read: Duration::from_secs(10),
+            connections: 1024,
+            grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets open
+/// requests finish (at most `limits.grace`). Each request carries the
+/// client's address as `ConnectInfo`, as `axum::serve` would give it.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let open = Arc::new(Semaphore::new(limits.connections));
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    tokio::pin!(shutdown);
+    loop {
+        // Wait for room before accepting, so the kernel's backlog (not our
+        // memory) holds the clients beyond the cap.
+        let permit = tokio::select! {
+            permit = Arc::clone(&open).acquire_owned() => permit.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: pause, don't spin.
+                    tracing::warn!("accepting a connection failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app
+            .clone()
+            .map_request(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away mid-request is not our error.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("every request finished"),
+        () = tokio::time::sleep(limits.grace) => {
+            tracing::warn!("stopped waiting for requests still open after {:?}", limits.grace);
+        }
+    }
+}
