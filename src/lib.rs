@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod diagnostic;
+pub mod fuzzing;
 pub mod live;
 pub mod routes;
 pub mod server;
