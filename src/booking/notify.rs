@@ -176,11 +176,22 @@ impl Outbox {
         }
     }
 
-    /// Sends every mail that is due now, once.
+    /// Sends every mail that is due now, once, a batch at a time until none
+    /// is left (a backlog, say after a restart, does not wait for the next poll).
     pub async fn run_once(&self) -> Result<Delivery, StoreError> {
         let mut delivery = Delivery::default();
-        let now = self.clock.now();
-        for id in self.store.due_mail(now, BATCH).await? {
+        loop {
+            let due = self.store.due_mail(self.clock.now(), BATCH).await?;
+            let full_batch = due.len() == BATCH as usize;
+            self.send_batch(due, &mut delivery).await?;
+            if !full_batch {
+                return Ok(delivery);
+            }
+        }
+    }
+
+    async fn send_batch(&self, due: Vec<i64>, delivery: &mut Delivery) -> Result<(), StoreError> {
+        for id in due {
             let now = self.clock.now();
             let Some(mail) = self
                 .store
@@ -221,12 +232,23 @@ impl Outbox {
                 }
             }
         }
-        Ok(delivery)
+        Ok(())
     }
 
     /// Runs until `shutdown` turns true: on every `wake` (new mail) and
     /// every [`POLL`] (retries and reminders coming due).
     pub async fn run(self, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+        // Mail this server was sending when it last stopped (killed, or the
+        // machine lost power) goes back in the queue now. If the SMTP server
+        // had already accepted it, it is sent again with the same
+        // Message-ID: a possible duplicate rather than a lost confirmation.
+        match self.store.release_claims().await {
+            Ok(0) => {}
+            Ok(released) => {
+                tracing::warn!(released, "mail interrupted by the last stop goes out again")
+            }
+            Err(err) => tracing::error!(%err, "the outbox could not be read"),
+        }
         loop {
             if let Err(err) = self.run_once().await {
                 tracing::error!(%err, "the outbox could not be read");

@@ -282,6 +282,12 @@ pub trait BookingStore: Send + Sync {
         lease_until: DateTime<Utc>,
     ) -> Result<Option<OutboxMail>, StoreError>;
 
+    /// Returns every mail claimed by an earlier run of the server (it died
+    /// mid-send) to the queue at once, instead of waiting out its lease.
+    /// Only for a store that one server uses: another live sender's claims
+    /// would be taken too.
+    async fn release_claims(&self) -> Result<u64, StoreError>;
+
     /// Marks a mail sent and forgets its contents.
     async fn mail_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
 
@@ -803,6 +809,15 @@ impl BookingStore for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn release_claims(&self) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     async fn claim_mail(

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod booking_app;
+pub mod process;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,149 @@
+//! The real server binary on a loopback port, and a plain HTTP/1.1 client
+//! for it: for tests that kill, restart or load the process itself.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts `practice-site serve` on a free port and waits until it answers.
+    pub fn start(content: &Path, database: &Path, env: &[(&str, String)]) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_practice-site"));
+        command
+            .args(["serve", "--port", &port.to_string(), "--content"])
+            .arg(content)
+            .arg("--config")
+            .arg(content.join("site.toml"))
+            .arg("--static")
+            .arg(super::repo().join("static"))
+            .arg("--database")
+            .arg(database)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command.spawn().unwrap();
+        let server = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http(port, "GET", "/robots.txt", &[], "").is_none() {
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// Kills the process without warning, as a power cut would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub struct HttpReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpReply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One request on its own connection; `None` if the server is not there.
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<HttpReply> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.lines();
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Some(HttpReply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&raw[split + 4..]).into_owned(),
+    })
+}
+
+/// The settings of a copy of the content, opened up so many bookings fit:
+/// every day from 08:00 to 20:00, no buffer, no daily maximum to speak of.
+pub fn open_many_slots(copy: &super::ContentCopy) {
+    let text = copy.read("site.toml");
+    let start = text.find("[booking.hours]").unwrap();
+    let end = text[start..].find("\n\n").map_or(text.len(), |i| start + i);
+    let days: String = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|day| format!("{day} = [\"08:00-20:00\"]\n"))
+    .collect();
+    let text = format!(
+        "{}[booking.hours]\n{}{}",
+        &text[..start],
+        days,
+        &text[end..]
+    );
+    let text = text
+        .replace("buffer_minutes = 15", "buffer_minutes = 0")
+        .replace("daily_maximum = 4", "daily_maximum = 48")
+        .replace(
+            "blocked_dates = [\"2026-12-24\", \"2026-12-25\", \"2026-12-31\", \"2027-01-01\"]",
+            "blocked_dates = []",
+        );
+    copy.write("site.toml", &text);
+}
