@@ -276,3 +276,53 @@ fn start_up_failures_end_with_one_plain_sentence() {
     assert!(stderr.contains("The site was not started."), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[tokio::test]
+async fn unreadable_forms_are_refused_whole_with_a_plain_message() {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::{Method, Request, header};
+    use common::booking_app::{JANE, TestApp, filled};
+
+    let app = TestApp::new().await;
+    let (token, slots) = app.open_form().await;
+    app.clock.advance(chrono::Duration::seconds(20));
+    let good = serde_urlencoded::to_string(filled(&JANE, &slots[0], &token)).unwrap();
+    let bodies: Vec<(Vec<u8>, StatusCode, &str)> = vec![
+        // Invalid UTF-8 in the name: the form comes back, the field marked.
+        (
+            good.replace("name=Jane", "name=%FF%FEJane").into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "characters that could not be read",
+        ),
+        // The same field twice (which time did the client mean?).
+        (
+            format!("{good}&slot={}", slots[1]).into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "The form could not be read",
+        ),
+        // Raw bytes that are not UTF-8 at all.
+        (
+            [good.as_bytes(), b"&note=\xff\xfe"].concat(),
+            StatusCode::BAD_REQUEST,
+            "The form could not be read",
+        ),
+    ];
+    for (body, status, says) in bodies {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri("/consultation")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
+        let reply = app.send(request).await;
+        assert_eq!(reply.status, status);
+        assert!(reply.body.contains(says), "{says}");
+    }
+    // Nothing was stored half-way: every time is still open.
+    let (_, still_open) = app.open_form().await;
+    assert_eq!(still_open, slots);
+}

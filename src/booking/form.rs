@@ -171,6 +171,21 @@ impl BookingForm {
     /// Checks every field and reports every problem at once.
     pub fn parse(&self) -> Result<BookingRequest, FieldErrors> {
         let mut errors = FieldErrors::default();
+        // Bytes that were not UTF-8 arrive as U+FFFD: a browser never sends
+        // them, so whatever sent them gets the field back to type again.
+        for (name, value) in [
+            (field::NAME, &self.name),
+            (field::EMAIL, &self.email),
+            (field::PHONE, &self.phone),
+            (field::NOTE, &self.note),
+        ] {
+            if value.contains('\u{FFFD}') {
+                errors.push(
+                    name,
+                    "This contains characters that could not be read; please type it again.",
+                );
+            }
+        }
         let slot = parse_slot(&self.slot);
         if slot.is_none() {
             errors.push(field::SLOT, "Choose a time for the consultation.");
