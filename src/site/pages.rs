@@ -142,6 +142,7 @@ fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Lay
         })
     };
     let css_url = asset_url("css/site.css");
+    let forms_css_url = asset_url("css/forms.css");
     let icon_url = asset_url("favicon.svg");
     let known_path = |path: &str| {
         path == "/blog"
@@ -175,6 +176,7 @@ fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Lay
         consultation_url: "/consultation",
         privacy_url: "/privacy",
         css_url,
+        forms_css_url,
         icon_url,
         feed_url: "/feed.xml",
         preview: library.options.preview,
