@@ -327,6 +327,10 @@ async fn each_article_ends_with_the_call_to_action_of_its_topic() {
             "{}",
             article.url
         );
+        // The further reading names each article once.
+        let further = text(&page, ".more-reading .article-card-title");
+        let unique: std::collections::BTreeSet<_> = further.iter().collect();
+        assert_eq!(unique.len(), further.len(), "{}: {further:?}", article.url);
         seen.push((article.url.clone(), cta[0].clone()));
     }
     // The topics the practice writes about get their own wording.

@@ -404,7 +404,16 @@ impl<'a> Builder<'a> {
                     })
                     .collect(),
                 linked_from: ArticleCard::list(library, &article.linked_from),
-                related: ArticleCard::list(library, &article.related),
+                // An article already listed as linking here is not listed twice.
+                related: ArticleCard::list(library, &article.related)
+                    .into_iter()
+                    .filter(|card| {
+                        !article
+                            .linked_from
+                            .iter()
+                            .any(|&i| library.documents[i].url == card.url)
+                    })
+                    .collect(),
                 cta: self.cta(article),
             }
             .render();
