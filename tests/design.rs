@@ -366,3 +366,21 @@ async fn each_article_ends_with_the_call_to_action_of_its_topic() {
     );
     assert_eq!(text(&page, "main > .cta h2"), [heading_of("general")]);
 }
+
+#[tokio::test]
+async fn every_table_names_its_columns() {
+    // An empty header cell leaves a screen reader with nothing to announce
+    // for its column (axe: empty-table-header).
+    let site = shipped_site();
+    let paths: Vec<String> = site.page_paths().into_iter().map(str::to_string).collect();
+    let app = router(site);
+    let mut tables = 0;
+    for path in &paths {
+        let page = Html::parse_document(&common::get(&app, path).await.body);
+        tables += text(&page, "table").len();
+        for header in text(&page, "th") {
+            assert!(!header.is_empty(), "{path} has a table header without text");
+        }
+    }
+    assert!(tables > 0, "the guide's comparison table");
+}
