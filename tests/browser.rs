@@ -484,8 +484,12 @@ async fn no_page_scrolls_sideways_on_a_small_phone() {
                     "const d = document.documentElement;
                      const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > d.clientWidth + 0.5
                         && !e.closest('.prose > table, .table-wrap, .admin-table-wrap, .booking-hp')).map(e => e.tagName + '.' + e.className).slice(0, 5);
+                     const crisis = document.querySelector('.crisis-bar');
+                     const box = crisis.getBoundingClientRect();
                      return { scroll: d.scrollWidth, client: d.clientWidth, inner: innerWidth, wide,
-                              font: parseFloat(getComputedStyle(document.body).fontSize) };",
+                              font: parseFloat(getComputedStyle(document.body).fontSize),
+                              crisis: { top: box.top, bottom: box.bottom, size: parseFloat(getComputedStyle(crisis).fontSize),
+                                        calls: [...crisis.querySelectorAll('a[href^=\"tel:\"]')].map(a => a.getAttribute('href')) } };",
                 ).await;
                 assert_eq!(sizes["client"], width, "{path}: {sizes}");
                 assert!(
@@ -494,6 +498,12 @@ async fn no_page_scrolls_sideways_on_a_small_phone() {
                 );
                 assert_eq!(sizes["wide"], json!([]), "{path} at {width} px: {sizes}");
                 assert!(sizes["font"].as_f64().unwrap() >= 16.0, "{path}: {sizes}");
+                // The crisis line opens every page, small and quiet, in reach.
+                let crisis = &sizes["crisis"];
+                assert_eq!(crisis["top"], 0.0, "{path}: {sizes}");
+                assert!(crisis["bottom"].as_f64().unwrap() <= 80.0, "{path}: {sizes}");
+                assert!(crisis["size"].as_f64().unwrap() >= 14.0, "{path}: {sizes}");
+                assert_eq!(crisis["calls"], json!(["tel:988", "tel:911"]), "{path}");
             }
         }
     })
