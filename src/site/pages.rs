@@ -142,6 +142,7 @@ fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Lay
         })
     };
     let css_url = asset_url("css/site.css");
+    let forms_css_url = asset_url("css/forms.css");
     let icon_url = asset_url("favicon.svg");
     let known_path = |path: &str| {
         path == "/blog"
@@ -175,6 +176,7 @@ fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Lay
         consultation_url: "/consultation",
         privacy_url: "/privacy",
         css_url,
+        forms_css_url,
         icon_url,
         feed_url: "/feed.xml",
         preview: library.options.preview,
@@ -402,7 +404,16 @@ impl<'a> Builder<'a> {
                     })
                     .collect(),
                 linked_from: ArticleCard::list(library, &article.linked_from),
-                related: ArticleCard::list(library, &article.related),
+                // An article already listed as linking here is not listed twice.
+                related: ArticleCard::list(library, &article.related)
+                    .into_iter()
+                    .filter(|card| {
+                        !article
+                            .linked_from
+                            .iter()
+                            .any(|&i| library.documents[i].url == card.url)
+                    })
+                    .collect(),
                 cta: self.cta(article),
             }
             .render();

@@ -22,6 +22,8 @@ pub struct Layout {
     pub consultation_url: &'static str,
     pub privacy_url: &'static str,
     pub css_url: String,
+    /// The form styles, linked only by the booking and admin pages.
+    pub forms_css_url: String,
     pub icon_url: String,
     pub feed_url: &'static str,
     /// The therapist's preview: pages load the reload script.

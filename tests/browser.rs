@@ -1,0 +1,651 @@
+//! A real headless Chromium, driven over WebDriver by chromedriver, against
+//! the real app served on a loopback port: what a visitor does with the
+//! site. Follow the calls to action and the cross-links and come back; book
+//! a consultation and see the confirmation; reach the consultation with the
+//! keyboard alone; never scroll sideways on a small phone; read lines of a
+//! comfortable length; print an article. Screenshots of the main pages at
+//! phone and desktop widths go to `target/screenshots/` for a person to look at.
+//!
+//! Needs `chromium` and `chromedriver` (Debian: `chromium`,
+//! `chromium-driver`); `scripts/test` installs them. Without them these
+//! tests fail and say what to install.
+
+mod common;
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::Method;
+use base64::Engine;
+use chrono::Duration as Span;
+use common::booking_app::TestApp;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use practice_site::clock::ManualClock;
+use serde_json::{Value, json};
+
+const MISSING: &str = "The browser tests drive Chromium through chromedriver, and one of them is missing. \
+Run scripts/test (as root it installs them with apt-get), or install them yourself: \
+sudo apt-get install chromium chromium-driver \
+(or set CHROMEDRIVER and CHROME_PATH to the programs).";
+
+/// The pages a visitor sees first, and the ones every screenshot shows.
+const HOME: &str = "/";
+const GUIDE: &str = "/blog/ketamine-assisted-psychotherapy-guide";
+const CONSULTATION: &str = "/consultation";
+
+fn program(env: &str, names: &[&str]) -> PathBuf {
+    if let Some(path) = std::env::var_os(env) {
+        return PathBuf::from(path);
+    }
+    let dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    names
+        .iter()
+        .flat_map(|name| dirs.iter().map(move |dir| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| panic!("{names:?} not found on PATH. {MISSING}"))
+}
+
+/// chromedriver on a free loopback port; stopped when dropped.
+struct ChromeDriver {
+    child: Child,
+    url: String,
+}
+
+impl ChromeDriver {
+    fn start() -> Self {
+        let binary = program("CHROMEDRIVER", &["chromedriver"]);
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}. {MISSING}", binary.display()));
+        let driver = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {port} within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        driver
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Chrome DevTools command, through chromedriver's `goog/cdp/execute`:
+/// screen sizes, colour scheme and print media, full-page screenshots.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
+        (
+            Method::POST,
+            Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()),
+        )
+    }
+}
+
+/// One visitor's browser, pointed at the app.
+#[derive(Clone)]
+struct Visitor {
+    client: Client,
+    base: String,
+    clock: Arc<ManualClock>,
+}
+
+impl Visitor {
+    async fn cdp(&self, cmd: &'static str, params: Value) -> Value {
+        self.client
+            .issue_cmd(Cdp { cmd, params })
+            .await
+            .unwrap_or_else(|err| panic!("{cmd}: {err}"))
+    }
+
+    /// A screen `width` CSS pixels wide: a phone (touch, viewport meta
+    /// honoured) below 800, a desktop window above.
+    async fn screen(&self, width: u32) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": if width < 800 { 740 } else { 900 },
+                    "deviceScaleFactor": 1, "mobile": width < 800 }),
+        )
+        .await;
+    }
+
+    async fn media(&self, media: &str, scheme: &str) {
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "media": media, "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        )
+        .await;
+    }
+
+    async fn open(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|err| panic!("open {path}: {err}"));
+        assert_eq!(self.path().await, path);
+    }
+
+    async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        url.path().to_string()
+    }
+
+    async fn wait_for_path(&self, expected: impl Fn(&str) -> bool, what: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let path = self.path().await;
+            if expected(&path) {
+                return path;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still on {path}, waiting for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|err| panic!("{script}: {err}"))
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element,
+            Err(err) => panic!("{css} on {}: {err}", self.path().await),
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let element = self.find(css).await;
+        element.text().await.unwrap().trim().to_string()
+    }
+
+    /// Scrolls to the element at once, as a reader who got there would
+    /// have (WebDriver's own scroll would be animated by the page's smooth
+    /// scrolling, and the click would land before it ends), then clicks it.
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center', behavior: 'instant' });",
+                vec![serde_json::to_value(&element).unwrap()],
+            )
+            .await
+            .unwrap();
+        element
+            .click()
+            .await
+            .unwrap_or_else(|err| panic!("click {css}: {err}"));
+    }
+
+    async fn press(&self, key: Key) {
+        let key = char::from(key);
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.client.perform_actions(keys).await.unwrap();
+    }
+
+    /// The focused element, as a keyboard user sees it.
+    async fn focused(&self) -> Value {
+        self.js(
+            "const e = document.activeElement; const s = getComputedStyle(e); const r = e.getBoundingClientRect();
+             return { tag: e.tagName, href: e.getAttribute('href'), text: e.textContent.trim().replace(/\\s+/g, ' '),
+                      outline: s.outlineStyle, outlineWidth: parseFloat(s.outlineWidth),
+                      inMain: !!e.closest('main'), top: r.top, bottom: r.bottom, height: innerHeight };",
+        )
+        .await
+    }
+
+    /// The whole page, not just the screen, as a PNG.
+    async fn screenshot(&self, file: &Path, width: u32) {
+        let height = self
+            .js("return Math.ceil(document.documentElement.scrollHeight);")
+            .await
+            .as_f64()
+            .unwrap();
+        let shot = self
+            .cdp(
+                "Page.captureScreenshot",
+                json!({ "format": "png", "captureBeyondViewport": true,
+                        "clip": { "x": 0, "y": 0, "width": width, "height": height, "scale": 1 } }),
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("a screenshot"))
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{}", file.display());
+        let shot_width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert_eq!(shot_width, width, "{}", file.display());
+        std::fs::write(file, png).unwrap();
+    }
+}
+
+/// Starts chromedriver, the app on a loopback port (with a clock the test
+/// moves, so the form's minimum fill time passes without waiting) and one
+/// Chromium; runs `body`; always ends the browser, then reports the outcome.
+async fn in_browser<F, Fut>(body: F)
+where
+    F: FnOnce(Visitor) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let chromium = program("CHROME_PATH", &["chromium", "chromium-browser"]);
+    let driver = ChromeDriver::start();
+    let app = TestApp::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let service = app
+        .router
+        .clone()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let server = tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+
+    let profile = tempfile::tempdir().unwrap();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("chrome"));
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .unwrap_or_else(|err| {
+            panic!(
+                "chromedriver could not start {}: {err}. {MISSING}",
+                chromium.display()
+            )
+        });
+
+    let visitor = Visitor {
+        client: client.clone(),
+        base,
+        clock: app.clock.clone(),
+    };
+    let outcome = tokio::spawn(body(visitor)).await;
+    let _ = client.close().await;
+    drop(driver);
+    server.abort();
+    if let Err(err) = outcome {
+        match err.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(err) => panic!("{err}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_reader_follows_the_calls_to_action_and_the_cross_links_and_comes_back() {
+    in_browser(|v| async move {
+        v.open(HOME).await;
+        assert!(v.client.title().await.unwrap().contains("Alicia Taverner"));
+
+        // The call to action at the top of the home page opens the booking page.
+        v.click(".hero a.button").await;
+        v.wait_for_path(|p| p == CONSULTATION, "the consultation page").await;
+        assert_eq!(v.text("h1").await, "Book a Free Consultation");
+        v.client.back().await.unwrap();
+        v.wait_for_path(|p| p == HOME, "the home page again").await;
+
+        // A featured article, read to its end.
+        v.click(&format!(".featured a[href='{GUIDE}']")).await;
+        v.wait_for_path(|p| p == GUIDE, "the guide").await;
+        let title = v.text("h1").await;
+        assert!(title.starts_with("The Ultimate Guide to Ketamine-Assisted Psychotherapy"), "{title}");
+        assert!(v.text(".toc").await.contains("In this article"));
+        let cta = v.text("main > .cta h2").await;
+        assert!(cta.contains("KAP"), "a KAP article ends with the KAP call to action: {cta}");
+
+        // A cross-link inside the article, to another article, and back.
+        let links = v.js(
+            "return [...document.querySelectorAll('.prose a[href^=\"/blog/\"]')].map(a => a.getAttribute('href'));",
+        ).await;
+        let other = links
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|href| !href.starts_with(GUIDE))
+            .expect("the guide links to another article")
+            .to_string();
+        v.click(&format!(".prose a[href='{other}']")).await;
+        let target = other.split('#').next().unwrap().to_string();
+        v.wait_for_path(|p| p == target, "the linked article").await;
+        let other_title = v.text("h1").await;
+        assert_ne!(other_title, title);
+        assert!(v.text("main > .cta h2").await.len() > 10);
+        v.client.back().await.unwrap();
+        v.wait_for_path(|p| p == GUIDE, "the guide again").await;
+        assert_eq!(v.text("h1").await, title);
+
+        // The call to action at the end of the article books the consultation.
+        v.click("main > .cta a.button").await;
+        v.wait_for_path(|p| p == CONSULTATION, "the consultation page").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_visitor_books_a_consultation_and_sees_the_confirmation() {
+    in_browser(|v| async move {
+        v.screen(375).await;
+        v.open(CONSULTATION).await;
+        // The form's own styles apply: the times are large labelled buttons.
+        let styled = v.js(
+            "const input = document.querySelector('.booking-time input');
+             const label = document.querySelector('.booking-time label');
+             return { hidden: getComputedStyle(input).opacity === '0', height: label.getBoundingClientRect().height };",
+        ).await;
+        assert_eq!(styled["hidden"], true, "{styled}");
+        assert!(styled["height"].as_f64().unwrap() >= 44.0, "{styled}");
+
+        let day = v.text(".booking-day legend").await;
+        let time = v.text(".booking-time label").await;
+        v.click(".booking-time label").await;
+        let name = v.find("#field-name").await;
+        name.send_keys("Jane Quinn-Doe").await.unwrap();
+        let email = v.find("#field-email").await;
+        email.send_keys("jane.quinn@example.org").await.unwrap();
+        v.click("label[for=contact-email]").await;
+        v.click(".booking-choices#field-topic .booking-choice label").await;
+        v.click("#field-consent").await;
+        // A person takes more than the form's minimum fill time.
+        v.clock.advance(Span::seconds(30));
+        v.click(".booking-submit").await;
+
+        v.wait_for_path(|p| p.starts_with("/booking/"), "the confirmation").await;
+        assert_eq!(v.text("h1").await, "Your consultation is booked");
+        let when = v.text(".booking-details dd").await;
+        assert!(when.contains(&time), "{when} is not at {time}");
+        let weekday = day.split_whitespace().next().unwrap().trim_end_matches(',');
+        assert!(when.contains(weekday), "{when} is not on {day}");
+        assert!(v.text("main").await.contains("Add to your calendar"));
+        let dir = screenshot_dir();
+        v.screenshot(&dir.join("confirmation-375.png"), 375).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_keyboard_alone_reaches_the_content_and_the_consultation() {
+    in_browser(|v| async move {
+        v.open(HOME).await;
+        // First Tab: the skip link, shown and outlined; Enter skips the header.
+        v.press(Key::Tab).await;
+        let skip = v.focused().await;
+        assert_eq!(skip["text"], "Skip to content", "{skip}");
+        assert!(
+            skip["top"].as_f64().unwrap() >= 0.0,
+            "the skip link is on screen: {skip}"
+        );
+        assert!(
+            skip["outline"] != "none" && skip["outlineWidth"].as_f64().unwrap() >= 2.0,
+            "{skip}"
+        );
+        v.press(Key::Enter).await;
+        v.press(Key::Tab).await;
+        let next = v.focused().await;
+        assert_eq!(
+            next["inMain"], true,
+            "after the skip link, Tab goes into the content: {next}"
+        );
+
+        // From the top of the page, Tab reaches the booking button soon,
+        // and every stop on the way shows where the focus is.
+        v.open(HOME).await;
+        let mut stops = Vec::new();
+        loop {
+            v.press(Key::Tab).await;
+            let focus = v.focused().await;
+            assert!(
+                focus["outline"] != "none" && focus["outlineWidth"].as_f64().unwrap() >= 2.0,
+                "no visible focus on {focus}"
+            );
+            stops.push(focus["text"].as_str().unwrap_or_default().to_string());
+            if focus["href"] == CONSULTATION {
+                break;
+            }
+            assert!(
+                stops.len() < 12,
+                "the consultation is not within reach: {stops:?}"
+            );
+        }
+        v.press(Key::Enter).await;
+        v.wait_for_path(|p| p == CONSULTATION, "the consultation page, by keyboard")
+            .await;
+
+        // On the booking page, a time can be chosen with the keyboard.
+        v.click(".booking-jump a").await;
+        v.press(Key::Tab).await;
+        let slot = v
+            .js(
+                "const e = document.activeElement; return { name: e.name, type: e.type,
+               outline: getComputedStyle(e.nextElementSibling).outlineStyle };",
+            )
+            .await;
+        assert_eq!(slot["name"], "slot", "{slot}");
+        assert_ne!(
+            slot["outline"], "none",
+            "the focused time is outlined: {slot}"
+        );
+        v.press(Key::Space).await;
+        let checked = v.js("return document.activeElement.checked;").await;
+        assert_eq!(checked, true);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn no_page_scrolls_sideways_on_a_small_phone() {
+    let paths: Vec<String> = common::shipped_site()
+        .page_paths()
+        .into_iter()
+        .map(str::to_string)
+        .chain([CONSULTATION.to_string(), "/admin/login".to_string()])
+        .collect();
+    in_browser(|v| async move {
+        for width in [320, 360] {
+            v.screen(width).await;
+            for path in &paths {
+                v.open(path).await;
+                let sizes = v.js(
+                    "const d = document.documentElement;
+                     const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > d.clientWidth + 0.5
+                        && !e.closest('.prose > table, .table-wrap, .admin-table-wrap, .booking-hp')).map(e => e.tagName + '.' + e.className).slice(0, 5);
+                     const crisis = document.querySelector('.crisis-bar');
+                     const box = crisis.getBoundingClientRect();
+                     return { scroll: d.scrollWidth, client: d.clientWidth, inner: innerWidth, wide,
+                              font: parseFloat(getComputedStyle(document.body).fontSize),
+                              crisis: { top: box.top, bottom: box.bottom, size: parseFloat(getComputedStyle(crisis).fontSize),
+                                        calls: [...crisis.querySelectorAll('a[href^=\"tel:\"]')].map(a => a.getAttribute('href')) } };",
+                ).await;
+                assert_eq!(sizes["client"], width, "{path}: {sizes}");
+                assert!(
+                    sizes["scroll"].as_f64() <= sizes["client"].as_f64(),
+                    "{path} scrolls sideways at {width} px: {sizes}"
+                );
+                assert_eq!(sizes["wide"], json!([]), "{path} at {width} px: {sizes}");
+                assert!(sizes["font"].as_f64().unwrap() >= 16.0, "{path}: {sizes}");
+                // The crisis line opens every page, small and quiet, in reach.
+                let crisis = &sizes["crisis"];
+                assert_eq!(crisis["top"], 0.0, "{path}: {sizes}");
+                assert!(crisis["bottom"].as_f64().unwrap() <= 80.0, "{path}: {sizes}");
+                assert!(crisis["size"].as_f64().unwrap() >= 14.0, "{path}: {sizes}");
+                assert_eq!(crisis["calls"], json!(["tel:988", "tel:911"]), "{path}");
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn articles_read_in_lines_of_a_comfortable_length_and_print_cleanly() {
+    in_browser(|v| async move {
+        v.screen(1280).await;
+        v.open(GUIDE).await;
+        // Characters per line, counted from where the browser broke the
+        // lines of the article's longer paragraphs.
+        let lines = v.js(
+            "const counts = [];
+             for (const p of document.querySelectorAll('.prose > p')) {
+               if (p.textContent.length < 150) continue;
+               const tops = new Map();
+               const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+               const range = document.createRange();
+               for (let node; (node = walker.nextNode());) {
+                 for (let i = 0; i < node.length; i++) {
+                   range.setStart(node, i); range.setEnd(node, i + 1);
+                   const rect = range.getClientRects()[0];
+                   if (!rect) continue;
+                   const top = Math.round(rect.top);
+                   tops.set(top, (tops.get(top) || 0) + 1);
+                 }
+               }
+               const perLine = [...tops.values()];
+               counts.push(...perLine.slice(0, -1));
+             }
+             const line = parseFloat(getComputedStyle(document.querySelector('.prose p')).lineHeight);
+             const size = parseFloat(getComputedStyle(document.querySelector('.prose p')).fontSize);
+             return { counts, ratio: line / size };",
+        ).await;
+        let counts: Vec<f64> = lines["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_f64)
+            .collect();
+        assert!(counts.len() > 20, "{lines}");
+        let average = counts.iter().sum::<f64>() / counts.len() as f64;
+        assert!(
+            (60.0..=78.0).contains(&average),
+            "lines of {average:.1} characters on average; aim for about 60 to 75"
+        );
+        let ratio = lines["ratio"].as_f64().unwrap();
+        assert!((1.5..=1.8).contains(&ratio), "line height {ratio:.2}");
+
+        // Printed: the article, the crisis line and the note, no navigation.
+        v.media("print", "light").await;
+        let printed = v.js(
+            "const shown = s => { const e = document.querySelector(s); return !!e && getComputedStyle(e).display !== 'none'; };
+             return { nav: shown('.site-nav'), cta: shown('main > .cta'), toc: shown('.toc'), button: shown('.button-book'),
+                      article: shown('.prose'), crisis: shown('.crisis-bar'), note: shown('.article .disclaimer'),
+                      ink: getComputedStyle(document.body).color, paper: getComputedStyle(document.body).backgroundColor };",
+        ).await;
+        assert_eq!(
+            printed,
+            json!({ "nav": false, "cta": false, "toc": false, "button": false, "article": true,
+                    "crisis": true, "note": true, "ink": "rgb(0, 0, 0)", "paper": "rgb(255, 255, 255)" })
+        );
+        v.media("", "light").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_pages_honour_dark_mode_and_reduced_motion() {
+    in_browser(|v| async move {
+        v.open(GUIDE).await;
+        let colours = "return [getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color,
+                               getComputedStyle(document.documentElement).scrollBehavior];";
+        v.media("", "light").await;
+        let light = v.js(colours).await;
+        v.media("", "dark").await;
+        let dark = v.js(colours).await;
+        assert_ne!(light[0], dark[0], "a dark background in dark mode");
+        assert_ne!(light[1], dark[1], "light text in dark mode");
+        assert_eq!(light[2], "smooth");
+        v.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-reduced-motion", "value": "reduce" }] }),
+        )
+        .await;
+        assert_eq!(v.js(colours).await[2], "auto", "no smooth scrolling when motion is reduced");
+    })
+    .await;
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = common::repo().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn screenshots_of_home_an_article_and_the_consultation_page() {
+    in_browser(|v| async move {
+        let dir = screenshot_dir();
+        for (name, path) in [
+            ("home", HOME),
+            ("article", GUIDE),
+            ("consultation", CONSULTATION),
+        ] {
+            for width in [375, 1280] {
+                for scheme in ["light", "dark"] {
+                    v.screen(width).await;
+                    v.media("", scheme).await;
+                    v.open(path).await;
+                    let suffix = if scheme == "dark" { "-dark" } else { "" };
+                    v.screenshot(&dir.join(format!("{name}-{width}{suffix}.png")), width)
+                        .await;
+                }
+            }
+        }
+    })
+    .await;
+}

@@ -1,0 +1,397 @@
+//! What a reader's browser is asked to do, checked without a browser: every
+//! page loads only from this site, an article and its stylesheet fit in the
+//! first round trip, nothing blocks rendering but that one stylesheet, and
+//! the page says what a reader came for (the home page's facts, the call to
+//! action that fits each article).
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use common::booking_app::{JANE, TestApp, attr, text};
+use common::{ContentCopy, router, shipped_site};
+use http_body_util::BodyExt;
+use practice_site::config::SiteConfig;
+use practice_site::content;
+use scraper::{Html, Selector};
+use tower::ServiceExt;
+
+/// A TCP connection's first flight: an initial congestion window of 10
+/// segments (RFC 6928) of about 1,460 bytes. Counted as 14 KiB, the usual
+/// budget, with the response headers included.
+const FIRST_ROUND_TRIP: usize = 14 * 1024;
+
+struct Fetched {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Fetched {
+    /// Bytes on the wire, near enough: the status line, every header, the body.
+    fn wire_bytes(&self) -> usize {
+        let head: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+            .sum();
+        "HTTP/1.1 200 OK\r\n".len() + head + 2 + self.body.len()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("identity bodies are UTF-8")
+    }
+}
+
+async fn fetch(app: &axum::Router, path: &str, encoding: &str) -> Fetched {
+    let response = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri(path)
+                .header(header::ACCEPT_ENCODING, encoding)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Fetched {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn stylesheets(html: &Html) -> Vec<String> {
+    attr(html, "link[rel~=stylesheet]", "href")
+}
+
+#[tokio::test]
+async fn an_article_and_its_stylesheet_fit_in_the_first_round_trip() {
+    let site = shipped_site();
+    let mut paths: Vec<String> = site
+        .page_paths()
+        .into_iter()
+        .filter(|p| p.starts_with("/blog/"))
+        .map(str::to_string)
+        .collect();
+    assert!(paths.len() >= 5, "the shipped articles: {paths:?}");
+    // The pages a reader lands on first are held to the same budget.
+    paths.extend(["/", "/blog", "/about"].map(str::to_string));
+    let app = router(site);
+    let mut report = Vec::new();
+    for path in &paths {
+        let plain = fetch(&app, path, "identity").await;
+        assert_eq!(plain.status, StatusCode::OK, "{path}");
+        let css = stylesheets(&Html::parse_document(&plain.text()));
+        assert_eq!(
+            css.len(),
+            1,
+            "{path} must need exactly one stylesheet, the site's own: {css:?}"
+        );
+        assert!(css[0].starts_with("/static/css/site."), "{path}: {css:?}");
+        for encoding in ["br", "gzip"] {
+            let page = fetch(&app, path, encoding).await;
+            let sheet = fetch(&app, &css[0], encoding).await;
+            for (what, reply) in [("page", &page), ("stylesheet", &sheet)] {
+                assert_eq!(
+                    reply.headers[header::CONTENT_ENCODING],
+                    encoding,
+                    "{path}: the {what} must be sent compressed"
+                );
+            }
+            let total = page.wire_bytes() + sheet.wire_bytes();
+            report.push(format!(
+                "{path} {encoding}: html {} + css {} bytes, {total} with headers",
+                page.body.len(),
+                sheet.body.len()
+            ));
+            assert!(
+                total < FIRST_ROUND_TRIP,
+                "{path} over {encoding}: {total} bytes (html {}, css {}) do not fit in one round trip of {FIRST_ROUND_TRIP}",
+                page.body.len(),
+                sheet.body.len()
+            );
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[tokio::test]
+async fn only_the_booking_and_admin_pages_load_the_form_styles() {
+    let test = TestApp::new().await;
+    let forms = |body: &str| {
+        stylesheets(&Html::parse_document(body))
+            .iter()
+            .any(|href| href.starts_with("/static/css/forms."))
+    };
+    for path in ["/consultation", "/admin/login"] {
+        let page = test.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(forms(&page.body), "{path} needs the form styles");
+    }
+    for path in [
+        "/",
+        "/blog",
+        "/blog/ketamine-assisted-psychotherapy-guide",
+        "/about",
+    ] {
+        assert!(!forms(&test.get(path).await.body), "{path}");
+    }
+}
+
+/// Every page a reader or the therapist can reach, with its HTML: the
+/// pre-rendered ones, an error page, and those rendered per request.
+async fn every_page() -> Vec<(String, HeaderMap, String)> {
+    let test = TestApp::new().await;
+    let site = shipped_site();
+    let mut paths: Vec<String> = site.page_paths().into_iter().map(str::to_string).collect();
+    paths.extend(
+        ["/no-such-page", "/consultation", "/admin/login"]
+            .iter()
+            .map(|p| p.to_string()),
+    );
+    let mut pages = Vec::new();
+    for path in paths {
+        let reply = test.get(&path).await;
+        pages.push((path, reply.headers, reply.body));
+    }
+    // A client's private page and its change form, after a real booking.
+    let (booked, _) = test.book_as(&JANE, 0).await;
+    assert_eq!(booked.status, 303, "{}", booked.body);
+    let manage = booked.headers[header::LOCATION].to_str().unwrap();
+    let manage = manage.split('?').next().unwrap().to_string();
+    for path in [manage.clone(), format!("{manage}/change")] {
+        let reply = test.get(&path).await;
+        assert_eq!(reply.status, 200, "{path}");
+        pages.push((path, reply.headers, reply.body));
+    }
+    // The therapist's dashboard.
+    let cookie = test.login().await;
+    let dashboard = test.get_with_cookie("/admin", Some(&cookie)).await;
+    assert_eq!(dashboard.status, 200);
+    pages.push(("/admin".into(), dashboard.headers, dashboard.body));
+    pages
+}
+
+/// A URL the browser fetches from this site and no other.
+fn from_this_site(url: &str) -> bool {
+    url.starts_with('/') && !url.starts_with("//") && !url.contains('\\')
+}
+
+#[tokio::test]
+async fn no_page_asks_the_browser_for_anything_from_another_site() {
+    let pages = every_page().await;
+    assert!(pages.len() > 15, "{} pages", pages.len());
+    let mut stylesheet_urls = std::collections::BTreeSet::new();
+    for (path, headers, body) in &pages {
+        assert!(headers.get(header::SET_COOKIE).is_none(), "{path}");
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'") && !csp.contains("unsafe-"),
+            "{path}: {csp}"
+        );
+        let html = Html::parse_document(body);
+        let mut fetched = Vec::new();
+        // Everything a browser loads by itself: images (a tracking pixel is
+        // one), scripts, frames, media, stylesheets, icons, preloads.
+        for (selector, name) in [
+            ("[src]", "src"),
+            ("[poster]", "poster"),
+            ("object[data]", "data"),
+            ("[background]", "background"),
+            ("link[href]:not([rel=canonical])", "href"),
+            ("form[action]", "action"),
+            ("[formaction]", "formaction"),
+        ] {
+            fetched.extend(attr(&html, selector, name));
+        }
+        for srcset in attr(&html, "[srcset]", "srcset") {
+            fetched.extend(
+                srcset.split(',').filter_map(|candidate| {
+                    candidate.split_whitespace().next().map(str::to_string)
+                }),
+            );
+        }
+        for url in &fetched {
+            assert!(
+                from_this_site(url),
+                "{path} asks the browser for {url}, which is not on this site"
+            );
+        }
+        let none_of = [
+            ("iframe, frame, embed, object, portal", "embeds"),
+            ("[style], style", "inline styles (the CSP forbids them)"),
+            ("[ping]", "pings"),
+            ("meta[http-equiv]", "http-equiv headers"),
+            ("script[src]", "scripts"),
+            ("base", "a base URL"),
+        ];
+        for (selector, what) in none_of {
+            assert!(
+                html.select(&Selector::parse(selector).unwrap())
+                    .next()
+                    .is_none(),
+                "{path} has {what}"
+            );
+        }
+        // Only JSON-LD data blocks, which browsers never run.
+        for kind in attr(&html, "script", "type") {
+            assert_eq!(kind, "application/ld+json", "{path}");
+        }
+        assert_eq!(
+            html.select(&Selector::parse("script").unwrap()).count(),
+            attr(&html, "script", "type").len(),
+            "{path} has a script without a type"
+        );
+        stylesheet_urls.extend(stylesheets(&html));
+    }
+    // The stylesheets themselves import nothing, load no font and no image.
+    let app = router(shipped_site());
+    assert_eq!(stylesheet_urls.len(), 2, "{stylesheet_urls:?}");
+    for url in &stylesheet_urls {
+        let css = fetch(&app, url, "identity").await.text();
+        for needle in ["@import", "url(", "@font-face", "//"] {
+            let code = strip_css_comments(&css);
+            assert!(!code.contains(needle), "{url} contains {needle}");
+        }
+    }
+}
+
+fn strip_css_comments(css: &str) -> String {
+    let mut out = String::new();
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("*/")
+            .map_or("", |end| &rest[start + end + 2..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn the_home_page_says_who_what_where_and_how_to_begin() {
+    let app = router(shipped_site());
+    let home = Html::parse_document(&common::get(&app, "/").await.body);
+    let main = text(&home, "main").join(" ");
+    for fact in [
+        "Alicia Taverner",
+        "LMFT",
+        "Ketamine-Assisted Psychotherapy",
+        "individual and couples intensives",
+        "Affair Recovery",
+        "Rancho Cucamonga, California",
+    ] {
+        assert!(
+            main.to_lowercase().contains(&fact.to_lowercase()),
+            "the home page's main text does not say {fact:?}"
+        );
+    }
+    let h1 = text(&home, "h1");
+    assert_eq!(h1.len(), 1);
+    let featured = attr(&home, ".featured .article-card a", "href");
+    assert!(featured.len() >= 3, "{featured:?}");
+    assert!(featured.iter().all(|href| href.starts_with("/blog/")));
+    // The consultation is offered first in the hero and again at the end.
+    assert!(attr(&home, ".hero a.button", "href") == ["/consultation"]);
+    assert!(attr(&home, "main > .cta a.button", "href") == ["/consultation"]);
+}
+
+#[tokio::test]
+async fn each_article_ends_with_the_call_to_action_of_its_topic() {
+    let sources = common::shipped_sources();
+    let config = SiteConfig::load(&sources.config).unwrap();
+    let library = content::load(&sources.content, &config).unwrap();
+    let app = router(shipped_site());
+    let heading_of = |name: &str| config.calls_to_action[name].heading.clone();
+    let mut seen = Vec::new();
+    for article in library.articles().filter(|a| a.is_published()) {
+        let page = Html::parse_document(&common::get(&app, &article.url).await.body);
+        let cta = text(&page, "main > .cta h2");
+        assert_eq!(
+            cta,
+            [heading_of(&article.call_to_action)],
+            "{}",
+            article.url
+        );
+        // It follows the article at once, before any further reading.
+        let blocks: Vec<String> = page
+            .select(&Selector::parse("main > *").unwrap())
+            .map(|e| {
+                let class = e.value().attr("class").unwrap_or_default();
+                format!("{}.{class}", e.value().name())
+            })
+            .collect();
+        assert_eq!(
+            blocks[..2],
+            ["article.article", "aside.cta"],
+            "{}",
+            article.url
+        );
+        // The further reading names each article once.
+        let further = text(&page, ".more-reading .article-card-title");
+        let unique: std::collections::BTreeSet<_> = further.iter().collect();
+        assert_eq!(unique.len(), further.len(), "{}: {further:?}", article.url);
+        seen.push((article.url.clone(), cta[0].clone()));
+    }
+    // The topics the practice writes about get their own wording.
+    let expect = [
+        (
+            "/blog/finding-an-affair-recovery-therapist",
+            heading_of("intensives"),
+        ),
+        (
+            "/blog/ketamine-assisted-psychotherapy-guide",
+            heading_of("kap"),
+        ),
+        ("/blog/kap-vs-iv-ketamine-clinics", heading_of("kap")),
+    ];
+    for (url, heading) in expect {
+        assert!(
+            seen.contains(&(url.to_string(), heading)),
+            "{url}: {seen:?}"
+        );
+    }
+    assert!(heading_of("kap").contains("KAP"));
+    assert!(heading_of("intensives").contains("intensive"));
+
+    // An article that names none gets the general one.
+    let copy = ContentCopy::new();
+    copy.edit("blog/kap-vs-iv-ketamine-clinics.md", "cta: kap\n", "");
+    let app = router(practice_site::site::Site::load(&copy.sources()).unwrap());
+    let page = Html::parse_document(
+        &common::get(&app, "/blog/kap-vs-iv-ketamine-clinics")
+            .await
+            .body,
+    );
+    assert_eq!(text(&page, "main > .cta h2"), [heading_of("general")]);
+}
+
+#[tokio::test]
+async fn every_table_names_its_columns() {
+    // An empty header cell leaves a screen reader with nothing to announce
+    // for its column (axe: empty-table-header).
+    let site = shipped_site();
+    let paths: Vec<String> = site.page_paths().into_iter().map(str::to_string).collect();
+    let app = router(site);
+    let mut tables = 0;
+    for path in &paths {
+        let page = Html::parse_document(&common::get(&app, path).await.body);
+        tables += text(&page, "table").len();
+        for header in text(&page, "th") {
+            assert!(!header.is_empty(), "{path} has a table header without text");
+        }
+    }
+    assert!(tables > 0, "the guide's comparison table");
+}
