@@ -3,28 +3,11 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::ContentCopy;
 use practice_site::site::Site;
 
 fn run(copy: &ContentCopy, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_practice-site"))
-        .args(args)
-        .arg("--content")
-        .arg(copy.root().join("content"))
-        .arg("--config")
-        .arg(copy.path("site.toml"))
-        .arg("--static")
-        .arg(common::repo().join("static"))
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    common::run_cli(copy, args)
 }
 
 #[test]

@@ -218,3 +218,24 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs the real binary on a copy of the content: (succeeded, stdout, stderr).
+pub fn run_cli(copy: &ContentCopy, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_practice-site"))
+        .args(args)
+        .arg("--content")
+        .arg(copy.root().join("content"))
+        .arg("--config")
+        .arg(copy.path("site.toml"))
+        .arg("--static")
+        .arg(repo().join("static"))
+        .env("PORT", "0")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
