@@ -163,6 +163,10 @@ impl Reloader {
                 None
             }
         };
+        // Reading the sources to build also reports them as touched (inotify
+        // sends open events): rebuild only when a file really changed.
+        let watched = self.watched_paths();
+        let mut seen = fingerprint(&watched);
         loop {
             let wait = self
                 .site
@@ -175,6 +179,11 @@ impl Reloader {
                     if change.is_none() {
                         return;
                     }
+                    let now = fingerprint(&watched);
+                    if now == seen {
+                        continue;
+                    }
+                    seen = now;
                     let this = Arc::clone(&self);
                     let _ = tokio::task::spawn_blocking(move || this.rebuild()).await;
                 }
@@ -198,6 +207,32 @@ impl Reloader {
         }
         paths
     }
+}
+
+/// Every source file's path, size and modification time, folded into one
+/// number: equal numbers mean nothing was edited.
+fn fingerprint(roots: &[PathBuf]) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut pending: Vec<PathBuf> = roots.to_vec();
+    while let Some(path) = pending.pop() {
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if metadata.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                let mut children: Vec<PathBuf> =
+                    entries.filter_map(Result::ok).map(|e| e.path()).collect();
+                children.sort();
+                pending.extend(children);
+            }
+        } else if is_source(&path) {
+            path.hash(&mut hasher);
+            metadata.len().hash(&mut hasher);
+            metadata.modified().ok().hash(&mut hasher);
+        }
+    }
+    hasher.finish()
 }
 
 /// Files whose change can change the site: not editor backups or the

@@ -52,7 +52,11 @@ async fn an_edit_is_served_within_a_second_and_a_broken_one_never_is() {
     copy.edit(ARTICLE, "title:", "titel:");
     let reported = tokio::time::timeout(
         Duration::from_secs(5),
-        status.wait_for(|s| s.problems.is_some()),
+        status.wait_for(|s| {
+            s.problems
+                .as_ref()
+                .is_some_and(|p| p.to_string().contains("titel"))
+        }),
     )
     .await;
     let problems = reported
