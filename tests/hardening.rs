@@ -68,6 +68,22 @@ async fn static_files_cannot_be_reached_by_path_tricks() {
 }
 
 #[tokio::test]
+async fn static_files_have_their_content_type_and_nosniff() {
+    let app = router(shipped_site());
+    for (path, content_type) in [
+        ("/static/css/site.css", "text/css; charset=utf-8"),
+        ("/static/css/forms.css", "text/css; charset=utf-8"),
+        ("/static/favicon.svg", "image/svg+xml"),
+        ("/static/images/share.png", "image/png"),
+    ] {
+        let reply = get(&app, path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert_eq!(reply.headers["content-type"], content_type, "{path}");
+        assert_eq!(reply.headers["x-content-type-options"], "nosniff", "{path}");
+    }
+}
+
+#[tokio::test]
 async fn symlinks_out_of_static_are_never_served() {
     let copy = ContentCopy::new();
     let static_dir = copy.root().join("static");
@@ -255,15 +271,18 @@ async fn bodies_over_the_limits_get_the_413_page_over_a_real_connection() {
             "{path}"
         );
     }
-    // Over the forms' limit (8 KiB), sent whole.
+    // Over the forms' limit (8 KiB), sent whole, on every form.
     let body = format!("note={}", "x".repeat(9 * 1024));
-    let request = format!(
-        "POST /consultation HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let (reply, _) = exchange_async(address, request.into_bytes(), Duration::from_secs(5)).await;
-    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
-    assert!(reply.contains("That was too long"), "{reply}");
+    for path in ["/consultation", "/admin/login", "/booking/a-link/cancel"] {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let (reply, _) =
+            exchange_async(address, request.into_bytes(), Duration::from_secs(5)).await;
+        assert!(reply.starts_with("HTTP/1.1 413"), "{path}: {reply}");
+        assert!(reply.contains("That was too long"), "{path}: {reply}");
+    }
     let _ = stop.send(());
 }
 
