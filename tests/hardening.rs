@@ -303,14 +303,15 @@ fn slow_app(limits: RequestLimits, delay: Duration) -> Router {
 #[tokio::test]
 async fn requests_beyond_the_concurrency_limit_wait_their_turn_or_get_503() {
     // One request at a time; the second may wait 200 ms for its turn.
-    let app = slow_app(
-        RequestLimits {
+    let one_at_a_time = |queue_wait| {
+        let limits = RequestLimits {
             concurrent: 1,
-            queue_wait: Duration::from_millis(200),
+            queue_wait,
             ..RequestLimits::default()
-        },
-        Duration::from_millis(600),
-    );
+        };
+        slow_app(limits, Duration::from_millis(600))
+    };
+    let app = one_at_a_time(Duration::from_millis(200));
     let later = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
         get(&app, "/slow").await
@@ -322,14 +323,7 @@ async fn requests_beyond_the_concurrency_limit_wait_their_turn_or_get_503() {
     assert!(second.body.contains("The site is busy"), "the site's page");
 
     // With a longer wait, the second is served after the first.
-    let app = slow_app(
-        RequestLimits {
-            concurrent: 1,
-            queue_wait: Duration::from_secs(5),
-            ..RequestLimits::default()
-        },
-        Duration::from_millis(600),
-    );
+    let app = one_at_a_time(Duration::from_secs(5));
     let started = Instant::now();
     let later = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -355,24 +349,20 @@ async fn connections_beyond_the_cap_wait_in_the_backlog() {
     };
     let (address, stop, _task) = start(router(shipped_site()), limits).await;
     let served = tokio::task::spawn_blocking(move || {
+        let send = |request: &[u8], wait| {
+            let mut stream = TcpStream::connect(address).unwrap();
+            stream.write_all(request).unwrap();
+            stream.set_read_timeout(Some(wait)).unwrap();
+            stream
+        };
         // The first client keeps its connection open after its answer.
-        let mut first = TcpStream::connect(address).unwrap();
-        first
-            .write_all(b"GET /robots.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
-        first
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
+        let request = b"GET /robots.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+        let mut first = send(request, Duration::from_secs(5));
         let mut buffer = [0u8; 4096];
         assert!(first.read(&mut buffer).unwrap() > 0);
         // The second connects (the kernel's backlog) but is not served yet.
-        let mut second = TcpStream::connect(address).unwrap();
-        second
-            .write_all(b"GET /robots.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        second
-            .set_read_timeout(Some(Duration::from_millis(700)))
-            .unwrap();
+        let request = b"GET /robots.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        let mut second = send(request, Duration::from_millis(700));
         let waiting = second.read(&mut buffer);
         assert!(waiting.is_err(), "served beyond the cap: {waiting:?}");
         // When the first leaves, the second is served.
