@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 
 use crate::config::{DEFAULT_CALL_TO_ACTION, SiteConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -26,6 +27,9 @@ const CONSULTATION_KEY: &str = "pages/consultation.md";
 
 /// Page slugs taken by the site's own addresses.
 const RESERVED_SLUGS: [&str; 5] = ["blog", "static", "admin", "feed", "sitemap"];
+
+/// How many related articles an article lists.
+const RELATED_ARTICLES: usize = 3;
 
 /// The words a reader covers in a minute, for the reading-time estimate.
 const WORDS_PER_MINUTE: usize = 220;
@@ -282,13 +286,26 @@ pub fn load_with(
     options: LoadOptions,
 ) -> Result<Library, Diagnostics> {
     let mut problems = Diagnostics::default();
-    let mut parsed = Vec::new();
+    let mut files = Vec::new();
     for (folder, kind) in [("blog", Kind::Article), ("pages", Kind::Page)] {
         for path in markdown_files(&content_dir.join(folder), &mut problems) {
-            if let Some(file) = parse_file(&path, folder, kind, config, &options, &mut problems) {
-                parsed.push(file);
-            }
+            files.push((path, folder, kind));
         }
+    }
+    // Files are read and rendered on every core; their problems are
+    // gathered afterwards, so the report does not depend on which ran first.
+    let mut parsed = Vec::with_capacity(files.len());
+    let read: Vec<(Option<Parsed>, Diagnostics)> = files
+        .par_iter()
+        .map(|(path, folder, kind)| {
+            let mut found = Diagnostics::default();
+            let file = parse_file(path, folder, *kind, config, &options, &mut found);
+            (file, found)
+        })
+        .collect();
+    for (file, found) in read {
+        problems.extend(found);
+        parsed.extend(file);
     }
     check_required_pages(content_dir, &parsed, &options, &mut problems);
 
@@ -323,13 +340,22 @@ pub fn load_with(
     }
 
     check_aliases(&parsed, &sources_by_url, &mut problems);
-    let mut documents: Vec<Document> = parsed
-        .iter()
+    let rendered: Vec<(Document, Diagnostics)> = parsed
+        .par_iter()
         .filter(|file| {
             urls.contains_key(&file.key) && sources_by_url[urls[&file.key].as_str()] == file.source
         })
-        .map(|file| render_file(file, &urls, &keys_by_url, &mut problems))
+        .map(|file| {
+            let mut found = Diagnostics::default();
+            let document = render_file(file, &urls, &keys_by_url, &mut found);
+            (document, found)
+        })
         .collect();
+    let mut documents = Vec::with_capacity(rendered.len());
+    for (document, found) in rendered {
+        problems.extend(found);
+        documents.push(document);
+    }
 
     // Articles newest first, then pages by name: the order listings use.
     documents.sort_by(|a, b| match (a.kind, b.kind) {
@@ -925,9 +951,16 @@ fn check_links_and_build_graph(documents: &mut [Document], problems: &mut Diagno
         .map(|(i, _)| i)
         .collect();
     let tags: Vec<Vec<String>> = documents.iter().map(|d| d.tags.clone()).collect();
-    for &article in &published_articles {
-        documents[article].related =
-            links::related(article, &tags, &links_to, &published_articles, 3);
+    let related = links::Related::new(&tags, &links_to, &published_articles);
+    let lists: Vec<Vec<usize>> = published_articles
+        .par_iter()
+        .map_init(
+            || vec![0; documents.len()],
+            |scores, &article| related.of(article, RELATED_ARTICLES, scores),
+        )
+        .collect();
+    for (&article, list) in published_articles.iter().zip(lists) {
+        documents[article].related = list;
     }
     for &source in &published_articles {
         for &target in &links_to[source] {

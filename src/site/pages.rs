@@ -15,7 +15,7 @@ use super::feeds::{self, SitemapEntry};
 use super::structured_data::{self, PageKind, Subject};
 use super::views::{
     ArticleCard, ArticlePage, BlogIndexPage, ConsultationPage, ContentPage, ErrorPage, GonePage,
-    Head, HomePage, Layout, NavLink, ServiceCard, TocEntry,
+    Head, HomePage, Layout, NavLink, Pager, ServiceCard, TocEntry,
 };
 use super::{
     BuildError, CACHE_IMMUTABLE, CACHE_PAGE, CACHE_REVALIDATE, HTML, PageBody, Resource, Site,
@@ -23,6 +23,21 @@ use super::{
 use crate::config::{CallToAction, SiteConfig};
 use crate::content::{Document, Library};
 use crate::diagnostic::{Diagnostic, Diagnostics};
+
+/// Articles listed under "Articles that link here", newest first.
+const LINKED_FROM_SHOWN: usize = 5;
+
+/// Articles on each page of the blog index.
+pub const ARTICLES_PER_PAGE: usize = 20;
+
+/// The address of page `number` of the blog index.
+fn blog_page_path(number: usize) -> String {
+    if number == 1 {
+        "/blog".to_string()
+    } else {
+        format!("/blog/page/{number}")
+    }
+}
 
 /// The share image used when a page names none.
 const DEFAULT_SHARE_IMAGE: &str = "images/share.png";
@@ -372,61 +387,77 @@ impl<'a> Builder<'a> {
             .filter_map(move |slug| library.article(slug))
     }
 
+    /// Every article's page, rendered on all cores.
     fn articles(&mut self) -> Result<(), BuildError> {
-        let library = self.library;
-        for article in library.articles() {
-            let head = self.head(
-                PageKind::Article(article),
-                article.search_title(),
-                &article.description,
-                &article.url,
-            );
-            let html = ArticlePage {
-                layout: self.layout,
-                head,
-                article,
-                card: ArticleCard::new(article),
-                updated: article
-                    .updated
-                    .filter(|updated| Some(*updated) != article.date)
-                    .map(|d| {
-                        (
-                            d.format("%Y-%m-%d").to_string(),
-                            super::views::display_date(d),
-                        )
-                    }),
-                toc: article
-                    .table_of_contents()
-                    .into_iter()
-                    .map(|h| TocEntry {
-                        id: h.id.clone(),
-                        text: h.text.clone(),
-                    })
-                    .collect(),
-                linked_from: ArticleCard::list(library, &article.linked_from),
-                // An article already listed as linking here is not listed twice.
-                related: ArticleCard::list(library, &article.related)
-                    .into_iter()
-                    .filter(|card| {
-                        !article
-                            .linked_from
-                            .iter()
-                            .any(|&i| library.documents[i].url == card.url)
-                    })
-                    .collect(),
-                cta: self.cta(article),
-            }
-            .render();
-            self.insert_html(
-                &article.url,
-                "blog/article.html",
-                html,
-                article.last_modified(),
-            )?;
-        }
+        use rayon::prelude::*;
+        let articles: Vec<&Document> = self.library.articles().collect();
+        let pages: Vec<(String, Resource)> = articles
+            .par_iter()
+            .map(|article| {
+                let html = self
+                    .article(article)
+                    .map_err(|source| BuildError::Template {
+                        template: "blog/article.html",
+                        source,
+                    })?;
+                let resource = Resource::new(StatusCode::OK, HTML, CACHE_PAGE, Bytes::from(html))
+                    .with_last_modified(article.last_modified().map(system_time));
+                Ok((article.url.clone(), resource))
+            })
+            .collect::<Result<_, BuildError>>()?;
+        self.resources.extend(pages);
         Ok(())
     }
 
+    fn article(&self, article: &Document) -> askama::Result<String> {
+        let library = self.library;
+        // The newest few: an article many others link to keeps a short page.
+        let linked_from = &article.linked_from[..article.linked_from.len().min(LINKED_FROM_SHOWN)];
+        let head = self.head(
+            PageKind::Article(article),
+            article.search_title(),
+            &article.description,
+            &article.url,
+        );
+        ArticlePage {
+            layout: self.layout,
+            head,
+            article,
+            card: ArticleCard::new(article),
+            updated: article
+                .updated
+                .filter(|updated| Some(*updated) != article.date)
+                .map(|d| {
+                    (
+                        d.format("%Y-%m-%d").to_string(),
+                        super::views::display_date(d),
+                    )
+                }),
+            toc: article
+                .table_of_contents()
+                .into_iter()
+                .map(|h| TocEntry {
+                    id: h.id.clone(),
+                    text: h.text.clone(),
+                })
+                .collect(),
+            linked_from: ArticleCard::list(library, linked_from),
+            // An article already listed as linking here is not listed twice.
+            related: ArticleCard::list(library, &article.related)
+                .into_iter()
+                .filter(|card| {
+                    !linked_from
+                        .iter()
+                        .any(|&i| library.documents[i].url == card.url)
+                })
+                .collect(),
+            cta: self.cta(article),
+        }
+        .render()
+    }
+
+    /// The blog index: the newest articles at `/blog`, older ones on
+    /// `/blog/page/2` and on, so no page grows with the number of articles.
     fn blog_index(&mut self) -> Result<(), BuildError> {
         let description = format!(
             "Articles by {} on Ketamine-Assisted Psychotherapy, intensives and affair recovery in {}, {}.",
@@ -434,14 +465,33 @@ impl<'a> Builder<'a> {
             self.config.practice.city,
             self.config.practice.state
         );
-        let head = self.head(PageKind::BlogIndex, "Articles", &description, "/blog");
-        let html = BlogIndexPage {
-            layout: self.layout,
-            head,
-            articles: self.library.articles().map(ArticleCard::new).collect(),
+        let articles: Vec<&Document> = self.library.articles().collect();
+        let count = articles.len().div_ceil(ARTICLES_PER_PAGE).max(1);
+        for number in 1..=count {
+            let path = blog_page_path(number);
+            let first = (number - 1) * ARTICLES_PER_PAGE;
+            let shown = &articles[first..articles.len().min(first + ARTICLES_PER_PAGE)];
+            let title = if number == 1 {
+                "Articles".to_string()
+            } else {
+                format!("Articles, page {number} of {count}")
+            };
+            let head = self.head(PageKind::BlogIndex, &title, &description, &path);
+            let html = BlogIndexPage {
+                layout: self.layout,
+                head,
+                articles: shown.iter().copied().map(ArticleCard::new).collect(),
+                pager: (count > 1).then(|| Pager {
+                    number,
+                    count,
+                    newer: (number > 1).then(|| blog_page_path(number - 1)),
+                    older: (number < count).then(|| blog_page_path(number + 1)),
+                }),
+            }
+            .render();
+            self.insert_html(&path, "blog/index.html", html, None)?;
         }
-        .render();
-        self.insert_html("/blog", "blog/index.html", html, None)
+        Ok(())
     }
 
     /// A retired article's address, and its old addresses, answer 410 Gone

@@ -158,6 +158,17 @@ pub struct BlogIndexPage<'a> {
     pub layout: &'a Layout,
     pub head: Head,
     pub articles: Vec<ArticleCard>,
+    /// Links to the newer and older pages, when the articles fill more than one.
+    pub pager: Option<Pager>,
+}
+
+/// Where a page of the blog index stands among the others.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    pub number: usize,
+    pub count: usize,
+    pub newer: Option<String>,
+    pub older: Option<String>,
 }
 
 #[derive(Template)]
