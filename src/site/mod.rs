@@ -6,6 +6,7 @@ pub mod assets;
 pub mod export;
 pub mod feeds;
 mod pages;
+pub use pages::ARTICLES_PER_PAGE;
 pub mod resource;
 pub mod structured_data;
 pub mod views;
@@ -103,18 +104,22 @@ pub struct BuildOptions {
 
 impl Site {
     /// Reads settings, content and static files, checks them all, and renders
-    /// every page. Every problem in the content is reported at once.
+    /// and compresses every page, as readers see the site now. Every problem
+    /// in the content is reported at once.
     pub fn load(sources: &Sources) -> Result<Self, BuildError> {
-        Self::load_with(
+        let site = Self::load_with(
             sources,
             BuildOptions {
                 now: Utc::now(),
                 preview: false,
             },
-        )
+        )?;
+        site.compress_all();
+        Ok(site)
     }
 
-    /// The site as it is at `now` (scheduled articles appear on their day).
+    /// The site as it is at `now` (scheduled articles appear on their day),
+    /// with its compressed forms still to be made ([`Site::compress_all`]).
     pub fn load_with(sources: &Sources, options: BuildOptions) -> Result<Self, BuildError> {
         let config = SiteConfig::load(&sources.config)?;
         let mut problems = Diagnostics::default();
@@ -194,6 +199,53 @@ impl Site {
 
     pub fn get(&self, path: &str) -> Option<&Resource> {
         self.resources.get(path)
+    }
+
+    /// Every resource, error pages included, in no order.
+    fn all_resources(&self) -> impl Iterator<Item = &Resource> {
+        self.resources
+            .values()
+            .chain([
+                &self.not_found,
+                &self.method_not_allowed,
+                &self.server_error,
+            ])
+            .chain(self.form_errors.values())
+    }
+
+    /// Makes every compressed form not made yet, on all cores. The server
+    /// runs this in the background after a build; the export before writing.
+    /// Returns how many resources it compressed.
+    pub fn compress_all(&self) -> usize {
+        use rayon::prelude::*;
+        let pending: Vec<&Resource> = self
+            .all_resources()
+            .filter(|r| r.needs_compression())
+            .collect();
+        pending.par_iter().for_each(|resource| resource.compress());
+        pending.len()
+    }
+
+    /// Takes over the compressed forms `previous` already made for bodies
+    /// that did not change, so a rebuild compresses only what an edit changed.
+    pub fn adopt_encodings(&mut self, previous: &Site) {
+        for (path, resource) in &mut self.resources {
+            if let Some(old) = previous.resources.get(path) {
+                resource.adopt_encodings(old);
+            }
+        }
+        for (resource, old) in [
+            (&mut self.not_found, &previous.not_found),
+            (&mut self.method_not_allowed, &previous.method_not_allowed),
+            (&mut self.server_error, &previous.server_error),
+        ] {
+            resource.adopt_encodings(old);
+        }
+        for (status, resource) in &mut self.form_errors {
+            if let Some(old) = previous.form_errors.get(status) {
+                resource.adopt_encodings(old);
+            }
+        }
     }
 
     /// The rendered error page for `status` (400, 403, 404, 405, 413, 429 or
@@ -284,6 +336,13 @@ impl SiteHandle {
 
     pub fn current(&self) -> Arc<Site> {
         self.0.load_full()
+    }
+
+    /// The current site for a short look (one request's lookup): cheaper
+    /// than [`SiteHandle::current`], as no reference count is shared
+    /// between threads.
+    pub fn load(&self) -> arc_swap::Guard<Arc<Site>> {
+        self.0.load()
     }
 
     pub fn replace(&self, site: Site) {
