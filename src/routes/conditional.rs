@@ -27,21 +27,29 @@ impl Coding {
 /// The smallest representation the client accepts; identity when it asks
 /// for none (or accepts no compressed form we have).
 pub fn choose<'r>(resource: &'r Resource, headers: &HeaderMap) -> (Coding, &'r Representation) {
-    let accepted = headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
+    let mut values = headers.get_all(header::ACCEPT_ENCODING).iter();
+    // Almost every client sends one Accept-Encoding line: read it in place.
+    let accepted = match (values.next(), values.next()) {
+        (None, _) => std::borrow::Cow::Borrowed(""),
+        (Some(only), None) => std::borrow::Cow::Borrowed(only.to_str().unwrap_or("")),
+        (Some(_), Some(_)) => std::borrow::Cow::Owned(
+            headers
+                .get_all(header::ACCEPT_ENCODING)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    };
     let quality = |coding: &str| quality_of(&accepted, coding);
     let mut best = (Coding::Identity, &resource.identity);
     let candidates = [
         (
             Coding::Gzip,
-            resource.gzip.as_ref(),
+            resource.gzip(),
             quality("gzip").max(quality("x-gzip")),
         ),
-        (Coding::Brotli, resource.brotli.as_ref(), quality("br")),
+        (Coding::Brotli, resource.brotli(), quality("br")),
     ];
     for (coding, representation, q) in candidates {
         if let Some(representation) = representation
