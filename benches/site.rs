@@ -63,6 +63,36 @@ fn build(c: &mut Criterion) {
     group.finish();
 }
 
+/// A rebuild after one article was saved: what the server does between a
+/// save and serving the new page (see also scripts/bench-server).
+fn rebuild(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rebuild_after_one_edit");
+    group.sample_size(20);
+    for articles in [0, 1_000] {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        corpus::write(dir.path(), articles, SEED).expect("the corpus is written");
+        let sources = sources(dir.path());
+        let previous = Site::load_with(&sources, options()).expect("the corpus builds");
+        previous.compress_all();
+        let article = dir
+            .path()
+            .join("blog/ketamine-assisted-psychotherapy-guide.md");
+        let mut edits = 0;
+        group.bench_with_input(BenchmarkId::from_parameter(articles), &sources, |b, s| {
+            b.iter(|| {
+                edits += 1;
+                let mut text = std::fs::read_to_string(&article).expect("the guide");
+                text.push_str(&format!("\nEdit number {edits}.\n"));
+                std::fs::write(&article, text).expect("the guide is written");
+                let site = Site::rebuild(s, options(), &previous).expect("the corpus builds");
+                site.compress_all();
+                site
+            });
+        });
+    }
+    group.finish();
+}
+
 /// Making every page's gzip and brotli forms, as the server does in the
 /// background after a build and the export does before writing.
 fn compress(c: &mut Criterion) {
@@ -149,5 +179,5 @@ fn request(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, render_article, request, compress, build);
+criterion_group!(benches, render_article, request, rebuild, compress, build);
 criterion_main!(benches);

@@ -87,9 +87,12 @@ impl Reloader {
                 let started = std::time::Instant::now();
                 let count = site.compress_all();
                 if count > 0 {
+                    let (identity, compressed) = site.held_bytes();
                     tracing::info!(
-                        "compressed {count} pages and files in {} ms",
-                        started.elapsed().as_millis()
+                        "compressed {count} pages and files in {} ms; the site holds {} KiB of bodies and {} KiB compressed",
+                        started.elapsed().as_millis(),
+                        identity / 1024,
+                        compressed / 1024
                     );
                 }
             });
@@ -123,9 +126,8 @@ impl Reloader {
             preview: self.preview,
         };
         let started = std::time::Instant::now();
-        let outcome = match Site::load_with(&self.sources, options) {
-            Ok(mut site) => {
-                site.adopt_encodings(&self.site.current());
+        let outcome = match Site::rebuild(&self.sources, options, &self.site.current()) {
+            Ok(site) => {
                 self.site.replace(site);
                 tracing::info!("site rebuilt in {} ms", started.elapsed().as_millis());
                 self.compress_in_background();

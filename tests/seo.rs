@@ -134,7 +134,7 @@ async fn the_feed_is_atom_with_full_content_and_stable_ids() {
         assert_eq!(entry.title().as_str(), article.title);
         let content = entry.content().unwrap();
         assert_eq!(content.content_type(), Some("html"));
-        assert_eq!(content.value(), Some(article.html.as_str()), "full content");
+        assert_eq!(content.value(), Some(&*article.html), "full content");
         assert!(
             entry.id().starts_with("tag:www.example.com,"),
             "{}",

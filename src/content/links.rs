@@ -219,10 +219,13 @@ impl<'a> Related<'a> {
         }
     }
 
-    /// The best `limit` candidates related to `article`. `scores` is scratch
-    /// space (one slot per document, all zero), left zeroed for the next call.
-    pub fn of(&self, article: usize, limit: usize, scores: &mut [u32]) -> Vec<usize> {
-        let mut touched = Vec::new();
+    /// The best `limit` candidates related to `article`. `scratch` is
+    /// working space reused from call to call (see [`Scratch`]).
+    pub fn of(&self, article: usize, limit: usize, scratch: &mut Scratch) -> Vec<usize> {
+        let Scratch { scores, touched } = scratch;
+        if scores.len() < self.rank.len() {
+            scores.resize(self.rank.len(), 0);
+        }
         let mut add = |other: usize, points: u32| {
             if other == article || self.rank[other].is_none() {
                 return;
@@ -243,20 +246,31 @@ impl<'a> Related<'a> {
         for &other in &self.linked_by[article] {
             add(other, 1);
         }
-        let mut ranked: Vec<(std::cmp::Reverse<u32>, Option<usize>, usize)> = touched
-            .iter()
-            .map(|&other| {
-                let score = std::mem::take(&mut scores[other]);
-                (std::cmp::Reverse(score), self.rank[other], other)
-            })
-            .collect();
-        if ranked.len() > limit {
-            ranked.select_nth_unstable(limit);
-            ranked.truncate(limit);
+        // The best few, kept in order while every candidate is scored once.
+        let mut best: Vec<(std::cmp::Reverse<u32>, Option<usize>, usize)> =
+            Vec::with_capacity(limit + 1);
+        for other in touched.drain(..) {
+            let entry = (
+                std::cmp::Reverse(std::mem::take(&mut scores[other])),
+                self.rank[other],
+                other,
+            );
+            if best.len() < limit || best.last().is_some_and(|worst| entry < *worst) {
+                let at = best.partition_point(|kept| *kept < entry);
+                best.insert(at, entry);
+                best.truncate(limit);
+            }
         }
-        ranked.sort_unstable();
-        ranked.into_iter().map(|(_, _, other)| other).collect()
+        best.into_iter().map(|(_, _, other)| other).collect()
     }
+}
+
+/// Working space for [`Related::of`]: a score per document (all zero
+/// between calls) and the documents scored so far.
+#[derive(Default)]
+pub struct Scratch {
+    scores: Vec<u32>,
+    touched: Vec<usize>,
 }
 
 #[cfg(test)]
@@ -341,13 +355,14 @@ mod tests {
         ];
         let links = vec![vec![], vec![0], vec![], vec![]];
         let related = Related::new(&tags, &links, &[0, 1, 2, 3]);
-        let mut scores = vec![0; 4];
-        assert_eq!(related.of(0, 3, &mut scores), [2, 1]);
-        assert_eq!(related.of(0, 1, &mut scores), [2]);
+        let mut scratch = Scratch::default();
+        assert_eq!(related.of(0, 3, &mut scratch), [2, 1]);
+        assert_eq!(related.of(0, 1, &mut scratch), [2]);
+        assert_eq!(related.of(0, 0, &mut scratch), Vec::<usize>::new());
         // Only candidates are listed, and ties keep the candidates' order.
         let related = Related::new(&tags, &links, &[3, 2, 1]);
-        assert_eq!(related.of(0, 3, &mut scores), [2, 1]);
-        assert_eq!(related.of(3, 3, &mut scores), Vec::<usize>::new());
-        assert!(scores.iter().all(|&s| s == 0));
+        assert_eq!(related.of(0, 3, &mut scratch), [2, 1]);
+        assert_eq!(related.of(3, 3, &mut scratch), Vec::<usize>::new());
+        assert!(scratch.scores.iter().all(|&s| s == 0));
     }
 }

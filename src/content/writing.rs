@@ -156,6 +156,7 @@ fn promises(body: &str, body_line: usize, advice: &mut Vec<(usize, String)>) {
         std::sync::LazyLock::new(|| {
             aho_corasick::AhoCorasick::builder()
                 .ascii_case_insensitive(true)
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
                 .build(PROMISES)
                 .expect("the promises are plain words")
         });
@@ -163,7 +164,7 @@ fn promises(body: &str, body_line: usize, advice: &mut Vec<(usize, String)>) {
     // promise is reported once, in the order of the list.
     let line_of = |at: usize| body[..at].bytes().filter(|&b| b == b'\n').count();
     let mut found: Vec<(usize, usize, usize)> = FINDER
-        .find_overlapping_iter(body)
+        .find_iter(body)
         .filter(|m| stands_alone(body, m.start(), m.end()))
         .map(|m| (line_of(m.start()), m.pattern().as_usize(), m.start()))
         .collect();

@@ -127,7 +127,7 @@ fn entry(config: &SiteConfig, article: &Document) -> Entry {
     content.set_content_type(Some("html".to_string()));
     // Links in the body are site-relative; xml:base makes them absolute.
     content.set_base(Some(config.absolute_url(&article.url)));
-    content.set_value(Some(article.html.clone()));
+    content.set_value(Some(article.html.to_string()));
     entry.set_content(Some(content));
     entry
 }

@@ -70,6 +70,11 @@ pub const CACHE_REVALIDATE: &str = "public, max-age=0, must-revalidate";
 #[derive(Debug)]
 pub struct Site {
     resources: HashMap<String, Resource>,
+    /// What each article page was rendered from, so the next build can
+    /// keep the pages whose inputs did not change.
+    article_inputs: HashMap<String, u64>,
+    /// What loading the content worked out per file, for the next build.
+    memo: content::Memo,
     not_found: Resource,
     method_not_allowed: Resource,
     server_error: Resource,
@@ -127,13 +132,44 @@ impl Site {
             today: config.today(options.now),
             preview: options.preview,
         };
-        let library =
-            content::load_with(&sources.content, &config, load).map_err(|d| problems.extend(d));
+        let (library, memo) =
+            content::load_reusing(&sources.content, &config, load, &content::Memo::default());
+        let library = library.map_err(|d| problems.extend(d));
         let assets = Assets::load(&sources.static_dir).map_err(|d| problems.extend(d));
-        match (library, assets) {
-            (Ok(library), Ok(assets)) => Self::build(&config, &library, &assets),
-            _ => Err(BuildError::Content(problems.sorted())),
-        }
+        let (Ok(library), Ok(assets)) = (library, assets) else {
+            return Err(BuildError::Content(problems.sorted()));
+        };
+        let mut site = Self::build(&config, &library, &assets)?;
+        site.memo = memo;
+        Ok(site)
+    }
+
+    /// The site as [`Site::load_with`] builds it, doing again only the work
+    /// an edit made necessary: files, pages and compressed forms whose
+    /// inputs did not change since `previous` are taken from it.
+    pub fn rebuild(
+        sources: &Sources,
+        options: BuildOptions,
+        previous: &Site,
+    ) -> Result<Self, BuildError> {
+        let config = SiteConfig::load(&sources.config)?;
+        let mut problems = Diagnostics::default();
+        let load = LoadOptions {
+            today: config.today(options.now),
+            preview: options.preview,
+        };
+        let (library, memo) =
+            content::load_reusing(&sources.content, &config, load, &previous.memo);
+        let library = library.map_err(|d| problems.extend(d));
+        let assets = Assets::load(&sources.static_dir).map_err(|d| problems.extend(d));
+        let (Ok(library), Ok(assets)) = (library, assets) else {
+            return Err(BuildError::Content(problems.sorted()));
+        };
+        let mut site = pages::build(&config, &library, &assets, Some(previous))?;
+        site.finish(&config, &library);
+        site.memo = memo;
+        site.adopt_encodings(previous);
+        Ok(site)
     }
 
     pub fn build(
@@ -141,10 +177,14 @@ impl Site {
         library: &Library,
         assets: &Assets,
     ) -> Result<Self, BuildError> {
-        let mut site = pages::build(config, library, assets)?;
-        site.warnings = library.warnings.clone();
-        site.next_change = library.next_change().map(|day| config.start_of(day));
+        let mut site = pages::build(config, library, assets, None)?;
+        site.finish(config, library);
         Ok(site)
+    }
+
+    fn finish(&mut self, config: &SiteConfig, library: &Library) {
+        self.warnings = library.warnings.clone();
+        self.next_change = library.next_change().map(|day| config.start_of(day));
     }
 
     /// A site with no pages, for a preview whose first build failed: every
@@ -160,6 +200,8 @@ impl Site {
         };
         Self {
             resources: HashMap::new(),
+            article_inputs: HashMap::new(),
+            memo: content::Memo::default(),
             not_found: page(StatusCode::NOT_FOUND),
             method_not_allowed: page(StatusCode::METHOD_NOT_ALLOWED),
             server_error: page(StatusCode::INTERNAL_SERVER_ERROR),
@@ -224,6 +266,29 @@ impl Site {
             .collect();
         pending.par_iter().for_each(|resource| resource.compress());
         pending.len()
+    }
+
+    /// The bytes of every body the site holds: identity, and compressed so far.
+    /// Bodies shared by two addresses (a file under its hashed and plain
+    /// URL) count once.
+    pub fn held_bytes(&self) -> (usize, usize) {
+        let mut seen = std::collections::HashSet::new();
+        let mut held = (0, 0);
+        for resource in self.all_resources() {
+            for (body, compressed) in std::iter::once((&resource.identity.body, false))
+                .chain(resource.gzip().map(|g| (&g.body, true)))
+                .chain(resource.brotli().map(|b| (&b.body, true)))
+            {
+                if seen.insert(body.as_ptr()) {
+                    if compressed {
+                        held.1 += body.len();
+                    } else {
+                        held.0 += body.len();
+                    }
+                }
+            }
+        }
+        held
     }
 
     /// Takes over the compressed forms `previous` already made for bodies

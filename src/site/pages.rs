@@ -24,6 +24,14 @@ use crate::config::{CallToAction, SiteConfig};
 use crate::content::{Document, Library};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
+/// A hash of the values given.
+fn fingerprint(parts: impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher as _;
+    let mut hasher = std::hash::DefaultHasher::new();
+    parts.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Articles listed under "Articles that link here", newest first.
 const LINKED_FROM_SHOWN: usize = 5;
 
@@ -42,7 +50,14 @@ fn blog_page_path(number: usize) -> String {
 /// The share image used when a page names none.
 const DEFAULT_SHARE_IMAGE: &str = "images/share.png";
 
-pub fn build(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Site, BuildError> {
+/// Renders every page. Article pages whose inputs are the same as in
+/// `previous` are taken from it instead of being rendered again.
+pub fn build(
+    config: &SiteConfig,
+    library: &Library,
+    assets: &Assets,
+    previous: Option<&Site>,
+) -> Result<Site, BuildError> {
     let layout = layout(config, library, assets)?;
     let share_images = share_images(config, library, assets)?;
     let mut builder = Builder {
@@ -50,7 +65,16 @@ pub fn build(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<
         library,
         layout: &layout,
         share_images: &share_images,
+        // Everything every article page shows besides its own content.
+        context: fingerprint((
+            config.fingerprint(),
+            &layout,
+            &share_images.default,
+            library.options.preview,
+        )),
+        previous,
         resources: HashMap::new(),
+        article_inputs: HashMap::new(),
     };
     builder.pages()?;
     builder.articles()?;
@@ -125,12 +149,14 @@ pub fn build(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<
             let body = PageBody {
                 head: builder.head(kind, page.search_title(), &page.description, &page.url),
                 title: page.title.clone(),
-                html: page.html.clone(),
+                html: page.html.to_string(),
             };
             (page.slug.clone(), body)
         })
         .collect();
     Ok(Site {
+        article_inputs: builder.article_inputs,
+        memo: crate::content::Memo::default(),
         resources: builder.resources,
         not_found,
         method_not_allowed,
@@ -257,7 +283,11 @@ struct Builder<'a> {
     library: &'a Library,
     layout: &'a Layout,
     share_images: &'a ShareImages,
+    context: u64,
+    previous: Option<&'a Site>,
     resources: HashMap<String, Resource>,
+    /// The fingerprint of what each article page was rendered from.
+    article_inputs: HashMap<String, u64>,
 }
 
 impl<'a> Builder<'a> {
@@ -391,9 +421,16 @@ impl<'a> Builder<'a> {
     fn articles(&mut self) -> Result<(), BuildError> {
         use rayon::prelude::*;
         let articles: Vec<&Document> = self.library.articles().collect();
-        let pages: Vec<(String, Resource)> = articles
+        let pages: Vec<(String, u64, Resource)> = articles
             .par_iter()
             .map(|article| {
+                let inputs = self.article_inputs(article);
+                if let Some(previous) = self.previous
+                    && previous.article_inputs.get(&article.url) == Some(&inputs)
+                    && let Some(resource) = previous.get(&article.url)
+                {
+                    return Ok((article.url.clone(), inputs, resource.clone()));
+                }
                 let html = self
                     .article(article)
                     .map_err(|source| BuildError::Template {
@@ -402,11 +439,31 @@ impl<'a> Builder<'a> {
                     })?;
                 let resource = Resource::new(StatusCode::OK, HTML, CACHE_PAGE, Bytes::from(html))
                     .with_last_modified(article.last_modified().map(system_time));
-                Ok((article.url.clone(), resource))
+                Ok((article.url.clone(), inputs, resource))
             })
             .collect::<Result<_, BuildError>>()?;
-        self.resources.extend(pages);
+        for (url, inputs, resource) in pages {
+            self.article_inputs.insert(url.clone(), inputs);
+            self.resources.insert(url, resource);
+        }
         Ok(())
+    }
+
+    /// A fingerprint of everything an article's page shows: the site
+    /// around it, the article, and the articles it lists. Equal
+    /// fingerprints mean equal pages.
+    fn article_inputs(&self, article: &Document) -> u64 {
+        let documents = &self.library.documents;
+        let listed = |indices: &[usize]| -> Vec<u64> {
+            indices.iter().map(|&i| documents[i].fingerprint).collect()
+        };
+        fingerprint((
+            self.context,
+            article.fingerprint,
+            self.share_images.by_url.get(&article.url),
+            listed(&article.linked_from),
+            listed(&article.related),
+        ))
     }
 
     fn article(&self, article: &Document) -> askama::Result<String> {

@@ -7,7 +7,7 @@ use crate::config::{CallToAction, SiteConfig};
 use crate::content::{Document, Library};
 
 /// What every page shows around its content: header, navigation, footer.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Hash)]
 pub struct Layout {
     pub practice_name: String,
     pub therapist: String,
@@ -32,7 +32,7 @@ pub struct Layout {
     pub navigation: Vec<NavLink>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct NavLink {
     pub label: String,
     pub path: String,
