@@ -301,8 +301,12 @@ pub fn load_with(
 #[derive(Default)]
 pub struct Memo {
     parsed: HashMap<PathBuf, ParsedFile>,
-    rendered: HashMap<PathBuf, (u64, Arc<(Document, Diagnostics)>)>,
+    rendered: HashMap<PathBuf, (u64, Rendering)>,
 }
+
+/// A file's document before the link graph is added, and the problems found
+/// rendering it.
+type Rendering = Arc<(Document, Diagnostics)>;
 
 /// A file as a load read it, and what reading it gave.
 struct ParsedFile {
@@ -450,7 +454,7 @@ fn load_into(
     let mut owners: Vec<(&String, &String)> = keys_by_url.iter().collect();
     owners.sort_unstable();
     let links_context = fingerprint((addresses, owners));
-    let rendered: Vec<(PathBuf, u64, Arc<(Document, Diagnostics)>)> = parsed
+    let rendered: Vec<(PathBuf, u64, Rendering)> = parsed
         .par_iter()
         .filter(|file| {
             urls.contains_key(&file.key) && sources_by_url[urls[&file.key].as_str()] == file.source
