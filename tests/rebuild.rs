@@ -53,6 +53,9 @@ fn answers(site: &Site) -> Vec<(String, StatusCode, String, Vec<u8>)> {
     all
 }
 
+/// One change to the content, as the therapist would make it.
+type Edit<'a> = Box<dyn Fn() + 'a>;
+
 fn replace(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains(from), "{} has no {from:?}", path.display());
@@ -75,7 +78,7 @@ fn a_rebuild_after_any_edit_answers_what_a_fresh_build_answers() {
     let article = blog.join(format!("{linked}.md"));
     let guide = blog.join("ketamine-assisted-psychotherapy-guide.md");
 
-    let edits: Vec<(&str, Box<dyn Fn()>)> = vec![
+    let edits: Vec<(&str, Edit<'_>)> = vec![
         ("nothing", Box::new(|| {})),
         (
             "a word in an article",
