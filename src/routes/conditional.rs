@@ -27,12 +27,7 @@ impl Coding {
 /// The smallest representation the client accepts; identity when it asks
 /// for none (or accepts no compressed form we have).
 pub fn choose<'r>(resource: &'r Resource, headers: &HeaderMap) -> (Coding, &'r Representation) {
-    let accepted = headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
+    let accepted = accepted_codings(headers);
     let quality = |coding: &str| quality_of(&accepted, coding);
     let mut best = (Coding::Identity, &resource.identity);
     let candidates = [
@@ -54,9 +49,19 @@ pub fn choose<'r>(resource: &'r Resource, headers: &HeaderMap) -> (Coding, &'r R
     best
 }
 
+/// Every `Accept-Encoding` header of the request, as one list.
+pub fn accepted_codings(headers: &HeaderMap) -> String {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The q-value `header` gives `coding` (RFC 9110 §12.5.3): its own entry, or
 /// `*`, or 0. Identity is acceptable unless refused explicitly.
-fn quality_of(header: &str, coding: &str) -> f32 {
+pub fn quality_of(header: &str, coding: &str) -> f32 {
     let mut wildcard = None;
     for item in header.split(',') {
         let mut parts = item.split(';');

@@ -1,0 +1,96 @@
+//! Compression of the public pages rendered per request (the booking form,
+//! a client's private page and its change form). Everything else is
+//! compressed once when the site is built (`site::resource`); these change
+//! with every request, so they are compressed as they leave, in the coding
+//! the client accepts.
+//!
+//! The therapist's admin pages are left uncompressed on purpose: they hold a
+//! session-bound token next to text any visitor can choose (a booking's
+//! name or note), which is what a compression side channel (BREACH) needs.
+//! The public pages carry no such secret: the booking form's token is not
+//! tied to anyone, and a private page shows only what its own client typed.
+
+use std::io::Write as _;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::conditional::{Coding, accepted_codings, quality_of};
+
+/// Bodies smaller than this gain nothing worth the work.
+const MIN_COMPRESSIBLE: usize = 512;
+/// The largest page these routes render is well under this.
+const MAX_PAGE: usize = 1024 * 1024;
+/// Brotli quality 5: most of the gain of 9 at a small part of its cost,
+/// which matters when every request pays it.
+const BROTLI_QUALITY: u32 = 5;
+const BROTLI_WINDOW: u32 = 20;
+
+/// Middleware: compresses an HTML response with brotli or gzip when the
+/// request accepts one, and says that the answer varies by `Accept-Encoding`.
+pub async fn pages(request: Request, next: Next) -> Response {
+    let coding = preferred(request.headers());
+    let response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if !is_html || response.headers().contains_key(header::CONTENT_ENCODING) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    parts
+        .headers
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let Ok(body) = axum::body::to_bytes(body, MAX_PAGE).await else {
+        tracing::error!("a page rendered per request could not be read for compression");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let compressed = match coding {
+        _ if body.len() < MIN_COMPRESSIBLE => None,
+        Coding::Brotli => Some(brotli(&body)),
+        Coding::Gzip => Some(gzip(&body)),
+        Coding::Identity => None,
+    };
+    match (compressed, coding.header_value()) {
+        (Some(compressed), Some(encoding)) if compressed.len() < body.len() => {
+            parts.headers.insert(header::CONTENT_ENCODING, encoding);
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(compressed))
+        }
+        _ => Response::from_parts(parts, Body::from(body)),
+    }
+}
+
+/// Brotli when the client takes it, else gzip, else none.
+fn preferred(headers: &HeaderMap) -> Coding {
+    let accepted = accepted_codings(headers);
+    if quality_of(&accepted, "br") > 0.0 {
+        Coding::Brotli
+    } else if quality_of(&accepted, "gzip").max(quality_of(&accepted, "x-gzip")) > 0.0 {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
+}
+
+fn brotli(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut writer = brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
+    writer
+        .write_all(body)
+        .expect("writing to memory cannot fail");
+    drop(writer);
+    out
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(body)
+        .expect("writing to memory cannot fail");
+    encoder.finish().expect("writing to memory cannot fail")
+}
