@@ -244,6 +244,46 @@ impl Visitor {
         .await
     }
 
+    /// Runs axe-core (every rule but the experimental ones) on the page and
+    /// returns its violations, each as "rule (impact): help: elements".
+    async fn axe_violations(&self, axe: &str) -> Vec<String> {
+        // Injected through WebDriver, which the page's CSP does not govern.
+        self.js(&format!("{axe}\n;return typeof axe;")).await;
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document).then(r => done(r.violations.map(v =>
+                   `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)),
+                   e => done([`axe failed: ${e}`]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(found).unwrap()
+    }
+
+    /// The page's cumulative layout shift since it started loading.
+    async fn layout_shift(&self) -> f64 {
+        let shift = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 if (!PerformanceObserver.supportedEntryTypes.includes('layout-shift')) return done(null);
+                 let total = 0;
+                 new PerformanceObserver(list => {
+                   for (const e of list.getEntries()) if (!e.hadRecentInput) total += e.value;
+                 }).observe({ type: 'layout-shift', buffered: true });
+                 setTimeout(() => done(total), 300);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        shift
+            .as_f64()
+            .expect("this Chromium reports layout shifts (Layout Instability API)")
+    }
+
     /// The whole page, not just the screen, as a PNG.
     async fn screenshot(&self, file: &Path, width: u32) {
         let height = self
@@ -627,6 +667,62 @@ async fn the_pages_honour_dark_mode_and_reduced_motion() {
         )
         .await;
         assert_eq!(v.js(colours).await[2], "auto", "no smooth scrolling when motion is reduced");
+    })
+    .await;
+}
+
+/// axe-core's browser build, which `scripts/test` installs (pinned) into
+/// `target/tools`.
+fn axe_source() -> String {
+    let path = common::repo().join("target/tools/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|err| {
+        panic!(
+            "{}: {err}. Run scripts/test (or scripts/install-tools), which installs axe-core",
+            path.display()
+        )
+    })
+}
+
+#[tokio::test]
+async fn axe_finds_no_accessibility_violation_on_any_page_in_either_scheme() {
+    let axe = axe_source();
+    let paths: Vec<String> = common::shipped_site()
+        .page_paths()
+        .into_iter()
+        .map(str::to_string)
+        .chain([CONSULTATION.to_string(), "/no-such-page".to_string()])
+        .collect();
+    in_browser(|v| async move {
+        let mut found = Vec::new();
+        for (width, scheme) in [(375, "light"), (375, "dark"), (1280, "light")] {
+            v.screen(width).await;
+            v.media("", scheme).await;
+            for path in &paths {
+                v.client.goto(&format!("{}{path}", v.base)).await.unwrap();
+                for violation in v.axe_violations(&axe).await {
+                    found.push(format!("{path} at {width} px, {scheme}: {violation}"));
+                }
+            }
+        }
+        assert!(found.is_empty(), "axe-core:\n{}", found.join("\n"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn nothing_moves_while_a_page_loads() {
+    in_browser(|v| async move {
+        for width in [375, 1280] {
+            v.screen(width).await;
+            for path in [HOME, "/blog", GUIDE, CONSULTATION] {
+                v.open(path).await;
+                let shift = v.layout_shift().await;
+                assert!(
+                    shift < 0.001,
+                    "{path} at {width} px shifts by {shift} while loading"
+                );
+            }
+        }
     })
     .await;
 }
