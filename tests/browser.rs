@@ -456,8 +456,21 @@ async fn a_visitor_books_a_consultation_and_sees_the_confirmation() {
         let weekday = day.split_whitespace().next().unwrap().trim_end_matches(',');
         assert!(when.contains(weekday), "{when} is not on {day}");
         assert!(v.text("main").await.contains("Add to your calendar"));
+        // Just booked, the visitor is not offered another booking at the top.
+        let offered = v
+            .js("return document.querySelectorAll('.site-header a[href=\"/consultation\"]').length;")
+            .await;
+        assert_eq!(offered, 0, "the confirmation's header offers to book again");
         let dir = screenshot_dir();
-        v.screenshot(&dir.join("confirmation-375.png"), 375).await;
+        for width in [375, 1280] {
+            for scheme in ["light", "dark"] {
+                v.screen(width).await;
+                v.media("", scheme).await;
+                let suffix = if scheme == "dark" { "-dark" } else { "" };
+                v.screenshot(&dir.join(format!("confirmation-{width}{suffix}.png")), width)
+                    .await;
+            }
+        }
     })
     .await;
 }
@@ -734,11 +747,12 @@ fn screenshot_dir() -> PathBuf {
 }
 
 #[tokio::test]
-async fn screenshots_of_home_an_article_and_the_consultation_page() {
+async fn screenshots_of_home_the_blog_an_article_and_the_consultation_page() {
     in_browser(|v| async move {
         let dir = screenshot_dir();
         for (name, path) in [
             ("home", HOME),
+            ("blog", "/blog"),
             ("article", GUIDE),
             ("consultation", CONSULTATION),
         ] {
