@@ -643,6 +643,25 @@ async fn articles_read_in_lines_of_a_comfortable_length_and_print_cleanly() {
         let ratio = lines["ratio"].as_f64().unwrap();
         assert!((1.5..=1.8).contains(&ratio), "line height {ratio:.2}");
 
+        // A real type scale: title, section, subsection and text each a
+        // clear step apart (a minor third on phones, a major third wider).
+        for width in [375, 1280] {
+            v.screen(width).await;
+            let sizes = v
+                .js("return ['h1', '.prose h2', '.prose h3', '.prose p'].map(s =>
+                       parseFloat(getComputedStyle(document.querySelector(s)).fontSize));")
+                .await;
+            let sizes: Vec<f64> = serde_json::from_value(sizes).unwrap();
+            for step in sizes.windows(2) {
+                let ratio = step[0] / step[1];
+                assert!(
+                    (1.15..=1.3).contains(&ratio),
+                    "at {width} px, font sizes {sizes:?} do not step by a steady ratio"
+                );
+            }
+        }
+        v.screen(1280).await;
+
         // Printed: the article, the crisis line and the note, no navigation.
         v.media("print", "light").await;
         let printed = v.js(
