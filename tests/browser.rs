@@ -544,14 +544,19 @@ async fn the_keyboard_alone_reaches_the_content_and_the_consultation() {
     .await;
 }
 
-#[tokio::test]
-async fn no_page_scrolls_sideways_on_a_small_phone() {
-    let paths: Vec<String> = common::shipped_site()
+/// Every page the site renders once, and `more` (pages rendered per request).
+fn every_page_and(more: &[&str]) -> Vec<String> {
+    common::shipped_site()
         .page_paths()
         .into_iter()
+        .chain(more.iter().copied())
         .map(str::to_string)
-        .chain([CONSULTATION.to_string(), "/admin/login".to_string()])
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn no_page_scrolls_sideways_on_a_small_phone() {
+    let paths = every_page_and(&[CONSULTATION, "/admin/login"]);
     in_browser(|v| async move {
         for width in [320, 360] {
             v.screen(width).await;
@@ -718,12 +723,7 @@ fn axe_source() -> String {
 #[tokio::test]
 async fn axe_finds_no_accessibility_violation_on_any_page_in_either_scheme() {
     let axe = axe_source();
-    let paths: Vec<String> = common::shipped_site()
-        .page_paths()
-        .into_iter()
-        .map(str::to_string)
-        .chain([CONSULTATION.to_string(), "/no-such-page".to_string()])
-        .collect();
+    let paths = every_page_and(&[CONSULTATION, "/no-such-page"]);
     in_browser(|v| async move {
         let mut found = Vec::new();
         for (width, scheme) in [(375, "light"), (375, "dark"), (1280, "light")] {
