@@ -24,12 +24,12 @@ use super::conditional::{Coding, accepted_codings, quality_of};
 const MIN_COMPRESSIBLE: usize = 512;
 /// The largest page these routes render is well under this.
 const MAX_PAGE: usize = 1024 * 1024;
-/// Brotli quality 5: most of the gain of 9 at a small part of its cost,
-/// which matters when every request pays it.
+/// Brotli, for a client that takes it but not gzip: quality 5, most of the
+/// gain of 9 at a small part of its cost.
 const BROTLI_QUALITY: u32 = 5;
 const BROTLI_WINDOW: u32 = 20;
 
-/// Middleware: compresses an HTML response with brotli or gzip when the
+/// Middleware: compresses an HTML response with gzip (or brotli) when the
 /// request accepts one, and says that the answer varies by `Accept-Encoding`.
 pub async fn pages(request: Request, next: Next) -> Response {
     let coding = preferred(request.headers());
@@ -65,13 +65,17 @@ pub async fn pages(request: Request, next: Next) -> Response {
     }
 }
 
-/// Brotli when the client takes it, else gzip, else none.
+/// gzip when the client takes it, else brotli, else none. Every browser
+/// takes both; gzip wins here because these bodies are made per request:
+/// on the 22 KB booking page it costs about 0.2 ms against 1.3 ms for
+/// brotli (this crate's, at quality 5) and sends 4.5 KB instead of 4.1 KB,
+/// both well inside the first round trip.
 fn preferred(headers: &HeaderMap) -> Coding {
     let accepted = accepted_codings(headers);
-    if quality_of(&accepted, "br") > 0.0 {
-        Coding::Brotli
-    } else if quality_of(&accepted, "gzip").max(quality_of(&accepted, "x-gzip")) > 0.0 {
+    if quality_of(&accepted, "gzip").max(quality_of(&accepted, "x-gzip")) > 0.0 {
         Coding::Gzip
+    } else if quality_of(&accepted, "br") > 0.0 {
+        Coding::Brotli
     } else {
         Coding::Identity
     }
