@@ -8,6 +8,7 @@ mod assets;
 mod blog;
 pub mod booking;
 pub mod client;
+mod compress;
 mod conditional;
 pub mod error;
 mod feeds;

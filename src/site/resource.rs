@@ -190,7 +190,8 @@ fn smaller(compressed: Vec<u8>, original: usize) -> Option<Bytes> {
     (compressed.len() < original).then(|| Bytes::from(compressed))
 }
 
-fn gzip(body: &[u8]) -> Vec<u8> {
+/// `body` in gzip, at the level every compressed form of the site uses.
+pub fn gzip(body: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(body.len() / 3),
         flate2::Compression::new(GZIP_LEVEL),
@@ -201,7 +202,8 @@ fn gzip(body: &[u8]) -> Vec<u8> {
     encoder.finish().expect("writing to memory cannot fail")
 }
 
-fn brotli(body: &[u8]) -> Vec<u8> {
+/// `body` in brotli, at the quality every compressed form of the site uses.
+pub fn brotli(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 3);
     {
         let mut writer =
