@@ -149,7 +149,7 @@ fn check(sources: &Sources) -> ExitCode {
         Ok(site) => {
             let warnings = site.warnings();
             eprint!("{warnings}");
-            if let Err(err) = record::update(&sources.content, site.page_paths()) {
+            if let Err(err) = record::update(&sources.content, site.published_paths()) {
                 eprintln!(
                     "error: cannot update {}: {err}",
                     record::path(&sources.content).display()

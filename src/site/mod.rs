@@ -335,6 +335,15 @@ impl Site {
         paths
     }
 
+    /// The pages whose address must keep working once published: every
+    /// page but the blog index's later pages, which come and go (and shift)
+    /// as articles are added or retired.
+    pub fn published_paths(&self) -> Vec<&str> {
+        let mut paths = self.page_paths();
+        paths.retain(|path| !path.starts_with(pages::OLDER_ARTICLES));
+        paths
+    }
+
     /// Every path the site answers, with its resource, sorted by path.
     pub fn resources(&self) -> Vec<(&str, &Resource)> {
         let mut all: Vec<(&str, &Resource)> = self

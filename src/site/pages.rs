@@ -43,9 +43,12 @@ fn blog_page_path(number: usize) -> String {
     if number == 1 {
         "/blog".to_string()
     } else {
-        format!("/blog/page/{number}")
+        format!("{OLDER_ARTICLES}{number}")
     }
 }
+
+/// Where the blog index's later pages live: `/blog/page/2` and on.
+pub const OLDER_ARTICLES: &str = "/blog/page/";
 
 /// The share image used when a page names none.
 const DEFAULT_SHARE_IMAGE: &str = "images/share.png";
