@@ -324,6 +324,16 @@ impl SiteConfig {
         problems.into_result(config)
     }
 
+    /// A number that changes whenever the settings file's text does:
+    /// equal numbers mean every page built from these settings is the same.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut hasher = std::hash::DefaultHasher::new();
+        self.source.hash(&mut hasher);
+        self.source_text.hash(&mut hasher);
+        hasher.finish()
+    }
+
     /// A problem with a setting, at the first line that contains `needle`.
     pub fn diagnostic(&self, needle: &str, message: String) -> Diagnostic {
         let line = self.source_text.find(needle).map_or(1, |offset| {

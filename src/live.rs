@@ -27,8 +27,8 @@ pub struct BuildStatus {
 }
 
 /// A debounce short enough to feel instant, long enough to see an editor's
-/// save (often a write and a rename) as one change.
-const DEBOUNCE: Duration = Duration::from_millis(75);
+/// save (often a write and a rename, microseconds apart) as one change.
+const DEBOUNCE: Duration = Duration::from_millis(20);
 /// However far away the next scheduled page is, look at the clock this often.
 const CLOCK_CHECK: Duration = Duration::from_secs(60);
 
@@ -65,14 +65,40 @@ impl Reloader {
             generation: 1,
             problems,
         });
-        Ok(Arc::new(Self {
+        let reloader = Arc::new(Self {
             sources,
             preview,
             clock,
             site: Arc::new(SiteHandle::new(site)),
             status,
             building: Mutex::new(()),
-        }))
+        });
+        reloader.compress_in_background();
+        Ok(reloader)
+    }
+
+    /// Makes the current site's compressed forms on other threads. Until
+    /// they are made, readers get the same pages uncompressed.
+    fn compress_in_background(&self) {
+        let site = self.site.current();
+        let spawned = std::thread::Builder::new()
+            .name("compress".to_string())
+            .spawn(move || {
+                let started = std::time::Instant::now();
+                let count = site.compress_all();
+                if count > 0 {
+                    let (identity, compressed) = site.held_bytes();
+                    tracing::info!(
+                        "compressed {count} pages and files in {} ms; the site holds {} KiB of bodies and {} KiB compressed",
+                        started.elapsed().as_millis(),
+                        identity / 1024,
+                        compressed / 1024
+                    );
+                }
+            });
+        if let Err(err) = spawned {
+            tracing::warn!("cannot start compressing: {err}; pages are sent uncompressed");
+        }
     }
 
     pub fn site(&self) -> Arc<SiteHandle> {
@@ -99,10 +125,12 @@ impl Reloader {
             now: self.clock.now(),
             preview: self.preview,
         };
-        let outcome = match Site::load_with(&self.sources, options) {
+        let started = std::time::Instant::now();
+        let outcome = match Site::rebuild(&self.sources, options, &self.site.current()) {
             Ok(site) => {
                 self.site.replace(site);
-                tracing::info!("site rebuilt");
+                tracing::info!("site rebuilt in {} ms", started.elapsed().as_millis());
+                self.compress_in_background();
                 Ok(())
             }
             Err(BuildError::Content(problems)) => {

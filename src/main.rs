@@ -13,8 +13,8 @@ use practice_site::booking::{Booking, Workers, admin, tokens};
 use practice_site::config::SiteConfig;
 use practice_site::content::{front_matter, record};
 use practice_site::live::{Reloader, SystemClock};
-use practice_site::site::{BuildError, Site, Sources};
-use practice_site::{AppState, app, server};
+use practice_site::site::{BuildError, BuildOptions, Site, Sources};
+use practice_site::{AppState, PreparedFirst, server};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
@@ -140,11 +140,16 @@ fn hash_password() -> ExitCode {
 }
 
 fn check(sources: &Sources) -> ExitCode {
-    match Site::load(sources) {
+    // Checking needs every page rendered, not compressed.
+    let now = BuildOptions {
+        now: chrono::Utc::now(),
+        preview: false,
+    };
+    match Site::load_with(sources, now) {
         Ok(site) => {
             let warnings = site.warnings();
             eprint!("{warnings}");
-            if let Err(err) = record::update(&sources.content, site.page_paths()) {
+            if let Err(err) = record::update(&sources.content, site.published_paths()) {
                 eprintln!(
                     "error: cannot update {}: {err}",
                     record::path(&sources.content).display()
@@ -355,7 +360,13 @@ fn serve(
         } else {
             tracing::info!("serving the site at http://{address}");
         }
-        server::serve(listener, app(state), server::Limits::default(), shutdown).await;
+        server::serve(
+            listener,
+            PreparedFirst::new(state),
+            server::Limits::default(),
+            shutdown,
+        )
+        .await;
         watching.abort();
         workers.stop().await;
         store.close().await;

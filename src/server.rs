@@ -15,8 +15,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use std::convert::Infallible;
+
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -24,7 +27,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower::ServiceExt as _;
+use tower::{Service, ServiceExt as _};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -53,12 +56,15 @@ impl Default for Limits {
 /// Serves `app` on `listener` until `shutdown` resolves, then lets open
 /// requests finish (at most `limits.grace`). Each request carries the
 /// client's address as `ConnectInfo`, as `axum::serve` would give it.
-pub async fn serve(
+pub async fn serve<S>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
-) {
+) where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let open = Arc::new(Semaphore::new(limits.connections));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
@@ -89,7 +95,8 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let service = app
             .clone()
-            .map_request(move |mut request: Request<Incoming>| {
+            .map_request(move |request: hyper::Request<Incoming>| {
+                let mut request = request.map(Body::new);
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request
             });

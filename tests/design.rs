@@ -395,3 +395,94 @@ async fn every_table_names_its_columns() {
     }
     assert!(tables > 0, "the guide's comparison table");
 }
+
+/// The page with the booking form's token cut out: it is new on every render.
+fn without_token(html: &str) -> String {
+    let marker = "name=\"token\" value=\"";
+    match html.split_once(marker) {
+        Some((before, after)) => {
+            let rest = after.split_once('"').map_or("", |(_, rest)| rest);
+            format!("{before}{marker}{rest}")
+        }
+        None => html.to_string(),
+    }
+}
+
+fn decode(encoding: &str, body: &[u8]) -> String {
+    use std::io::Read as _;
+    let mut out = String::new();
+    match encoding {
+        "br" => brotli::Decompressor::new(body, 4096)
+            .read_to_string(&mut out)
+            .unwrap(),
+        "gzip" => flate2::read::GzDecoder::new(body)
+            .read_to_string(&mut out)
+            .unwrap(),
+        other => panic!("{other}"),
+    };
+    out
+}
+
+#[tokio::test]
+async fn the_booking_pages_are_sent_compressed_and_fit_the_first_round_trip() {
+    let test = TestApp::new().await;
+    let (booked, _) = test.book_as(&JANE, 0).await;
+    assert_eq!(booked.status, 303, "{}", booked.body);
+    let manage = booked.headers[header::LOCATION].to_str().unwrap();
+    let manage = manage.split('?').next().unwrap().to_string();
+    let mut report = Vec::new();
+    for path in ["/consultation".to_string(), manage.clone()] {
+        let plain = fetch(&test.router, &path, "identity").await;
+        assert_eq!(plain.status, StatusCode::OK, "{path}");
+        assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(plain.headers[header::VARY], "accept-encoding", "{path}");
+        let css = stylesheets(&Html::parse_document(&plain.text()));
+        assert_eq!(
+            css.len(),
+            2,
+            "{path}: the site's and the form styles: {css:?}"
+        );
+        // A browser's own header (gzip: it is cheaper to make per request),
+        // and a client that takes only brotli.
+        for (accept, encoding) in [("gzip, deflate, br, zstd", "gzip"), ("gzip;q=0, br", "br")] {
+            let page = fetch(&test.router, &path, accept).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            assert_eq!(
+                page.headers[header::CONTENT_ENCODING],
+                encoding,
+                "{path} asked with {accept}"
+            );
+            assert_eq!(page.headers[header::VARY], "accept-encoding", "{path}");
+            assert_eq!(
+                without_token(&decode(encoding, &page.body)),
+                without_token(&plain.text()),
+                "{path} over {encoding} is the same page"
+            );
+            let mut total = page.wire_bytes();
+            for sheet in &css {
+                total += fetch(&test.router, sheet, encoding).await.wire_bytes();
+            }
+            report.push(format!(
+                "{path} {encoding}: html {} of {} bytes, {total} with the stylesheets and headers",
+                page.body.len(),
+                plain.body.len()
+            ));
+            assert!(
+                total < FIRST_ROUND_TRIP,
+                "{path} over {encoding}: {total} bytes with its stylesheets do not fit in one round trip"
+            );
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+    // The therapist's pages stay uncompressed (see routes/compress.rs).
+    let cookie = test.login().await;
+    let request = Request::builder()
+        .uri("/admin")
+        .header(header::COOKIE, &cookie)
+        .header(header::ACCEPT_ENCODING, "br, gzip")
+        .body(Body::empty())
+        .unwrap();
+    let dashboard = test.send(request).await;
+    assert_eq!(dashboard.status, 200);
+    assert!(dashboard.headers.get(header::CONTENT_ENCODING).is_none());
+}

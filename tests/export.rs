@@ -82,8 +82,8 @@ async fn every_exported_file_is_byte_identical_to_the_live_response() {
             (
                 path.to_string(),
                 file_for(path, r),
-                r.gzip.is_some(),
-                r.brotli.is_some(),
+                r.gzip().is_some(),
+                r.brotli().is_some(),
             )
         })
         .collect();

@@ -13,7 +13,7 @@ use common::{ContentCopy, get, request, router, shipped_site};
 use http_body_util::BodyExt;
 use practice_site::config::SiteConfig;
 use practice_site::content;
-use practice_site::site::Site;
+use practice_site::site::{Site, feeds};
 use scraper::{Html, Selector};
 use tower::ServiceExt;
 
@@ -126,12 +126,15 @@ async fn the_feed_is_atom_with_full_content_and_stable_ids() {
         "application/atom+xml; charset=utf-8"
     );
     let feed: atom_syndication::Feed = reply.body.parse().expect("valid Atom");
-    assert_eq!(feed.entries().len(), library.articles().count());
+    assert_eq!(
+        feed.entries().len(),
+        library.articles().count().min(feeds::FEED_ENTRIES)
+    );
     for (entry, article) in feed.entries().iter().zip(library.articles()) {
         assert_eq!(entry.title().as_str(), article.title);
         let content = entry.content().unwrap();
         assert_eq!(content.content_type(), Some("html"));
-        assert_eq!(content.value(), Some(article.html.as_str()), "full content");
+        assert_eq!(content.value(), Some(&*article.html), "full content");
         assert!(
             entry.id().starts_with("tag:www.example.com,"),
             "{}",

@@ -371,3 +371,83 @@ async fn every_response_carries_the_security_headers_and_no_cookie() {
             .starts_with("max-age=")
     );
 }
+
+/// The server answers prepared pages before routing (`PreparedFirst`); for
+/// every path the site prepared, with and without compression, conditional
+/// and HEAD requests, that answer must be the router's, byte for byte.
+#[tokio::test]
+async fn prepared_pages_are_answered_exactly_as_the_router_answers_them() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt as _;
+    use practice_site::{AppState, PreparedFirst, app};
+
+    let site = shipped_site();
+    // Every prepared path but those the router renders per request.
+    let paths: Vec<String> = site
+        .resources()
+        .iter()
+        .map(|(p, _)| p.to_string())
+        .filter(|p| !practice_site::site::export::RENDERED_PER_REQUEST.contains(&p.as_str()))
+        .collect();
+    let guide_etag = site
+        .get("/blog/ketamine-assisted-psychotherapy-guide")
+        .unwrap()
+        .identity
+        .etag
+        .to_str()
+        .unwrap()
+        .to_string();
+    let booking = common::test_booking(site.config().unwrap());
+    let state = AppState::new(site, booking);
+    let router = app(state.clone());
+    let prepared = PreparedFirst::new(state);
+    let mut compared = 0;
+    for path in paths
+        .iter()
+        .map(String::as_str)
+        // Answers that are not prepared pages: a redirect and a 404.
+        .chain(["/About/", "/nope"])
+    {
+        for method in [Method::GET, Method::HEAD] {
+            for headers in [
+                vec![],
+                vec![("accept-encoding", "gzip, br")],
+                vec![("accept-encoding", "gzip")],
+                vec![("if-none-match", guide_etag.as_str())],
+                vec![("x-forwarded-proto", "https")],
+            ] {
+                let build = || {
+                    let mut request = Request::builder().method(method.clone()).uri(path);
+                    for (name, value) in &headers {
+                        request = request.header(*name, *value);
+                    }
+                    request.body(Body::empty()).unwrap()
+                };
+                let expected = router.clone().oneshot(build()).await.unwrap();
+                let got = prepared.clone().oneshot(build()).await.unwrap();
+                let what = format!("{method} {path} {headers:?}");
+                assert_eq!(got.status(), expected.status(), "{what}");
+                let mut expected_headers = expected.headers().clone();
+                let mut got_headers = got.headers().clone();
+                // The order of headers is not part of an answer.
+                expected_headers.remove(header::DATE);
+                got_headers.remove(header::DATE);
+                let sorted = |h: &axum::http::HeaderMap| {
+                    let mut all: Vec<(String, String)> = h
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+                        .collect();
+                    all.sort();
+                    all
+                };
+                assert_eq!(sorted(&got_headers), sorted(&expected_headers), "{what}");
+                let expected_body = expected.into_body().collect().await.unwrap().to_bytes();
+                let got_body = got.into_body().collect().await.unwrap().to_bytes();
+                assert!(got_body == expected_body, "{what}: the bodies differ");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 100, "{compared} answers compared");
+}

@@ -172,36 +172,105 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-/// Articles that share tags or links with `article`, best first, at most `limit`.
-pub fn related(
-    article: usize,
-    tags: &[Vec<String>],
-    links: &[Vec<usize>],
-    candidates: &[usize],
-    limit: usize,
-) -> Vec<usize> {
-    let mut scored: Vec<(usize, usize)> = candidates
-        .iter()
-        .copied()
-        .filter(|&other| other != article)
-        .filter_map(|other| {
-            let shared = tags[article]
-                .iter()
-                .filter(|tag| tags[other].contains(tag))
-                .count();
-            let linked = usize::from(links[article].contains(&other))
-                + usize::from(links[other].contains(&article));
-            let score = shared * 2 + linked;
-            (score > 0).then_some((score, other))
-        })
-        .collect();
-    // Highest score first; ties keep the caller's order (newest first).
-    scored.sort_by_key(|&(score, _)| std::cmp::Reverse(score));
-    scored
-        .into_iter()
-        .take(limit)
-        .map(|(_, other)| other)
-        .collect()
+/// Related articles: those that share tags or links with an article. Each
+/// shared tag scores 2 and a link either way 1; the best come first, ties in
+/// the candidates' order (newest first).
+///
+/// Built once per load from an index of who has which tag and who links to
+/// whom, so finding one article's related ones touches only the articles it
+/// shares something with, not every article of the site.
+pub struct Related<'a> {
+    tags: &'a [Vec<String>],
+    links: &'a [Vec<usize>],
+    /// Each document's place among the candidates (`None`: not a candidate).
+    rank: Vec<Option<usize>>,
+    /// Candidates by tag, in the candidates' order.
+    tagged: HashMap<&'a str, Vec<usize>>,
+    /// Candidates that link to each document.
+    linked_by: Vec<Vec<usize>>,
+}
+
+impl<'a> Related<'a> {
+    /// `tags` and `links` are indexed by document; `candidates` are the
+    /// documents that may be listed, in the order ties keep.
+    pub fn new(tags: &'a [Vec<String>], links: &'a [Vec<usize>], candidates: &[usize]) -> Self {
+        let mut rank = vec![None; tags.len()];
+        let mut tagged: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut linked_by = vec![Vec::new(); tags.len()];
+        for (place, &candidate) in candidates.iter().enumerate() {
+            rank[candidate] = Some(place);
+            let own = &tags[candidate];
+            for (i, tag) in own.iter().enumerate() {
+                // A tag written twice is one tag shared.
+                if !own[..i].contains(tag) {
+                    tagged.entry(tag.as_str()).or_default().push(candidate);
+                }
+            }
+            for &target in &links[candidate] {
+                linked_by[target].push(candidate);
+            }
+        }
+        Self {
+            tags,
+            links,
+            rank,
+            tagged,
+            linked_by,
+        }
+    }
+
+    /// The best `limit` candidates related to `article`. `scratch` is
+    /// working space reused from call to call (see [`Scratch`]).
+    pub fn of(&self, article: usize, limit: usize, scratch: &mut Scratch) -> Vec<usize> {
+        let Scratch { scores, touched } = scratch;
+        if scores.len() < self.rank.len() {
+            scores.resize(self.rank.len(), 0);
+        }
+        let mut add = |other: usize, points: u32| {
+            if other == article || self.rank[other].is_none() {
+                return;
+            }
+            if scores[other] == 0 {
+                touched.push(other);
+            }
+            scores[other] += points;
+        };
+        for tag in &self.tags[article] {
+            for &other in self.tagged.get(tag.as_str()).into_iter().flatten() {
+                add(other, 2);
+            }
+        }
+        for &other in &self.links[article] {
+            add(other, 1);
+        }
+        for &other in &self.linked_by[article] {
+            add(other, 1);
+        }
+        // The best few, kept in order while every candidate is scored once.
+        let mut best: Vec<(std::cmp::Reverse<u32>, Option<usize>, usize)> =
+            Vec::with_capacity(limit + 1);
+        for other in touched.drain(..) {
+            let entry = (
+                std::cmp::Reverse(std::mem::take(&mut scores[other])),
+                self.rank[other],
+                other,
+            );
+            if best.len() < limit || best.last().is_some_and(|worst| entry < *worst) {
+                let at = best.partition_point(|kept| *kept < entry);
+                best.insert(at, entry);
+                best.truncate(limit);
+            }
+        }
+        best.into_iter().map(|(_, _, other)| other).collect()
+    }
+}
+
+/// Working space for [`Related::of`]: a score per document (all zero
+/// between calls) and the documents scored so far.
+#[derive(Default)]
+pub struct Scratch {
+    scores: Vec<u32>,
+    touched: Vec<usize>,
 }
 
 #[cfg(test)]
@@ -285,6 +354,15 @@ mod tests {
             vec!["couples".to_string()],
         ];
         let links = vec![vec![], vec![0], vec![], vec![]];
-        assert_eq!(related(0, &tags, &links, &[0, 1, 2, 3], 3), [2, 1]);
+        let related = Related::new(&tags, &links, &[0, 1, 2, 3]);
+        let mut scratch = Scratch::default();
+        assert_eq!(related.of(0, 3, &mut scratch), [2, 1]);
+        assert_eq!(related.of(0, 1, &mut scratch), [2]);
+        assert_eq!(related.of(0, 0, &mut scratch), Vec::<usize>::new());
+        // Only candidates are listed, and ties keep the candidates' order.
+        let related = Related::new(&tags, &links, &[3, 2, 1]);
+        assert_eq!(related.of(0, 3, &mut scratch), [2, 1]);
+        assert_eq!(related.of(3, 3, &mut scratch), Vec::<usize>::new());
+        assert!(scratch.scores.iter().all(|&s| s == 0));
     }
 }

@@ -10,8 +10,10 @@ pub mod writing;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 
 use crate::config::{DEFAULT_CALL_TO_ACTION, SiteConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -26,6 +28,9 @@ const CONSULTATION_KEY: &str = "pages/consultation.md";
 
 /// Page slugs taken by the site's own addresses.
 const RESERVED_SLUGS: [&str; 5] = ["blog", "static", "admin", "feed", "sitemap"];
+
+/// How many related articles an article lists.
+const RELATED_ARTICLES: usize = 3;
 
 /// The words a reader covers in a minute, for the reading-time estimate.
 const WORDS_PER_MINUTE: usize = 220;
@@ -91,7 +96,8 @@ pub struct Document {
     pub image: Option<(String, usize)>,
     /// The key of the call to action that ends the page (in the site settings).
     pub call_to_action: String,
-    pub html: String,
+    /// Shared, not copied, between the builds that reuse this document.
+    pub html: Arc<str>,
     pub headings: Vec<Heading>,
     pub word_count: usize,
     /// Links to other files, as written, with their lines.
@@ -102,6 +108,10 @@ pub struct Document {
     pub linked_from: Vec<usize>,
     /// Published articles that share tags or links with this one.
     pub related: Vec<usize>,
+    /// Changes whenever anything this document was rendered from changes
+    /// (its file, the settings, the day, the addresses of the other files),
+    /// so a page built from equal fingerprints is the same page.
+    pub fingerprint: u64,
 }
 
 impl Document {
@@ -210,6 +220,7 @@ impl Library {
 }
 
 /// A file after its front matter is read, before its Markdown is rendered.
+#[derive(Clone)]
 struct Parsed {
     kind: Kind,
     source: PathBuf,
@@ -227,6 +238,7 @@ struct Parsed {
     body_line: usize,
 }
 
+#[derive(Clone)]
 struct Meta {
     title: String,
     description: String,
@@ -281,15 +293,127 @@ pub fn load_with(
     config: &SiteConfig,
     options: LoadOptions,
 ) -> Result<Library, Diagnostics> {
+    load_reusing(content_dir, config, options, &Memo::default()).0
+}
+
+/// What a load worked out for each file, kept so that the next load (after
+/// an edit) reuses it for every file whose inputs did not change.
+#[derive(Default)]
+pub struct Memo {
+    parsed: HashMap<PathBuf, ParsedFile>,
+    rendered: HashMap<PathBuf, (u64, Rendering)>,
+}
+
+/// A file's document before the link graph is added, and the problems found
+/// rendering it.
+type Rendering = Arc<(Document, Diagnostics)>;
+
+/// A file as a load read it, and what reading it gave.
+struct ParsedFile {
+    /// The file's size and modification time when it was read: the same
+    /// stamp (and settings) next time means the same text.
+    stamp: (u64, Option<std::time::SystemTime>),
+    context: u64,
+    key: u64,
+    outcome: Arc<(Option<Parsed>, Diagnostics)>,
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Memo({} files)", self.parsed.len())
+    }
+}
+
+/// A hash of the values given, for memo keys.
+fn fingerprint(parts: impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher as _;
+    let mut hasher = std::hash::DefaultHasher::new();
+    parts.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// [`load_with`], reusing from `previous` what it worked out for files that
+/// did not change; returns, with the outcome, the memo for the next load.
+/// The outcome is exactly what [`load_with`] would return.
+pub fn load_reusing(
+    content_dir: &Path,
+    config: &SiteConfig,
+    options: LoadOptions,
+    previous: &Memo,
+) -> (Result<Library, Diagnostics>, Memo) {
+    let mut memo = Memo::default();
+    let outcome = load_into(content_dir, config, options, previous, &mut memo);
+    (outcome, memo)
+}
+
+fn load_into(
+    content_dir: &Path,
+    config: &SiteConfig,
+    options: LoadOptions,
+    previous: &Memo,
+    memo: &mut Memo,
+) -> Result<Library, Diagnostics> {
+    let context = fingerprint((config.fingerprint(), options.today, options.preview));
     let mut problems = Diagnostics::default();
-    let mut parsed = Vec::new();
+    let mut files = Vec::new();
     for (folder, kind) in [("blog", Kind::Article), ("pages", Kind::Page)] {
         for path in markdown_files(&content_dir.join(folder), &mut problems) {
-            if let Some(file) = parse_file(&path, folder, kind, config, &options, &mut problems) {
-                parsed.push(file);
-            }
+            files.push((path, folder, kind));
         }
     }
+    // Files are read and rendered on every core; their problems are
+    // gathered afterwards, so the report does not depend on which ran first.
+    let read: Vec<Result<ParsedFile, Diagnostic>> = files
+        .par_iter()
+        .map(|(path, folder, kind)| {
+            let unreadable = |err: std::io::Error| {
+                Diagnostic::new(path, 1, format!("cannot read this file: {err}"))
+            };
+            let metadata = std::fs::metadata(path).map_err(unreadable)?;
+            let stamp = (metadata.len(), metadata.modified().ok());
+            if let Some(known) = previous.parsed.get(path)
+                && known.stamp == stamp
+                && known.context == context
+            {
+                return Ok(ParsedFile {
+                    outcome: Arc::clone(&known.outcome),
+                    ..*known
+                });
+            }
+            let text = std::fs::read_to_string(path).map_err(unreadable)?;
+            let key = fingerprint((context, path, *folder, &text));
+            let outcome = match previous.parsed.get(path) {
+                Some(known) if known.key == key => Arc::clone(&known.outcome),
+                _ => {
+                    let mut found = Diagnostics::default();
+                    let file = parse_text(path, &text, folder, *kind, config, &options, &mut found);
+                    Arc::new((file, found))
+                }
+            };
+            Ok(ParsedFile {
+                stamp,
+                context,
+                key,
+                outcome,
+            })
+        })
+        .collect();
+    let mut parse_keys = HashMap::new();
+    for ((path, _, _), file) in files.iter().zip(read) {
+        match file {
+            Ok(file) => {
+                problems.extend(file.outcome.1.clone());
+                parse_keys.insert(path.clone(), file.key);
+                memo.parsed.insert(path.clone(), file);
+            }
+            Err(unreadable) => problems.push(unreadable),
+        }
+    }
+    // In the order of `files`, as the memo's map has none.
+    let parsed: Vec<&Parsed> = files
+        .iter()
+        .filter_map(|(path, _, _)| memo.parsed.get(path)?.outcome.0.as_ref())
+        .collect();
     check_required_pages(content_dir, &parsed, &options, &mut problems);
 
     // The permalink map is complete before anything renders, so any file can
@@ -323,13 +447,39 @@ pub fn load_with(
     }
 
     check_aliases(&parsed, &sources_by_url, &mut problems);
-    let mut documents: Vec<Document> = parsed
-        .iter()
+    // A file renders the same as before if it and every address it could
+    // link to are the same.
+    let mut addresses: Vec<(&String, &String)> = urls.iter().collect();
+    addresses.sort_unstable();
+    let mut owners: Vec<(&String, &String)> = keys_by_url.iter().collect();
+    owners.sort_unstable();
+    let links_context = fingerprint((addresses, owners));
+    let rendered: Vec<(PathBuf, u64, Rendering)> = parsed
+        .par_iter()
         .filter(|file| {
             urls.contains_key(&file.key) && sources_by_url[urls[&file.key].as_str()] == file.source
         })
-        .map(|file| render_file(file, &urls, &keys_by_url, &mut problems))
+        .map(|file| {
+            let key = fingerprint((parse_keys[&file.source], links_context));
+            let outcome = match previous.rendered.get(&file.source) {
+                Some((known, outcome)) if *known == key => Arc::clone(outcome),
+                _ => {
+                    let mut found = Diagnostics::default();
+                    let mut document = render_file(file, &urls, &keys_by_url, &mut found);
+                    document.fingerprint = key;
+                    Arc::new((document, found))
+                }
+            };
+            (file.source.clone(), key, outcome)
+        })
         .collect();
+    let mut documents = Vec::with_capacity(rendered.len());
+    for (path, key, outcome) in rendered {
+        let (document, found) = &*outcome;
+        problems.extend(found.clone());
+        documents.push(document.clone());
+        memo.rendered.insert(path, (key, outcome));
+    }
 
     // Articles newest first, then pages by name: the order listings use.
     documents.sort_by(|a, b| match (a.kind, b.kind) {
@@ -372,26 +522,16 @@ fn markdown_files(folder: &Path, problems: &mut Diagnostics) -> Vec<PathBuf> {
     files
 }
 
-fn parse_file(
+fn parse_text(
     path: &Path,
+    text: &str,
     folder: &'static str,
     kind: Kind,
     config: &SiteConfig,
     options: &LoadOptions,
     problems: &mut Diagnostics,
 ) -> Option<Parsed> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(err) => {
-            problems.push(Diagnostic::new(
-                path,
-                1,
-                format!("cannot read this file: {err}"),
-            ));
-            return None;
-        }
-    };
-    let split = match front_matter::split(&text) {
+    let split = match front_matter::split(text) {
         Ok(split) => split,
         Err(problem) => {
             problems.push(Diagnostic::new(path, problem.line, problem.message));
@@ -678,6 +818,9 @@ fn expand_body(
 /// Numbers written as the length of a consultation: "30-minute consultation",
 /// "30 minute free consultation", "30-min consult".
 pub fn stated_consultation_lengths(text: &str) -> Vec<u32> {
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return Vec::new();
+    }
     let lower = text.to_lowercase();
     let mut found = Vec::new();
     let bytes = lower.as_bytes();
@@ -713,7 +856,7 @@ pub fn stated_consultation_lengths(text: &str) -> Vec<u32> {
 
 fn check_required_pages(
     content_dir: &Path,
-    parsed: &[Parsed],
+    parsed: &[&Parsed],
     options: &LoadOptions,
     problems: &mut Diagnostics,
 ) {
@@ -733,7 +876,7 @@ fn check_required_pages(
 
 /// An alias must not shadow a page, nor be claimed twice.
 fn check_aliases(
-    parsed: &[Parsed],
+    parsed: &[&Parsed],
     sources_by_url: &HashMap<String, &Path>,
     problems: &mut Diagnostics,
 ) {
@@ -850,13 +993,14 @@ fn render_file(
         visible: file.visible,
         image: file.meta.image.clone(),
         call_to_action: file.meta.call_to_action.clone(),
-        html: rendered.html,
+        html: rendered.html.into(),
         headings: rendered.headings,
         word_count: rendered.word_count,
         outgoing: rendered.links,
         links_to: Vec::new(),
         linked_from: Vec::new(),
         related: Vec::new(),
+        fingerprint: 0,
     }
 }
 
@@ -925,9 +1069,15 @@ fn check_links_and_build_graph(documents: &mut [Document], problems: &mut Diagno
         .map(|(i, _)| i)
         .collect();
     let tags: Vec<Vec<String>> = documents.iter().map(|d| d.tags.clone()).collect();
-    for &article in &published_articles {
-        documents[article].related =
-            links::related(article, &tags, &links_to, &published_articles, 3);
+    let related = links::Related::new(&tags, &links_to, &published_articles);
+    let lists: Vec<Vec<usize>> = published_articles
+        .par_iter()
+        .map_init(links::Scratch::default, |scratch, &article| {
+            related.of(article, RELATED_ARTICLES, scratch)
+        })
+        .collect();
+    for (&article, list) in published_articles.iter().zip(lists) {
+        documents[article].related = list;
     }
     for &source in &published_articles {
         for &target in &links_to[source] {

@@ -152,39 +152,52 @@ fn headings(rendered: &Rendered, advice: &mut Vec<(usize, String)>) {
 }
 
 fn promises(body: &str, body_line: usize, advice: &mut Vec<(usize, String)>) {
-    for (index, line) in body.lines().enumerate() {
-        let lower = line.to_lowercase();
-        for promise in PROMISES {
-            let Some(at) = find_word(&lower, promise) else {
-                continue;
-            };
-            advice.push((
-                body_line + index,
-                format!(
-                    "“{promise}” promises an outcome no therapy can promise, and health advertising must not: “{}”; describe what clients often notice instead",
-                    sentence_around(line, &lower, at)
-                ),
-            ));
-        }
+    static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(PROMISES)
+                .expect("the promises are plain words")
+        });
+    // One pass over the body for every promise at once; then, per line, each
+    // promise is reported once, in the order of the list.
+    let line_of = |at: usize| body[..at].bytes().filter(|&b| b == b'\n').count();
+    let mut found: Vec<(usize, usize, usize)> = FINDER
+        .find_iter(body)
+        .filter(|m| stands_alone(body, m.start(), m.end()))
+        .map(|m| (line_of(m.start()), m.pattern().as_usize(), m.start()))
+        .collect();
+    found.sort_unstable();
+    found.dedup_by_key(|&mut (line, promise, _)| (line, promise));
+    for (line, promise, at) in found {
+        let line_start = body[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = body[at..].find('\n').map_or(body.len(), |i| at + i);
+        let text = &body[line_start..line_end];
+        advice.push((
+            body_line + line,
+            format!(
+                "“{}” promises an outcome no therapy can promise, and health advertising must not: “{}”; describe what clients often notice instead",
+                PROMISES[promise],
+                sentence_around(text, at - line_start)
+            ),
+        ));
     }
 }
 
-/// The byte offset of `word` in `text` where it stands as a whole word.
-fn find_word(text: &str, word: &str) -> Option<usize> {
-    text.match_indices(word).map(|(at, _)| at).find(|&at| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + word.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
+/// Whether `text[start..end]` is a whole word (not part of a longer one).
+fn stands_alone(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
 }
 
-/// The sentence of `line` that contains byte offset `at` (of its lowercase
-/// copy, which has the same length for the text this site has).
-fn sentence_around(line: &str, lower: &str, at: usize) -> String {
+/// The sentence of `line` that contains byte offset `at`.
+fn sentence_around(line: &str, at: usize) -> String {
     let ends = |c: char| matches!(c, '.' | '!' | '?');
-    let start = lower[..at].rfind(ends).map_or(0, |i| i + 1);
-    let end = lower[at..].find(ends).map_or(lower.len(), |i| at + i + 1);
-    let sentence = line.get(start..end).unwrap_or(line).trim();
+    let start = line[..at].rfind(ends).map_or(0, |i| i + 1);
+    let end = line[at..].find(ends).map_or(line.len(), |i| at + i + 1);
+    let sentence = line[start..end].trim();
     let sentence: String = sentence.chars().take(200).collect();
     sentence
         .trim_start_matches(['-', '*', '>', ' '])

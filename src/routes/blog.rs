@@ -1,4 +1,5 @@
-//! The blog: `/blog` (every article, newest first) and `/blog/<slug>`.
+//! The blog: `/blog` (the newest articles; older ones on `/blog/page/<n>`)
+//! and `/blog/<slug>`.
 
 use axum::Router;
 use axum::routing::get;
@@ -9,4 +10,5 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/blog", get(serve))
         .route("/blog/{slug}", get(serve))
+        .route("/blog/page/{number}", get(serve))
 }

@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/booking/{token}/cancel", post(cancel))
         .route("/booking/{token}/change", get(change_form).post(change))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
+        .layer(axum::middleware::from_fn(super::compress::pages))
 }
 
 async fn show(State(state): State<AppState>) -> Result<Response, HttpError> {

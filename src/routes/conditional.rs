@@ -1,6 +1,7 @@
 //! Choosing what to send for a prepared resource: the content coding the
 //! client accepts (smallest wins) and whether its copy is still fresh (304).
 
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -27,21 +28,16 @@ impl Coding {
 /// The smallest representation the client accepts; identity when it asks
 /// for none (or accepts no compressed form we have).
 pub fn choose<'r>(resource: &'r Resource, headers: &HeaderMap) -> (Coding, &'r Representation) {
-    let accepted = headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
+    let accepted = accepted_codings(headers);
     let quality = |coding: &str| quality_of(&accepted, coding);
     let mut best = (Coding::Identity, &resource.identity);
     let candidates = [
         (
             Coding::Gzip,
-            resource.gzip.as_ref(),
+            resource.gzip(),
             quality("gzip").max(quality("x-gzip")),
         ),
-        (Coding::Brotli, resource.brotli.as_ref(), quality("br")),
+        (Coding::Brotli, resource.brotli(), quality("br")),
     ];
     for (coding, representation, q) in candidates {
         if let Some(representation) = representation
@@ -54,9 +50,27 @@ pub fn choose<'r>(resource: &'r Resource, headers: &HeaderMap) -> (Coding, &'r R
     best
 }
 
+/// Every `Accept-Encoding` header of the request, as one list. Almost every
+/// client sends one such line: it is read in place, not copied.
+pub fn accepted_codings(headers: &HeaderMap) -> Cow<'_, str> {
+    let mut values = headers.get_all(header::ACCEPT_ENCODING).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Cow::Borrowed(""),
+        (Some(only), None) => Cow::Borrowed(only.to_str().unwrap_or("")),
+        (Some(_), Some(_)) => Cow::Owned(
+            headers
+                .get_all(header::ACCEPT_ENCODING)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    }
+}
+
 /// The q-value `header` gives `coding` (RFC 9110 §12.5.3): its own entry, or
 /// `*`, or 0. Identity is acceptable unless refused explicitly.
-fn quality_of(header: &str, coding: &str) -> f32 {
+pub fn quality_of(header: &str, coding: &str) -> f32 {
     let mut wildcard = None;
     for item in header.split(',') {
         let mut parts = item.split(';');

@@ -8,10 +8,12 @@ mod assets;
 mod blog;
 pub mod booking;
 pub mod client;
+mod compress;
 mod conditional;
 pub mod error;
 mod feeds;
 mod pages;
+mod prepared;
 mod preview;
 mod security;
 pub mod views;
@@ -35,6 +37,7 @@ use crate::booking::Booking;
 use crate::live::{BuildStatus, Reloader};
 use crate::site::{Resource, Site, SiteHandle};
 pub use error::HttpError;
+pub use prepared::PreparedFirst;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -227,16 +230,18 @@ pub fn respond(resource: &Resource, request: &HeaderMap) -> Response {
     let (coding, representation) = conditional::choose(resource, request);
     let fresh = resource.status == StatusCode::OK && conditional::is_fresh(resource, request);
     let mut response = if fresh {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let mut response = (resource.status, representation.body.clone()).into_response();
+        let mut response = Response::new(axum::body::Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
         response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, resource.content_type.clone());
+    } else {
+        let mut response = Response::new(axum::body::Body::from(representation.body.clone()));
+        *response.status_mut() = resource.status;
+        let headers = response.headers_mut();
+        // Room for these and the security headers, without growing.
+        headers.reserve(16);
+        headers.insert(header::CONTENT_TYPE, resource.content_type.clone());
         if let Some(encoding) = coding.header_value() {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_ENCODING, encoding);
+            headers.insert(header::CONTENT_ENCODING, encoding);
         }
         response
     };
@@ -250,10 +255,8 @@ pub fn respond(resource: &Resource, request: &HeaderMap) -> Response {
     if resource.varies_by_encoding() {
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-    if let Some(modified) = resource.last_modified
-        && let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
-    {
-        headers.insert(header::LAST_MODIFIED, value);
+    if let Some(modified) = &resource.last_modified_header {
+        headers.insert(header::LAST_MODIFIED, modified.clone());
     }
     if let Some(location) = &resource.location {
         headers.insert(header::LOCATION, location.clone());

@@ -4,7 +4,7 @@
 //! which page a reader was on.
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -16,34 +16,45 @@ const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), paym
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 pub async fn headers(request: Request, next: Next) -> Response {
-    // The server speaks plain HTTP behind a TLS proxy; HSTS only means
-    // something on a response that reached the reader over https.
-    let over_https = request
-        .headers()
-        .get("x-forwarded-proto")
-        .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"));
+    let over_https = is_over_https(request.headers());
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    let set = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "same-origin"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (
-            HeaderName::from_static("permissions-policy"),
-            PERMISSIONS_POLICY,
-        ),
-        (
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ),
-    ];
+    apply(response.headers_mut(), over_https);
+    response
+}
+
+/// Whether the request reached the reader over https. The server speaks
+/// plain HTTP behind a TLS proxy; HSTS only means something on a response
+/// that reached the reader over https.
+pub fn is_over_https(request: &HeaderMap) -> bool {
+    request
+        .get("x-forwarded-proto")
+        .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"))
+}
+
+/// Adds the security headers to a response's `headers`.
+pub fn apply(headers: &mut HeaderMap, over_https: bool) {
+    static SET: std::sync::LazyLock<[(HeaderName, HeaderValue); 6]> =
+        std::sync::LazyLock::new(|| {
+            [
+                (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (header::REFERRER_POLICY, "same-origin"),
+                (header::X_FRAME_OPTIONS, "DENY"),
+                (
+                    HeaderName::from_static("permissions-policy"),
+                    PERMISSIONS_POLICY,
+                ),
+                (
+                    HeaderName::from_static("cross-origin-opener-policy"),
+                    "same-origin",
+                ),
+            ]
+            .map(|(name, value)| (name, HeaderValue::from_static(value)))
+        });
     // A handler that chose stricter values (private booking pages send no
     // referrer at all) keeps them.
-    for (name, value) in set {
-        headers
-            .entry(name)
-            .or_insert(HeaderValue::from_static(value));
+    for (name, value) in SET.iter() {
+        headers.entry(name).or_insert_with(|| value.clone());
     }
     if over_https {
         headers.insert(
@@ -51,5 +62,4 @@ pub async fn headers(request: Request, next: Next) -> Response {
             HeaderValue::from_static(HSTS),
         );
     }
-    response
 }

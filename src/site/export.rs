@@ -45,14 +45,17 @@ fn gone_file_for(path: &str) -> String {
 }
 
 pub fn export(site: &Site, dir: &Path) -> io::Result<Summary> {
+    use rayon::prelude::*;
+    site.compress_all();
     let mut summary = Summary::default();
     let mut redirects =
         String::from("# Written by `practice-site export`: old addresses and retired pages.\n");
     let mut nginx = String::from(NGINX_HEADER);
+    let mut files: Vec<(PathBuf, &Resource)> = Vec::new();
     for (path, resource) in site.resources() {
         match resource.status {
             StatusCode::OK => {
-                write_resource(dir, &file_for(path, resource), resource)?;
+                files.push((file_for(path, resource), resource));
                 summary.files += 1;
             }
             StatusCode::MOVED_PERMANENTLY => {
@@ -68,43 +71,48 @@ pub fn export(site: &Site, dir: &Path) -> io::Result<Summary> {
             }
             StatusCode::GONE => {
                 let file = gone_file_for(path);
-                write_resource(dir, Path::new(&file), resource)?;
                 writeln!(redirects, "{path} /{file} 410").expect("writing to a String");
                 writeln!(
                     nginx,
                     "location = {path} {{ error_page 410 /{file}; return 410; }}"
                 )
                 .expect("writing to a String");
+                files.push((PathBuf::from(file), resource));
                 summary.gone += 1;
             }
             _ => {}
         }
     }
-    write_resource(
-        dir,
-        Path::new("404.html"),
+    files.push((
+        PathBuf::from("404.html"),
         site.error_page(StatusCode::NOT_FOUND),
-    )?;
+    ));
+    // Folders first, once each; then the files, on all cores.
+    let folders: std::collections::BTreeSet<&Path> =
+        files.iter().filter_map(|(file, _)| file.parent()).collect();
+    for folder in folders {
+        std::fs::create_dir_all(dir.join(folder))?;
+    }
+    files
+        .par_iter()
+        .try_for_each(|(file, resource)| write_resource(&dir.join(file), resource))?;
     std::fs::write(dir.join("_redirects"), redirects)?;
     std::fs::write(dir.join("nginx.conf"), nginx)?;
     Ok(summary)
 }
 
-fn write_resource(dir: &Path, relative: &Path, resource: &Resource) -> io::Result<()> {
-    let target = dir.join(relative);
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(&target, &resource.identity.body)?;
+/// Writes a body and, beside it, its `.gz` and `.br` forms.
+fn write_resource(target: &Path, resource: &Resource) -> io::Result<()> {
+    std::fs::write(target, &resource.identity.body)?;
     let sibling = |extension: &str| {
-        let mut name = target.clone().into_os_string();
+        let mut name = target.as_os_str().to_owned();
         name.push(extension);
         PathBuf::from(name)
     };
-    if let Some(gzip) = &resource.gzip {
+    if let Some(gzip) = resource.gzip() {
         std::fs::write(sibling(".gz"), &gzip.body)?;
     }
-    if let Some(brotli) = &resource.brotli {
+    if let Some(brotli) = resource.brotli() {
         std::fs::write(sibling(".br"), &brotli.body)?;
     }
     Ok(())

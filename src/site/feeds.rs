@@ -66,8 +66,13 @@ pub fn robots(config: &SiteConfig) -> String {
 }
 
 /// The Atom feed of published articles, newest first, with their full text.
+/// The feed carries the newest articles in full; readers that subscribe
+/// later find older ones on the blog. Keeps the feed small however many
+/// articles the site has.
+pub const FEED_ENTRIES: usize = 20;
+
 pub fn atom(config: &SiteConfig, library: &Library) -> String {
-    let articles: Vec<&Document> = library.articles().collect();
+    let articles: Vec<&Document> = library.articles().take(FEED_ENTRIES).collect();
     let updated = articles
         .iter()
         .filter_map(|a| a.last_modified())
@@ -122,7 +127,7 @@ fn entry(config: &SiteConfig, article: &Document) -> Entry {
     content.set_content_type(Some("html".to_string()));
     // Links in the body are site-relative; xml:base makes them absolute.
     content.set_base(Some(config.absolute_url(&article.url)));
-    content.set_value(Some(article.html.clone()));
+    content.set_value(Some(article.html.to_string()));
     entry.set_content(Some(content));
     entry
 }

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod export;
 pub mod feeds;
 mod pages;
+pub use pages::ARTICLES_PER_PAGE;
 pub mod resource;
 pub mod structured_data;
 pub mod views;
@@ -69,6 +70,11 @@ pub const CACHE_REVALIDATE: &str = "public, max-age=0, must-revalidate";
 #[derive(Debug)]
 pub struct Site {
     resources: HashMap<String, Resource>,
+    /// What each article page was rendered from, so the next build can
+    /// keep the pages whose inputs did not change.
+    article_inputs: HashMap<String, u64>,
+    /// What loading the content worked out per file, for the next build.
+    memo: content::Memo,
     not_found: Resource,
     method_not_allowed: Resource,
     server_error: Resource,
@@ -104,18 +110,22 @@ pub struct BuildOptions {
 
 impl Site {
     /// Reads settings, content and static files, checks them all, and renders
-    /// every page. Every problem in the content is reported at once.
+    /// and compresses every page, as readers see the site now. Every problem
+    /// in the content is reported at once.
     pub fn load(sources: &Sources) -> Result<Self, BuildError> {
-        Self::load_with(
+        let site = Self::load_with(
             sources,
             BuildOptions {
                 now: Utc::now(),
                 preview: false,
             },
-        )
+        )?;
+        site.compress_all();
+        Ok(site)
     }
 
-    /// The site as it is at `now` (scheduled articles appear on their day).
+    /// The site as it is at `now` (scheduled articles appear on their day),
+    /// with its compressed forms still to be made ([`Site::compress_all`]).
     pub fn load_with(sources: &Sources, options: BuildOptions) -> Result<Self, BuildError> {
         let config = SiteConfig::load(&sources.config)?;
         let mut problems = Diagnostics::default();
@@ -123,13 +133,44 @@ impl Site {
             today: config.today(options.now),
             preview: options.preview,
         };
-        let library =
-            content::load_with(&sources.content, &config, load).map_err(|d| problems.extend(d));
+        let (library, memo) =
+            content::load_reusing(&sources.content, &config, load, &content::Memo::default());
+        let library = library.map_err(|d| problems.extend(d));
         let assets = Assets::load(&sources.static_dir).map_err(|d| problems.extend(d));
-        match (library, assets) {
-            (Ok(library), Ok(assets)) => Self::build(&config, &library, &assets),
-            _ => Err(BuildError::Content(problems.sorted())),
-        }
+        let (Ok(library), Ok(assets)) = (library, assets) else {
+            return Err(BuildError::Content(problems.sorted()));
+        };
+        let mut site = Self::build(&config, &library, &assets)?;
+        site.memo = memo;
+        Ok(site)
+    }
+
+    /// The site as [`Site::load_with`] builds it, doing again only the work
+    /// an edit made necessary: files, pages and compressed forms whose
+    /// inputs did not change since `previous` are taken from it.
+    pub fn rebuild(
+        sources: &Sources,
+        options: BuildOptions,
+        previous: &Site,
+    ) -> Result<Self, BuildError> {
+        let config = SiteConfig::load(&sources.config)?;
+        let mut problems = Diagnostics::default();
+        let load = LoadOptions {
+            today: config.today(options.now),
+            preview: options.preview,
+        };
+        let (library, memo) =
+            content::load_reusing(&sources.content, &config, load, &previous.memo);
+        let library = library.map_err(|d| problems.extend(d));
+        let assets = Assets::load(&sources.static_dir).map_err(|d| problems.extend(d));
+        let (Ok(library), Ok(assets)) = (library, assets) else {
+            return Err(BuildError::Content(problems.sorted()));
+        };
+        let mut site = pages::build(&config, &library, &assets, Some(previous))?;
+        site.finish(&config, &library);
+        site.memo = memo;
+        site.adopt_encodings(previous);
+        Ok(site)
     }
 
     pub fn build(
@@ -137,10 +178,14 @@ impl Site {
         library: &Library,
         assets: &Assets,
     ) -> Result<Self, BuildError> {
-        let mut site = pages::build(config, library, assets)?;
-        site.warnings = library.warnings.clone();
-        site.next_change = library.next_change().map(|day| config.start_of(day));
+        let mut site = pages::build(config, library, assets, None)?;
+        site.finish(config, library);
         Ok(site)
+    }
+
+    fn finish(&mut self, config: &SiteConfig, library: &Library) {
+        self.warnings = library.warnings.clone();
+        self.next_change = library.next_change().map(|day| config.start_of(day));
     }
 
     /// A site with no pages, for a preview whose first build failed: every
@@ -156,6 +201,8 @@ impl Site {
         };
         Self {
             resources: HashMap::new(),
+            article_inputs: HashMap::new(),
+            memo: content::Memo::default(),
             not_found: page(StatusCode::NOT_FOUND),
             method_not_allowed: page(StatusCode::METHOD_NOT_ALLOWED),
             server_error: page(StatusCode::INTERNAL_SERVER_ERROR),
@@ -197,6 +244,76 @@ impl Site {
         self.resources.get(path)
     }
 
+    /// Every resource, error pages included, in no order.
+    fn all_resources(&self) -> impl Iterator<Item = &Resource> {
+        self.resources
+            .values()
+            .chain([
+                &self.not_found,
+                &self.method_not_allowed,
+                &self.server_error,
+            ])
+            .chain(self.form_errors.values())
+    }
+
+    /// Makes every compressed form not made yet, on all cores. The server
+    /// runs this in the background after a build; the export before writing.
+    /// Returns how many resources it compressed.
+    pub fn compress_all(&self) -> usize {
+        use rayon::prelude::*;
+        let pending: Vec<&Resource> = self
+            .all_resources()
+            .filter(|r| r.needs_compression())
+            .collect();
+        pending.par_iter().for_each(|resource| resource.compress());
+        pending.len()
+    }
+
+    /// The bytes of every body the site holds: identity, and compressed so far.
+    /// Bodies shared by two addresses (a file under its hashed and plain
+    /// URL) count once.
+    pub fn held_bytes(&self) -> (usize, usize) {
+        let mut seen = std::collections::HashSet::new();
+        let mut held = (0, 0);
+        for resource in self.all_resources() {
+            for (body, compressed) in std::iter::once((&resource.identity.body, false))
+                .chain(resource.gzip().map(|g| (&g.body, true)))
+                .chain(resource.brotli().map(|b| (&b.body, true)))
+            {
+                if seen.insert(body.as_ptr()) {
+                    if compressed {
+                        held.1 += body.len();
+                    } else {
+                        held.0 += body.len();
+                    }
+                }
+            }
+        }
+        held
+    }
+
+    /// Takes over the compressed forms `previous` already made for bodies
+    /// that did not change, so a rebuild compresses only what an edit changed.
+    pub fn adopt_encodings(&mut self, previous: &Site) {
+        for (path, resource) in &mut self.resources {
+            if let Some(old) = previous.resources.get(path) {
+                resource.adopt_encodings(old);
+            }
+        }
+        for (resource, old) in [
+            (&mut self.not_found, &previous.not_found),
+            (&mut self.method_not_allowed, &previous.method_not_allowed),
+            (&mut self.server_error, &previous.server_error),
+        ] {
+            resource.adopt_encodings(old);
+        }
+        for (status, resource) in &mut self.form_errors {
+            if let Some(old) = previous.form_errors.get(status) {
+                resource.adopt_encodings(old);
+            }
+        }
+    }
+
     /// The rendered error page for `status` (400, 403, 404, 405, 408, 413,
     /// 429, 500 or 503; anything else gets 500's page).
     pub fn error_page(&self, status: StatusCode) -> &Resource {
@@ -216,6 +333,15 @@ impl Site {
             .map(|(path, _)| path.as_str())
             .collect();
         paths.sort_unstable();
+        paths
+    }
+
+    /// The pages whose address must keep working once published: every
+    /// page but the blog index's later pages, which come and go (and shift)
+    /// as articles are added or retired.
+    pub fn published_paths(&self) -> Vec<&str> {
+        let mut paths = self.page_paths();
+        paths.retain(|path| !path.starts_with(pages::OLDER_ARTICLES));
         paths
     }
 
@@ -285,6 +411,13 @@ impl SiteHandle {
 
     pub fn current(&self) -> Arc<Site> {
         self.0.load_full()
+    }
+
+    /// The current site for a short look (one request's lookup): cheaper
+    /// than [`SiteHandle::current`], as no reference count is shared
+    /// between threads.
+    pub fn load(&self) -> arc_swap::Guard<Arc<Site>> {
+        self.0.load()
     }
 
     pub fn replace(&self, site: Site) {

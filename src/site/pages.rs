@@ -15,7 +15,7 @@ use super::feeds::{self, SitemapEntry};
 use super::structured_data::{self, PageKind, Subject};
 use super::views::{
     ArticleCard, ArticlePage, BlogIndexPage, ConsultationPage, ContentPage, ErrorPage, GonePage,
-    Head, HomePage, Layout, NavLink, ServiceCard, TocEntry,
+    Head, HomePage, Layout, NavLink, Pager, ServiceCard, TocEntry,
 };
 use super::{
     BuildError, CACHE_IMMUTABLE, CACHE_PAGE, CACHE_REVALIDATE, HTML, PageBody, Resource, Site,
@@ -24,10 +24,43 @@ use crate::config::{CallToAction, SiteConfig};
 use crate::content::{Document, Library};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
+/// A hash of the values given.
+fn fingerprint(parts: impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher as _;
+    let mut hasher = std::hash::DefaultHasher::new();
+    parts.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Articles listed under "Articles that link here", newest first.
+const LINKED_FROM_SHOWN: usize = 5;
+
+/// Articles on each page of the blog index.
+pub const ARTICLES_PER_PAGE: usize = 20;
+
+/// The address of page `number` of the blog index.
+fn blog_page_path(number: usize) -> String {
+    if number == 1 {
+        "/blog".to_string()
+    } else {
+        format!("{OLDER_ARTICLES}{number}")
+    }
+}
+
+/// Where the blog index's later pages live: `/blog/page/2` and on.
+pub const OLDER_ARTICLES: &str = "/blog/page/";
+
 /// The share image used when a page names none.
 const DEFAULT_SHARE_IMAGE: &str = "images/share.png";
 
-pub fn build(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Site, BuildError> {
+/// Renders every page. Article pages whose inputs are the same as in
+/// `previous` are taken from it instead of being rendered again.
+pub fn build(
+    config: &SiteConfig,
+    library: &Library,
+    assets: &Assets,
+    previous: Option<&Site>,
+) -> Result<Site, BuildError> {
     let layout = layout(config, library, assets)?;
     let share_images = share_images(config, library, assets)?;
     let mut builder = Builder {
@@ -35,7 +68,16 @@ pub fn build(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<
         library,
         layout: &layout,
         share_images: &share_images,
+        // Everything every article page shows besides its own content.
+        context: fingerprint((
+            config.fingerprint(),
+            &layout,
+            &share_images.default,
+            library.options.preview,
+        )),
+        previous,
         resources: HashMap::new(),
+        article_inputs: HashMap::new(),
     };
     builder.pages()?;
     builder.articles()?;
@@ -120,12 +162,14 @@ pub fn build(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<
             let body = PageBody {
                 head: builder.head(kind, page.search_title(), &page.description, &page.url),
                 title: page.title.clone(),
-                html: page.html.clone(),
+                html: page.html.to_string(),
             };
             (page.slug.clone(), body)
         })
         .collect();
     Ok(Site {
+        article_inputs: builder.article_inputs,
+        memo: crate::content::Memo::default(),
         resources: builder.resources,
         not_found,
         method_not_allowed,
@@ -252,7 +296,11 @@ struct Builder<'a> {
     library: &'a Library,
     layout: &'a Layout,
     share_images: &'a ShareImages,
+    context: u64,
+    previous: Option<&'a Site>,
     resources: HashMap<String, Resource>,
+    /// The fingerprint of what each article page was rendered from.
+    article_inputs: HashMap<String, u64>,
 }
 
 impl<'a> Builder<'a> {
@@ -382,61 +430,104 @@ impl<'a> Builder<'a> {
             .filter_map(move |slug| library.article(slug))
     }
 
+    /// Every article's page, rendered on all cores.
     fn articles(&mut self) -> Result<(), BuildError> {
-        let library = self.library;
-        for article in library.articles() {
-            let head = self.head(
-                PageKind::Article(article),
-                article.search_title(),
-                &article.description,
-                &article.url,
-            );
-            let html = ArticlePage {
-                layout: self.layout,
-                head,
-                article,
-                card: ArticleCard::new(article),
-                updated: article
-                    .updated
-                    .filter(|updated| Some(*updated) != article.date)
-                    .map(|d| {
-                        (
-                            d.format("%Y-%m-%d").to_string(),
-                            super::views::display_date(d),
-                        )
-                    }),
-                toc: article
-                    .table_of_contents()
-                    .into_iter()
-                    .map(|h| TocEntry {
-                        id: h.id.clone(),
-                        text: h.text.clone(),
-                    })
-                    .collect(),
-                linked_from: ArticleCard::list(library, &article.linked_from),
-                // An article already listed as linking here is not listed twice.
-                related: ArticleCard::list(library, &article.related)
-                    .into_iter()
-                    .filter(|card| {
-                        !article
-                            .linked_from
-                            .iter()
-                            .any(|&i| library.documents[i].url == card.url)
-                    })
-                    .collect(),
-                cta: self.cta(article),
-            }
-            .render();
-            self.insert_html(
-                &article.url,
-                "blog/article.html",
-                html,
-                article.last_modified(),
-            )?;
+        use rayon::prelude::*;
+        let articles: Vec<&Document> = self.library.articles().collect();
+        let pages: Vec<(String, u64, Resource)> = articles
+            .par_iter()
+            .map(|article| {
+                let inputs = self.article_inputs(article);
+                if let Some(previous) = self.previous
+                    && previous.article_inputs.get(&article.url) == Some(&inputs)
+                    && let Some(resource) = previous.get(&article.url)
+                {
+                    return Ok((article.url.clone(), inputs, resource.clone()));
+                }
+                let html = self
+                    .article(article)
+                    .map_err(|source| BuildError::Template {
+                        template: "blog/article.html",
+                        source,
+                    })?;
+                let resource = Resource::new(StatusCode::OK, HTML, CACHE_PAGE, Bytes::from(html))
+                    .with_last_modified(article.last_modified().map(system_time));
+                Ok((article.url.clone(), inputs, resource))
+            })
+            .collect::<Result<_, BuildError>>()?;
+        for (url, inputs, resource) in pages {
+            self.article_inputs.insert(url.clone(), inputs);
+            self.resources.insert(url, resource);
         }
         Ok(())
     }
 
+    /// A fingerprint of everything an article's page shows: the site
+    /// around it, the article, and the articles it lists. Equal
+    /// fingerprints mean equal pages.
+    fn article_inputs(&self, article: &Document) -> u64 {
+        let documents = &self.library.documents;
+        let listed = |indices: &[usize]| -> Vec<u64> {
+            indices.iter().map(|&i| documents[i].fingerprint).collect()
+        };
+        fingerprint((
+            self.context,
+            article.fingerprint,
+            self.share_images.by_url.get(&article.url),
+            listed(&article.linked_from),
+            listed(&article.related),
+        ))
+    }
+
+    fn article(&self, article: &Document) -> askama::Result<String> {
+        let library = self.library;
+        // The newest few: an article many others link to keeps a short page.
+        let linked_from = &article.linked_from[..article.linked_from.len().min(LINKED_FROM_SHOWN)];
+        let head = self.head(
+            PageKind::Article(article),
+            article.search_title(),
+            &article.description,
+            &article.url,
+        );
+        ArticlePage {
+            layout: self.layout,
+            head,
+            article,
+            card: ArticleCard::new(article),
+            updated: article
+                .updated
+                .filter(|updated| Some(*updated) != article.date)
+                .map(|d| {
+                    (
+                        d.format("%Y-%m-%d").to_string(),
+                        super::views::display_date(d),
+                    )
+                }),
+            toc: article
+                .table_of_contents()
+                .into_iter()
+                .map(|h| TocEntry {
+                    id: h.id.clone(),
+                    text: h.text.clone(),
+                })
+                .collect(),
+            linked_from: ArticleCard::list(library, linked_from),
+            // An article already listed as linking here is not listed twice.
+            related: ArticleCard::list(library, &article.related)
+                .into_iter()
+                .filter(|card| {
+                    !linked_from
+                        .iter()
+                        .any(|&i| library.documents[i].url == card.url)
+                })
+                .collect(),
+            cta: self.cta(article),
+        }
+        .render()
+    }
+
+    /// The blog index: the newest articles at `/blog`, older ones on
+    /// `/blog/page/2` and on, so no page grows with the number of articles.
     fn blog_index(&mut self) -> Result<(), BuildError> {
         let description = format!(
             "Articles by {} on Ketamine-Assisted Psychotherapy, intensives and affair recovery in {}, {}.",
@@ -444,14 +535,33 @@ impl<'a> Builder<'a> {
             self.config.practice.city,
             self.config.practice.state
         );
-        let head = self.head(PageKind::BlogIndex, "Articles", &description, "/blog");
-        let html = BlogIndexPage {
-            layout: self.layout,
-            head,
-            articles: self.library.articles().map(ArticleCard::new).collect(),
+        let articles: Vec<&Document> = self.library.articles().collect();
+        let count = articles.len().div_ceil(ARTICLES_PER_PAGE).max(1);
+        for number in 1..=count {
+            let path = blog_page_path(number);
+            let first = (number - 1) * ARTICLES_PER_PAGE;
+            let shown = &articles[first..articles.len().min(first + ARTICLES_PER_PAGE)];
+            let title = if number == 1 {
+                "Articles".to_string()
+            } else {
+                format!("Articles, page {number} of {count}")
+            };
+            let head = self.head(PageKind::BlogIndex, &title, &description, &path);
+            let html = BlogIndexPage {
+                layout: self.layout,
+                head,
+                articles: shown.iter().copied().map(ArticleCard::new).collect(),
+                pager: (count > 1).then(|| Pager {
+                    number,
+                    count,
+                    newer: (number > 1).then(|| blog_page_path(number - 1)),
+                    older: (number < count).then(|| blog_page_path(number + 1)),
+                }),
+            }
+            .render();
+            self.insert_html(&path, "blog/index.html", html, None)?;
         }
-        .render();
-        self.insert_html("/blog", "blog/index.html", html, None)
+        Ok(())
     }
 
     /// A retired article's address, and its old addresses, answer 410 Gone

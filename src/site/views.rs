@@ -7,7 +7,7 @@ use crate::config::{CallToAction, SiteConfig};
 use crate::content::{Document, Library};
 
 /// What every page shows around its content: header, navigation, footer.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Hash)]
 pub struct Layout {
     pub practice_name: String,
     pub therapist: String,
@@ -32,7 +32,7 @@ pub struct Layout {
     pub navigation: Vec<NavLink>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct NavLink {
     pub label: String,
     pub path: String,
@@ -158,6 +158,17 @@ pub struct BlogIndexPage<'a> {
     pub layout: &'a Layout,
     pub head: Head,
     pub articles: Vec<ArticleCard>,
+    /// Links to the newer and older pages, when the articles fill more than one.
+    pub pager: Option<Pager>,
+}
+
+/// Where a page of the blog index stands among the others.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    pub number: usize,
+    pub count: usize,
+    pub newer: Option<String>,
+    pub older: Option<String>,
 }
 
 #[derive(Template)]

@@ -1,0 +1,183 @@
+//! In-process benchmarks (criterion): building the whole site from its
+//! Markdown, rendering one article, compressing the built site, and one
+//! request through the real router. Run with
+//!
+//!     cargo bench --bench site                 # all of them
+//!     cargo bench --bench site -- build/1000   # one
+//!
+//! The corpora (the shipped content, and it plus 1,000 and 10,000 generated
+//! articles) are written once per run into a temporary folder, from seed 1.
+//! Results and what they mean: BENCHMARKS.md.
+
+mod corpus;
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use practice_site::booking::Booking;
+use practice_site::booking::settings::Secrets;
+use practice_site::booking::store::SqliteStore;
+use practice_site::clock::SystemClock;
+use practice_site::content::markdown::{self, Resolution};
+use practice_site::site::{BuildOptions, Site, Sources};
+use practice_site::{AppState, app};
+use tower::ServiceExt as _;
+
+const SEED: u64 = 1;
+const SIZES: [usize; 3] = [0, 1_000, 10_000];
+
+fn sources(content: &Path) -> Sources {
+    Sources {
+        config: content.join("site.toml"),
+        content: content.to_path_buf(),
+        static_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("static"),
+    }
+}
+
+fn options() -> BuildOptions {
+    BuildOptions {
+        now: chrono::Utc::now(),
+        preview: false,
+    }
+}
+
+/// Reading, checking and rendering every file into a servable site (no
+/// compression: the server makes those forms after it starts serving).
+fn build(c: &mut Criterion) {
+    let mut group = c.benchmark_group("build");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    for articles in SIZES {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        corpus::write(dir.path(), articles, SEED).expect("the corpus is written");
+        let sources = sources(dir.path());
+        group.bench_with_input(BenchmarkId::from_parameter(articles), &sources, |b, s| {
+            b.iter(|| Site::load_with(s, options()).expect("the corpus builds"));
+        });
+    }
+    group.finish();
+}
+
+/// A rebuild after one article was saved: what the server does between a
+/// save and serving the new page (see also scripts/bench-server).
+fn rebuild(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rebuild_after_one_edit");
+    group.sample_size(20);
+    for articles in [0, 1_000] {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        corpus::write(dir.path(), articles, SEED).expect("the corpus is written");
+        let sources = sources(dir.path());
+        let previous = Site::load_with(&sources, options()).expect("the corpus builds");
+        previous.compress_all();
+        let article = dir
+            .path()
+            .join("blog/ketamine-assisted-psychotherapy-guide.md");
+        let mut edits = 0;
+        group.bench_with_input(BenchmarkId::from_parameter(articles), &sources, |b, s| {
+            b.iter(|| {
+                edits += 1;
+                let mut text = std::fs::read_to_string(&article).expect("the guide");
+                text.push_str(&format!("\nEdit number {edits}.\n"));
+                std::fs::write(&article, text).expect("the guide is written");
+                let site = Site::rebuild(s, options(), &previous).expect("the corpus builds");
+                site.compress_all();
+                site
+            });
+        });
+    }
+    group.finish();
+}
+
+/// Making every page's gzip and brotli forms, as the server does in the
+/// background after a build and the export does before writing.
+fn compress(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compress");
+    group.sample_size(10);
+    for articles in [0, 1_000] {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        corpus::write(dir.path(), articles, SEED).expect("the corpus is written");
+        let sources = sources(dir.path());
+        group.bench_with_input(BenchmarkId::from_parameter(articles), &sources, |b, s| {
+            b.iter_batched(
+                || Site::load_with(s, options()).expect("the corpus builds"),
+                |site| site.compress_all(),
+                criterion::BatchSize::LargeInput,
+            );
+        });
+    }
+    group.finish();
+}
+
+/// One article's Markdown to HTML: the real guide, and a generated article.
+fn render_article(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    corpus::write(dir.path(), 1, SEED).expect("the corpus is written");
+    let generated = corpus::slug(1, SEED, 0);
+    let mut group = c.benchmark_group("render_article");
+    for (name, file) in [
+        ("guide", "ketamine-assisted-psychotherapy-guide".to_string()),
+        ("generated", generated),
+    ] {
+        let text = std::fs::read_to_string(dir.path().join("blog").join(format!("{file}.md")))
+            .expect("the article is there");
+        let body = text
+            .splitn(3, "---\n")
+            .nth(2)
+            .expect("front matter")
+            .to_string();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                markdown::render(black_box(&body), 1, &mut |dest| Resolution::Internal {
+                    href: dest.to_string(),
+                    target: None,
+                    anchor: None,
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+/// One request through the whole router and its layers, in process: an
+/// article, uncompressed and with `Accept-Encoding: gzip, br`.
+fn request(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let sources = sources(&corpus::shipped_content());
+    let site = Site::load(&sources).expect("the shipped site builds");
+    let config = site.config().expect("settings").clone();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = {
+        let _inside = runtime.enter();
+        SqliteStore::open_lazy(&dir.path().join("bench.db"))
+    };
+    let booking = Booking::new(
+        &config,
+        Arc::new(store),
+        Arc::new(SystemClock),
+        &Secrets::default(),
+        b"a benchmark signing key, long enough",
+    )
+    .expect("booking settings");
+    let router = app(AppState::new(site, Arc::new(booking)));
+    let mut group = c.benchmark_group("request");
+    for (name, encoding) in [("identity", ""), ("br", "gzip, br")] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let request = Request::get("/blog/ketamine-assisted-psychotherapy-guide")
+                    .header(header::ACCEPT_ENCODING, encoding)
+                    .body(Body::empty())
+                    .expect("a request");
+                runtime.block_on(router.clone().oneshot(request))
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, render_article, request, rebuild, compress, build);
+criterion_main!(benches);
