@@ -360,7 +360,7 @@ fn serve(
         } else {
             tracing::info!("serving the site at http://{address}");
         }
-        server::serve(
+        server::serve_on_every_core(
             listener,
             PreparedFirst::new(state),
             server::Limits::default(),

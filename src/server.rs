@@ -117,3 +117,72 @@ pub async fn serve<S>(
         }
     }
 }
+
+/// [`serve`] on every core: one thread per core, each with its own
+/// single-threaded runtime accepting from the same listening socket, as
+/// nginx runs one worker per core. A connection then lives on one thread
+/// for good: no task moves between threads and no thread wakes another,
+/// which a work-stealing runtime does for every request.
+pub async fn serve_on_every_core<S>(
+    listener: TcpListener,
+    app: S,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let listener = match listener.into_std() {
+        Ok(listener) => listener,
+        Err(err) => {
+            tracing::error!("cannot share the listening socket: {err}");
+            return;
+        }
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let per_thread = Limits {
+        connections: limits.connections.div_ceil(cores),
+        ..limits
+    };
+    let mut threads = Vec::new();
+    for core in 0..cores {
+        let listener = match listener.try_clone() {
+            Ok(listener) => listener,
+            Err(err) => {
+                tracing::error!("cannot share the listening socket: {err}");
+                break;
+            }
+        };
+        let app = app.clone();
+        let mut stopped = stopped.clone();
+        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name(format!("serve-{core}"))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for serving");
+                runtime.block_on(async move {
+                    let listener =
+                        TcpListener::from_std(listener).expect("a listening socket for serving");
+                    let stop = async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    };
+                    serve(listener, app, per_thread, stop).await;
+                });
+                let _ = done.send(());
+            });
+        match spawned {
+            Ok(_) => threads.push(finished),
+            Err(err) => tracing::error!("cannot start a serving thread: {err}"),
+        }
+    }
+    drop(listener);
+    shutdown.await;
+    let _ = stop.send(true);
+    for finished in threads {
+        let _ = finished.await;
+    }
+}

@@ -234,7 +234,11 @@ struct Parsed {
     advice: Vec<(usize, String)>,
     /// The YAML text, to find a field's line for problems found later.
     front_matter: String,
-    body: String,
+    /// The Markdown after the front matter; `None` once kept in a memo,
+    /// where it would double the memory of the site's text for a rare use
+    /// (rendering it again when other files' addresses change): the file
+    /// is then read again.
+    body: Option<String>,
     body_line: usize,
 }
 
@@ -465,6 +469,13 @@ fn load_into(
                 Some((known, outcome)) if *known == key => Arc::clone(outcome),
                 _ => {
                     let mut found = Diagnostics::default();
+                    let reread;
+                    let file = if file.body.is_some() {
+                        *file
+                    } else {
+                        reread = read_again(file, config, &options, &mut found);
+                        reread.as_ref().unwrap_or(*file)
+                    };
                     let mut document = render_file(file, &urls, &keys_by_url, &mut found);
                     document.fingerprint = key;
                     Arc::new((document, found))
@@ -479,6 +490,9 @@ fn load_into(
         problems.extend(found.clone());
         documents.push(document.clone());
         memo.rendered.insert(path, (key, outcome));
+    }
+    for file in memo.parsed.values_mut() {
+        file.forget_body();
     }
 
     // Articles newest first, then pages by name: the order listings use.
@@ -520,6 +534,50 @@ fn markdown_files(folder: &Path, problems: &mut Diagnostics) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+impl ParsedFile {
+    /// Keeps what reading the file gave, but not its Markdown (see [`Parsed::body`]).
+    fn forget_body(&mut self) {
+        if let (Some(parsed), found) = &*self.outcome
+            && parsed.body.is_some()
+        {
+            let slim = Parsed {
+                body: None,
+                ..parsed.clone()
+            };
+            self.outcome = Arc::new((Some(slim), found.clone()));
+        }
+    }
+}
+
+/// A file whose Markdown a memo did not keep, read and parsed again.
+fn read_again(
+    file: &Parsed,
+    config: &SiteConfig,
+    options: &LoadOptions,
+    problems: &mut Diagnostics,
+) -> Option<Parsed> {
+    match std::fs::read_to_string(&file.source) {
+        Ok(text) => parse_text(
+            &file.source,
+            &text,
+            file.folder,
+            file.kind,
+            config,
+            options,
+            // Its problems were reported when it was first read.
+            &mut Diagnostics::default(),
+        ),
+        Err(err) => {
+            problems.push(Diagnostic::new(
+                &file.source,
+                1,
+                format!("cannot read this file: {err}"),
+            ));
+            None
+        }
+    }
 }
 
 fn parse_text(
@@ -596,7 +654,7 @@ fn parse_text(
         meta,
         advice,
         front_matter: split.yaml.to_string(),
-        body,
+        body: Some(body),
         body_line: split.body_line,
     })
 }
@@ -932,9 +990,8 @@ fn render_file(
     problems: &mut Diagnostics,
 ) -> Document {
     let resolver = links::Resolver::new(urls, keys_by_url, file.folder);
-    let rendered = markdown::render(&file.body, file.body_line, &mut |dest| {
-        resolver.resolve(dest)
-    });
+    let body = file.body.as_deref().unwrap_or_default();
+    let rendered = markdown::render(body, file.body_line, &mut |dest| resolver.resolve(dest));
     for problem in &rendered.problems {
         problems.push(Diagnostic::new(
             &file.source,
@@ -957,7 +1014,7 @@ fn render_file(
         description: &file.meta.description,
         description_line: front_matter_line(file, "description"),
         rendered: &rendered,
-        body: &file.body,
+        body,
         body_line: file.body_line,
         links_to_consultation: rendered.links.iter().any(|l| l.target == CONSULTATION_KEY),
     });
