@@ -15,4 +15,4 @@ pub mod routes;
 pub mod server;
 pub mod site;
 
-pub use routes::{AppState, PreparedFirst, app, app_with};
+pub use routes::{AppState, PreparedFirst, RequestLimits, app, app_with, app_with_limits};

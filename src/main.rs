@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use practice_site::booking::settings::Secrets;
-use practice_site::booking::store::{BookingStore, SqliteStore, database_path};
+use practice_site::booking::store::{BookingStore, SqliteStore, StoreError, database_path};
 use practice_site::booking::{Booking, Workers, admin, tokens};
 use practice_site::config::SiteConfig;
 use practice_site::content::{front_matter, record};
@@ -294,10 +294,7 @@ fn serve(
         let store = match SqliteStore::open(database).await {
             Ok(store) => store,
             Err(err) => {
-                eprintln!(
-                    "error: cannot open the database {}: {err}; check that its folder exists and is writable, or choose another file with --database",
-                    database.display()
-                );
+                eprintln!("error: {}", database_problem(database, &err));
                 return ExitCode::FAILURE;
             }
         };
@@ -322,6 +319,7 @@ fn serve(
             Ok(booking) => Arc::new(booking),
             Err(err) => {
                 eprintln!("error: {err}");
+                eprintln!("The site was not started.");
                 return ExitCode::FAILURE;
             }
         };
@@ -337,11 +335,22 @@ fn serve(
                 );
                 return ExitCode::FAILURE;
             }
+            Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => {
+                eprintln!(
+                    "error: port {} may not be used by this user ({err}); choose a port above 1023 with --port or PORT.",
+                    address.port()
+                );
+                return ExitCode::FAILURE;
+            }
             Err(err) => {
-                eprintln!("error: cannot listen on {address}: {err}");
+                eprintln!(
+                    "error: cannot listen on {address} ({err}); choose an address of this machine with --host or HOST."
+                );
                 return ExitCode::FAILURE;
             }
         };
+        // With --port 0 the system chose the port: say which.
+        let address = listener.local_addr().unwrap_or(address);
         let state = AppState::live(&reloader, Arc::clone(&booking));
         let workers = Workers::start(booking);
         let shutdown = shutdown_signal();
@@ -365,30 +374,64 @@ fn serve(
     })
 }
 
-/// Resolves on Ctrl-C or SIGTERM, so requests in flight can finish. The
-/// SIGTERM handler is installed when this is called, not when first polled,
-/// so a stop sent right after "serving the site" is not missed.
+/// Why the database could not be opened, and what to do, in one sentence.
+fn database_problem(path: &std::path::Path, err: &StoreError) -> String {
+    let path = path.display();
+    let another = "or choose another file with --database";
+    match err {
+        StoreError::File { source, .. } => format!(
+            "cannot create the database {path} ({source}); check that its folder exists and is writable, {another}."
+        ),
+        StoreError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some("26") => {
+            format!(
+                "{path} is not a bookings database, or it is damaged; restore it from a backup, {another}."
+            )
+        }
+        StoreError::Migrate(migrate) => format!(
+            "the database {path} cannot be brought up to date ({migrate}); it may have been made by a newer version of the site: run that version, restore a backup, {another}."
+        ),
+        StoreError::Database(sqlx::Error::Database(db)) => format!(
+            "cannot open the database {path} ({}); check that it is a file in a writable folder, {another}.",
+            db.message()
+        ),
+        StoreError::Database(other) => format!(
+            "cannot open the database {path} ({other}); check that it is a file in a writable folder, {another}."
+        ),
+    }
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, so requests in flight can finish.
+/// Both handlers are installed when this is called, not when first polled,
+/// so a stop sent right after "serving the site" is not missed (and a
+/// SIGINT then does not kill the process outright).
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let (terminate, interrupt) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
     async move {
-        let ctrl_c = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
         #[cfg(unix)]
-        let terminate = async {
-            match terminate {
-                Some(mut signal) => {
-                    signal.recv().await;
+        {
+            let received = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
-                None => std::future::pending::<()>().await,
+            };
+            tokio::select! {
+                () = received(terminate) => {},
+                () = received(interrupt) => {},
             }
-        };
+        }
         #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            () = ctrl_c => {},
-            () = terminate => {},
+        {
+            let _ = tokio::signal::ctrl_c().await;
         }
         tracing::info!("shutting down");
     }

@@ -1,8 +1,15 @@
 //! Serving connections: what `axum::serve` does, plus the limits a public
-//! server needs. A client must send its request headers within a deadline
-//! (so a slow-loris client cannot hold a connection open), open connections
-//! are capped, and a stop lets requests in flight finish within a grace
-//! period before the process moves on to close the database.
+//! server needs. A client must send its request headers within a deadline,
+//! counted from the moment it connects (so a slow-loris client, even one
+//! that never sends a byte, cannot hold a connection open), headers are
+//! capped in size, open connections are capped, and a stop lets requests in
+//! flight finish within a grace period before the process moves on to close
+//! the database.
+//!
+//! The server speaks HTTP/1.1 only. It sits behind a TLS proxy, which talks
+//! HTTP/1.1 to it; hyper's HTTP/2 (and the automatic choice between the two)
+//! has no header deadline, so a client that sent half the HTTP/2 preface, or
+//! nothing at all, could hold a connection for ever.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,8 +21,8 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -24,8 +31,11 @@ use tower::{Service, ServiceExt as _};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Time a client has to send a request's headers.
+    /// Time a client has to send a request's headers, from the moment it
+    /// connects or its previous answer was sent.
     pub header_read: Duration,
+    /// The largest request line and headers accepted; more is answered 431.
+    pub header_size: usize,
     /// Connections open at once; more wait in the kernel's backlog.
     pub connections: usize,
     /// How long a stop waits for requests in flight.
@@ -36,6 +46,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             header_read: Duration::from_secs(10),
+            header_size: 16 * 1024,
             connections: 1024,
             grace: Duration::from_secs(10),
         }
@@ -56,15 +67,11 @@ pub async fn serve<S>(
 {
     let open = Arc::new(Semaphore::new(limits.connections));
     let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(30)));
+        .header_read_timeout(limits.header_read)
+        .max_header_size(limits.header_size);
     tokio::pin!(shutdown);
     loop {
         // Wait for room before accepting, so the kernel's backlog (not our
@@ -93,9 +100,8 @@ pub async fn serve<S>(
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request
             });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
+        let connection =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             // A client that goes away mid-request is not our error.

@@ -16,6 +16,10 @@ const REGRESSIONS: &[&[u8]] = &[
     b"---\n---\n# \n## {#}\n###### x {#a b}\n",
     b"---\n---\n<a href=\"javascript:x\" onmouseover=x>\n<img src=//x>\n",
     b"---\n---\n{{consultation_minutes}} {{ }} {{",
+    // Raw HTML read as a browser reads it: unclosed quotes and comments,
+    // references cut short or too large, a tag at the very end.
+    b"---\n---\n<div\nonclick='x\n\n<a href=\"&#\">&#x;&#99999999999999;&colon\n<img src=\"\\\\",
+    b"---\n---\n<!-- <img onerror=x>\n<p a= b=\"\xc3\xa9\" c='>'/ d \xe2\x80\x94=\x00>\n<",
     b"slot=1&slot=2&name=%ff%fe&email=a%40b.c%0d%0aBcc:x",
     b"name=\x00\x01&note=%00&consent=yes&topic=kap&contact=email",
     b"slot=-9223372036854775808&name=a",

@@ -512,10 +512,39 @@ async fn hostile_titles_are_escaped_everywhere() {
         "seo_title: \"Ketamine Therapy vs. IV Ketamine Clinics\"\n",
         "",
     );
+    // A description that tries to leave its attribute.
+    let description = "Quotes \" and ' end attributes\"><script>alert(2)</script> & <b>bold</b>";
+    let text = copy.read(file);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("description:"))
+        .unwrap();
+    copy.edit(
+        file,
+        line,
+        &format!("description: '{}'", description.replace('\'', "''")),
+    );
     let app = router(Site::load(&copy.sources()).unwrap());
     let page = get(&app, "/blog/kap-vs-iv-ketamine-clinics").await.body;
     assert!(!page.contains("<script>alert(1)"), "raw markup in the page");
+    assert!(!page.contains("<script>alert(2)"), "raw markup in the page");
     let html = Html::parse_document(&page);
+    // Every attribute that carries them reads back exactly as written.
+    for (css, expected) in [
+        ("meta[name=description]", description),
+        ("meta[property='og:description']", description),
+        ("meta[property='og:title']", hostile),
+    ] {
+        let selector = Selector::parse(css).unwrap();
+        let element = html.select(&selector).next().expect(css);
+        assert_eq!(element.value().attr("content"), Some(expected), "{css}");
+    }
+    assert_eq!(
+        html.select(&Selector::parse("script").unwrap()).count(),
+        html.select(&Selector::parse("script[type='application/ld+json']").unwrap())
+            .count(),
+        "no script element but the JSON-LD"
+    );
     let title = Selector::parse("title").unwrap();
     let shown = html
         .select(&title)
@@ -526,6 +555,7 @@ async fn hostile_titles_are_escaped_everywhere() {
     assert!(shown.starts_with(hostile), "{shown}");
     let graph = json_ld(&html);
     assert_eq!(node(&graph, "BlogPosting")["headline"], hostile);
+    assert_eq!(node(&graph, "BlogPosting")["description"], description);
     assert_eq!(node(&graph, "BlogPosting")["keywords"][1], "a&b</script>");
     let feed_xml = get(&app, "/feed.xml").await.body;
     assert!(!feed_xml.contains("<script>"));

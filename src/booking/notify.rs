@@ -71,13 +71,21 @@ impl Mailer {
     /// Checks the settings (not the server: that is the outbox's job).
     pub fn new(settings: &SmtpSettings, host: &str) -> Result<Self, String> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.url)
-            .map_err(|err| format!("SMTP_URL is not usable: {err}"))?
+            .map_err(|err| {
+                format!(
+                    "SMTP_URL is not usable ({err}); set it to an smtp:// or smtps:// address, or leave it unset to keep mail off"
+                )
+            })?
             .timeout(Some(SMTP_TIMEOUT))
             .build();
         let from = settings
             .from
             .parse::<Mailbox>()
-            .map_err(|err| format!("SMTP_FROM is not an email address: {err}"))?;
+            .map_err(|err| {
+                format!(
+                    "SMTP_FROM is not an email address ({err}); set it to one, such as Practice <office@example.com>"
+                )
+            })?;
         Ok(Self {
             transport,
             from,

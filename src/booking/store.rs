@@ -352,17 +352,33 @@ impl SqliteStore {
         }
     }
 
-    /// Folds the write-ahead log into the database file, then waits for
-    /// queries in flight and closes every connection: what a clean stop
-    /// leaves on disk is one complete file.
+    /// Waits for queries in flight and closes every connection, the last one
+    /// after folding the write-ahead log into the database file: what a
+    /// clean stop leaves on disk is one complete file.
+    ///
+    /// The last connection is taken out of the pool and closed by hand: a
+    /// connection handed back to the pool just as it closes can miss the
+    /// pool's own close and be closed only later, on another thread, when
+    /// the process may already have ended.
     pub async fn close(&self) {
+        let last = self.pool.acquire().await.map(|c| c.detach());
+        self.pool.close().await;
+        let mut last = match last {
+            Ok(last) => last,
+            Err(err) => {
+                tracing::warn!("could not checkpoint the database before closing: {err}");
+                return;
+            }
+        };
         if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
+            .execute(&mut last)
             .await
         {
             tracing::warn!("could not checkpoint the database before closing: {err}");
         }
-        self.pool.close().await;
+        if let Err(err) = sqlx::Connection::close(last).await {
+            tracing::warn!("could not close the database: {err}");
+        }
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -99,6 +99,7 @@ pub fn render(
     let mut image: Option<OpenImage> = None;
     let mut link: Option<LinkText> = None;
     let mut paragraph: Option<(usize, usize)> = None;
+    let mut html_block: Option<(usize, String)> = None;
 
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
         let line = line_at(range.start);
@@ -244,9 +245,31 @@ pub fn render(
                 }
                 push(&mut heading, &mut events, event);
             }
+            // An HTML block comes line by line; it is checked whole, so a tag
+            // spread over lines is read as one.
+            Event::Start(Tag::HtmlBlock) => {
+                html_block = Some((line, String::new()));
+                push(&mut heading, &mut events, event);
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some((first, block)) = html_block.take() {
+                    for message in raw_html_problems(&block) {
+                        rendered.problems.push(Problem {
+                            line: first,
+                            message,
+                        });
+                    }
+                }
+                push(&mut heading, &mut events, event);
+            }
             Event::Html(ref html) | Event::InlineHtml(ref html) => {
-                for message in raw_html_problems(html) {
-                    rendered.problems.push(Problem { line, message });
+                match html_block.as_mut() {
+                    Some((_, block)) if matches!(event, Event::Html(_)) => block.push_str(html),
+                    _ => {
+                        for message in raw_html_problems(html) {
+                            rendered.problems.push(Problem { line, message });
+                        }
+                    }
                 }
                 push(&mut heading, &mut events, event);
             }
@@ -339,8 +362,16 @@ fn is_other_site(url: &str) -> bool {
 /// Raw HTML stays the therapist's choice, but nothing in it may run script
 /// (the site's security policy would block it anyway, silently) or load
 /// anything from another site (which would learn who reads the page).
+/// Attributes are read as a browser reads them (quotes, character
+/// references such as `&#106;` or `&colon;`, tabs and line breaks inside an
+/// address), so a spelling cannot slip past the check.
 fn raw_html_problems(html: &str) -> Vec<String> {
     let lower = html.to_ascii_lowercase();
+    let tags = html_tags(&lower);
+    let attributes = || {
+        tags.iter()
+            .flat_map(|tag| tag.attributes.iter().map(move |a| (tag, a)))
+    };
     let mut problems = Vec::new();
     if lower.contains("<script") {
         problems.push(
@@ -348,10 +379,10 @@ fn raw_html_problems(html: &str) -> Vec<String> {
                 .to_string(),
         );
     }
-    if lower.contains("javascript:") {
+    if lower.contains("javascript:") || attributes().any(|(_, (_, value))| runs_script(value)) {
         problems.push("raw HTML here contains a `javascript:` address; links must go to a page (https://…, mailto:, tel:)".to_string());
     }
-    if let Some(handler) = event_handler(&lower) {
+    if let Some((_, (handler, _))) = attributes().find(|(_, (name, _))| is_event_handler(name)) {
         problems.push(format!(
             "raw HTML here has an `{handler}=` attribute, which runs script; remove it"
         ));
@@ -363,13 +394,18 @@ fn raw_html_problems(html: &str) -> Vec<String> {
             ));
         }
     }
-    for attribute in ["src=", "srcset=", "poster=", "data="] {
-        for (at, _) in lower.match_indices(attribute) {
-            let value = lower[at + attribute.len()..].trim_start_matches(['"', '\'', ' ']);
-            if is_other_site(value) {
+    for (tag, (name, value)) in attributes() {
+        let loads = match name.as_str() {
+            "src" | "srcset" | "poster" | "data" | "background" => true,
+            "href" | "xlink:href" => matches!(tag.name.as_str(), "image" | "use" | "feimage"),
+            _ => false,
+        };
+        // A srcset lists several addresses, each before its width or density.
+        let addresses = value.split(',').filter_map(|c| c.split_whitespace().next());
+        for address in addresses.filter(|_| loads) {
+            if is_other_site(&as_address(address).replace('\\', "/")) {
                 problems.push(format!(
-                    "raw HTML here loads `{}` from another site, which would learn who reads this page; serve the file from static/ instead",
-                    value.split(['"', '\'', ' ', '>']).next().unwrap_or(value)
+                    "raw HTML here loads `{address}` from another site, which would learn who reads this page; serve the file from static/ instead"
                 ));
             }
         }
@@ -377,35 +413,173 @@ fn raw_html_problems(html: &str) -> Vec<String> {
     problems
 }
 
-/// The first `on…=` attribute inside a tag, such as `onclick`.
-fn event_handler(lower: &str) -> Option<String> {
-    let mut in_tag = false;
+/// A tag in raw HTML: its name and attributes, names lowercased, values
+/// unquoted and with character references decoded.
+struct HtmlTag {
+    name: String,
+    attributes: Vec<(String, String)>,
+}
+
+/// Every start tag in `lower` (lowercased HTML), read the way a browser's
+/// tokenizer reads one: a `>` inside a quoted value does not end the tag.
+fn html_tags(lower: &str) -> Vec<HtmlTag> {
     let bytes = lower.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'<' => in_tag = true,
-            b'>' => in_tag = false,
-            b'o' if in_tag
-                && i > 0
-                && (bytes[i - 1].is_ascii_whitespace()
-                    || bytes[i - 1] == b'/'
-                    || bytes[i - 1] == b'"'
-                    || bytes[i - 1] == b'\'')
-                && bytes.get(i + 1) == Some(&b'n') =>
-            {
-                let name: String = lower[i..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphabetic())
-                    .collect();
-                let rest = lower[i + name.len()..].trim_start();
-                if name.len() > 2 && rest.starts_with('=') {
-                    return Some(name);
-                }
+    let is_space = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_whitespace);
+    let mut tags = Vec::new();
+    let mut i = 0;
+    while let Some(offset) = lower[i..].find('<') {
+        i += offset + 1;
+        if lower[i..].starts_with("!--") {
+            i = lower[i..]
+                .find("-->")
+                .map_or(lower.len(), |end| i + end + 3);
+            continue;
+        }
+        if !bytes.get(i).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !(is_space(i) || matches!(bytes[i], b'/' | b'>')) {
+            i += 1;
+        }
+        let mut tag = HtmlTag {
+            name: lower[start..i].to_string(),
+            attributes: Vec::new(),
+        };
+        loop {
+            while is_space(i) || bytes.get(i) == Some(&b'/') {
+                i += 1;
             }
-            _ => {}
+            if i >= bytes.len() || bytes[i] == b'>' {
+                break;
+            }
+            // A name runs to a space, `/`, `>` or `=` (a first `=` is part of it).
+            let start = i;
+            i += 1;
+            while i < bytes.len() && !(is_space(i) || matches!(bytes[i], b'/' | b'>' | b'=')) {
+                i += 1;
+            }
+            let name = lower[start..i].to_string();
+            while is_space(i) {
+                i += 1;
+            }
+            let mut value = String::new();
+            if bytes.get(i) == Some(&b'=') {
+                i += 1;
+                while is_space(i) {
+                    i += 1;
+                }
+                let quote = bytes.get(i).copied().filter(|b| matches!(b, b'"' | b'\''));
+                let (from, to) = match quote {
+                    Some(quote) => {
+                        let to = lower[i + 1..]
+                            .find(char::from(quote))
+                            .map_or(lower.len(), |end| i + 1 + end);
+                        (i + 1, to)
+                    }
+                    None => {
+                        let mut to = i;
+                        while to < bytes.len() && !(is_space(to) || bytes[to] == b'>') {
+                            to += 1;
+                        }
+                        (i, to)
+                    }
+                };
+                value = decode_references(&lower[from..to]);
+                i = if quote.is_some() {
+                    (to + 1).min(lower.len())
+                } else {
+                    to
+                };
+            }
+            tag.attributes.push((name, value));
+        }
+        tags.push(tag);
+    }
+    tags
+}
+
+/// `text` with its character references (`&#106;`, `&#x6A;`, `&colon;`)
+/// replaced by the characters they stand for, as a browser reads a value.
+fn decode_references(text: &str) -> String {
+    const NAMED: [(&str, char); 13] = [
+        ("colon;", ':'),
+        ("tab;", '\t'),
+        ("newline;", '\n'),
+        ("sol;", '/'),
+        ("bsol;", '\\'),
+        ("period;", '.'),
+        ("lpar;", '('),
+        ("rpar;", ')'),
+        ("amp;", '&'),
+        ("quot;", '"'),
+        ("apos;", '\''),
+        ("lt;", '<'),
+        ("gt;", '>'),
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let reference = &rest[at + 1..];
+        let decoded = if let Some(number) = reference.strip_prefix('#') {
+            let (digits, radix, prefix) = match number.strip_prefix('x') {
+                Some(hex) => (hex, 16, 2),
+                None => (number, 10, 1),
+            };
+            let length = digits
+                .find(|c: char| !c.is_digit(radix))
+                .unwrap_or(digits.len());
+            (length > 0).then(|| {
+                let code = digits[..length].chars().fold(0u32, |code, digit| {
+                    let digit = digit.to_digit(radix).unwrap_or(0);
+                    code.saturating_mul(radix).saturating_add(digit)
+                });
+                let semicolon = usize::from(digits[length..].starts_with(';'));
+                let character = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+                (character, prefix + length + semicolon)
+            })
+        } else {
+            NAMED
+                .iter()
+                .find(|(name, _)| reference.starts_with(name))
+                .map(|(name, character)| (*character, name.len()))
+        };
+        match decoded {
+            Some((character, length)) => {
+                out.push(character);
+                rest = &reference[length..];
+            }
+            None => {
+                out.push('&');
+                rest = reference;
+            }
         }
     }
-    None
+    out.push_str(rest);
+    out
+}
+
+/// An attribute value as a browser takes it for an address: tabs and line
+/// breaks anywhere are dropped, spaces and control characters before it too.
+fn as_address(value: &str) -> String {
+    let kept: String = value
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    kept.trim_start_matches(|c: char| c <= ' ')
+        .to_ascii_lowercase()
+}
+
+/// An address that runs script when followed.
+fn runs_script(value: &str) -> bool {
+    let address = as_address(value);
+    address.starts_with("javascript:") || address.starts_with("vbscript:")
+}
+
+/// `onclick`, `onerror`, `onbegin`…: an attribute whose value is script.
+fn is_event_handler(name: &str) -> bool {
+    name.len() > 2 && name.starts_with("on") && name[2..].chars().all(|c| c.is_ascii_alphabetic())
 }
 
 fn escape_attribute(value: &str) -> String {
@@ -581,6 +755,32 @@ mod tests {
                 "https://tracker.example/p.gif",
             ),
             ("<img src=//cdn.example/x.png>", "//cdn.example/x.png"),
+            // Spellings a browser reads the same way.
+            ("<img alt=\">\" onerror=alert(1) src=/x.png>", "`onerror=`"),
+            ("<div\nonclick=\"x()\">two lines</div>", "`onclick=`"),
+            ("<a href=\"jav&#x61;script:alert(1)\">x</a>", "javascript:"),
+            (
+                "<a href=\"&#0000106;avascript:alert(1)\">x</a>",
+                "javascript:",
+            ),
+            ("<a href=\"java&#9;script:alert(1)\">x</a>", "javascript:"),
+            ("<a href=\"java\nscript:alert(1)\">x</a>", "javascript:"),
+            ("<a href=\"javascript&colon;alert(1)\">x</a>", "javascript:"),
+            ("<a href=\"&#x4A;avaScript:x\">x</a>", "javascript:"),
+            ("<a href=\"vbscript:x\">x</a>", "javascript:"),
+            (
+                "<svg><image href=\"https://t.example/p.png\"/></svg>",
+                "https://t.example/p.png",
+            ),
+            (
+                "<img srcset=\"/a.png 1x, https://t.example/b.png 2x\">",
+                "https://t.example/b.png",
+            ),
+            (
+                "<img src=\"https&#58;//t.example/p.gif\">",
+                "https://t.example/p.gif",
+            ),
+            ("<img src=\"\\\\t.example/p.gif\">", "t.example/p.gif"),
         ] {
             let out = render_plain(&format!("Text.\n\n{html}\n"));
             assert!(
@@ -593,6 +793,10 @@ mod tests {
         }
         let fine = render_plain(
             "<details><summary>More</summary>\n\nText with <em>one</em> word, online and onward.\n\n</details>\n",
+        );
+        assert!(fine.problems.is_empty(), "{:?}", fine.problems);
+        let fine = render_plain(
+            "<figure class=\"wide\">\n<img src=\"/static/images/office.jpg\"\n  alt=\"A calm &amp; quiet office\" title='one > two'>\n<figcaption>Online &#8212; or in person</figcaption>\n</figure>\n",
         );
         assert!(fine.problems.is_empty(), "{:?}", fine.problems);
         let image = render_plain("![A chart](https://example.org/chart.png)\n");

@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 use super::{AppState, respond};
 use crate::booking::store::StoreError;
 
+/// When a client turned away by a busy server may try again, in seconds.
+const BUSY_RETRY_AFTER: u64 = 5;
+
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// A form that cannot be read at all.
@@ -26,6 +29,9 @@ pub enum HttpError {
     /// Too many posts from one address; try again after this many seconds.
     #[error("too many requests")]
     TooManyRequests(u64),
+    /// Too many requests at once: the server is busy.
+    #[error("service unavailable")]
+    Busy,
     /// Something failed on our side; the text is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -39,6 +45,7 @@ impl HttpError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,7 +71,12 @@ impl IntoResponse for HttpError {
         }
         // The body is filled in by `render_error_pages`.
         let mut response = self.status_code().into_response();
-        if let Self::TooManyRequests(seconds) = self {
+        let retry_after = match self {
+            Self::TooManyRequests(seconds) => Some(seconds),
+            Self::Busy => Some(BUSY_RETRY_AFTER),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));

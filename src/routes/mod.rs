@@ -22,16 +22,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tower::limit::ConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use crate::booking::Booking;
 use crate::live::{BuildStatus, Reloader};
@@ -68,13 +68,32 @@ impl AppState {
     }
 }
 
-/// A whole request must finish within this time.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-/// The site takes no uploads; forms are small.
-const BODY_LIMIT: usize = 16 * 1024;
+/// What one request may take: time, a turn among the requests handled at
+/// once, and body size.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    /// A request must be received and answered within this time; a client
+    /// still sending its body then is answered 408.
+    pub timeout: Duration,
+    /// Requests handled at once; more wait for a turn.
+    pub concurrent: usize,
+    /// How long a request waits for its turn before it is answered 503.
+    pub queue_wait: Duration,
+    /// The largest body on any route; forms have a smaller limit of their own
+    /// ([`client::FORM_LIMIT`]). The site takes no uploads.
+    pub body: usize,
+}
 
-/// Requests handled at once; more wait (within the request timeout).
-const CONCURRENT_REQUESTS: usize = 512;
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(15),
+            concurrent: 512,
+            queue_wait: Duration::from_secs(10),
+            body: 16 * 1024,
+        }
+    }
+}
 
 /// The application: every route, the error pages and the shared layers.
 pub fn app(state: AppState) -> Router {
@@ -84,10 +103,24 @@ pub fn app(state: AppState) -> Router {
 /// The application with `extra` routes under the same layers (for tests that
 /// need a route the site does not have, such as one that panics).
 pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
+    app_with_limits(state, extra, RequestLimits::default())
+}
+
+/// The application with other limits (for tests that cannot wait 15 s).
+///
+/// The layers, from the outside in: the request log, the security headers,
+/// the preview's problems, the error pages, then the limits (a turn, the
+/// time, the body) and the panic guard. Every limit's answer (408, 413, 503)
+/// and a panic's 500 are therefore the site's own page, with its headers.
+pub fn app_with_limits(state: AppState, extra: Router<AppState>, limits: RequestLimits) -> Router {
     let preview = if state.preview.is_some() {
         preview::router()
     } else {
         Router::new()
+    };
+    let turns = Turns {
+        semaphore: Arc::new(Semaphore::new(limits.concurrent)),
+        wait: limits.queue_wait,
     };
     Router::new()
         .merge(extra)
@@ -106,6 +139,12 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             },
         ))
+        .layer(RequestBodyLimitLayer::new(limits.body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(turns, take_turn))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::render_error_pages,
@@ -115,12 +154,6 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
             preview::show_problems,
         ))
         .layer(axum::middleware::from_fn(security::headers))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(ConcurrencyLimitLayer::new(CONCURRENT_REQUESTS))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
                 tracing::debug_span!(
@@ -131,6 +164,26 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// The turns of the requests handled at once.
+#[derive(Clone)]
+struct Turns {
+    semaphore: Arc<Semaphore>,
+    wait: Duration,
+}
+
+/// Runs the request when a turn is free; one that waited too long for its
+/// turn is answered 503 (the server is busy, not the client at fault).
+async fn take_turn(State(turns): State<Turns>, request: Request, next: Next) -> Response {
+    let turn = tokio::time::timeout(turns.wait, Arc::clone(&turns.semaphore).acquire_owned());
+    match turn.await {
+        Ok(Ok(_turn)) => next.run(request).await,
+        _ => {
+            tracing::warn!("too many requests at once; one was answered 503");
+            HttpError::Busy.into_response()
+        }
+    }
 }
 
 /// A path as it may be logged: never the query, and never the secret of a

@@ -78,7 +78,8 @@ pub struct Site {
     not_found: Resource,
     method_not_allowed: Resource,
     server_error: Resource,
-    /// 400, 403, 413 and 429: the answers to forms that cannot be taken.
+    /// 400, 403, 413 and 429: the answers to forms that cannot be taken;
+    /// 408 and 503: a request too slow, or a server too busy.
     form_errors: HashMap<StatusCode, Resource>,
     /// The header and footer, for pages rendered per request (booking, admin).
     layout: Layout,
@@ -313,8 +314,8 @@ impl Site {
         }
     }
 
-    /// The rendered error page for `status` (400, 403, 404, 405, 413, 429 or
-    /// 500; anything else gets 500's page).
+    /// The rendered error page for `status` (400, 403, 404, 405, 408, 413,
+    /// 429, 500 or 503; anything else gets 500's page).
     pub fn error_page(&self, status: StatusCode) -> &Resource {
         match status {
             StatusCode::NOT_FOUND => &self.not_found,

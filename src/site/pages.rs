@@ -142,6 +142,16 @@ pub fn build(
             "Please wait a few minutes",
             "This form has been sent many times from your connection. Please try again in a few minutes, or call or email the practice.",
         ),
+        (
+            StatusCode::REQUEST_TIMEOUT,
+            "That took too long",
+            "The connection was too slow to finish sending the request. Please try again; nothing was saved.",
+        ),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The site is busy",
+            "Many people are visiting at this moment. Please try again in a few seconds.",
+        ),
     ] {
         form_errors.insert(status, builder.error_page(status, heading, message)?);
     }

@@ -1,7 +1,9 @@
 //! A small SMTP server on loopback that records what it is sent: enough of
 //! RFC 5321 for lettre (greeting, EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT).
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -18,30 +20,50 @@ pub struct Received {
 pub struct SmtpServer {
     pub port: u16,
     pub received: Arc<Mutex<Vec<Received>>>,
+    /// Where a delivery is: [`IDLE`], [`RECEIVING`] or [`RECORDED`].
+    pub phase: Arc<AtomicU8>,
     task: JoinHandle<()>,
 }
+
+/// No message is being delivered.
+pub const IDLE: u8 = 0;
+/// A message is being delivered and not yet recorded.
+pub const RECEIVING: u8 = 1;
+/// A message is recorded, and the client not yet told it was taken.
+pub const RECORDED: u8 = 2;
 
 impl SmtpServer {
     /// Listens on 127.0.0.1:`port` (0 for any free port).
     pub async fn start(port: u16) -> Self {
+        Self::start_slow(port, Duration::ZERO, Duration::ZERO).await
+    }
+
+    /// Like [`Self::start`], but slow to take each message: it waits
+    /// `receiving` before reading the message, and `recorded` after
+    /// recording it, before the "250" that tells the client it was taken.
+    /// A client killed meanwhile is caught in the middle of a delivery.
+    pub async fn start_slow(port: u16, receiving: Duration, recorded: Duration) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let phase = Arc::new(AtomicU8::new(IDLE));
         let store = received.clone();
+        let phases = phase.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((socket, _)) = listener.accept().await else {
                     return;
                 };
-                let store = store.clone();
+                let (store, phase) = (store.clone(), phases.clone());
                 tokio::spawn(async move {
-                    let _ = converse(socket, store).await;
+                    let _ = converse(socket, store, phase, (receiving, recorded)).await;
                 });
             }
         });
         Self {
             port,
             received,
+            phase,
             task,
         }
     }
@@ -60,6 +82,8 @@ impl Drop for SmtpServer {
 async fn converse(
     socket: tokio::net::TcpStream,
     store: Arc<Mutex<Vec<Received>>>,
+    phase: Arc<AtomicU8>,
+    (receiving, recorded): (Duration, Duration),
 ) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read);
@@ -93,6 +117,8 @@ async fn converse(
             to.push(address(&command));
             write.write_all(b"250 OK\r\n").await?;
         } else if upper == "DATA" {
+            phase.store(RECEIVING, Ordering::SeqCst);
+            tokio::time::sleep(receiving).await;
             write
                 .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                 .await?;
@@ -112,7 +138,10 @@ async fn converse(
                 to: std::mem::take(&mut to),
                 data,
             });
+            phase.store(RECORDED, Ordering::SeqCst);
+            tokio::time::sleep(recorded).await;
             write.write_all(b"250 OK: queued\r\n").await?;
+            phase.store(IDLE, Ordering::SeqCst);
         } else if upper.starts_with("QUIT") {
             write.write_all(b"221 Bye\r\n").await?;
             return Ok(());
