@@ -82,6 +82,10 @@ enum Command {
     Export {
         /// The folder to write; created if missing.
         dir: PathBuf,
+        /// Write no .gz and .br copies beside the files, for a host that
+        /// compresses on its own.
+        #[arg(long)]
+        no_compressed_copies: bool,
     },
 }
 
@@ -101,7 +105,10 @@ fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve { preview: false }) {
         Command::Check => check(&sources),
-        Command::Export { dir } => export(&sources, &dir),
+        Command::Export {
+            dir,
+            no_compressed_copies,
+        } => export(&sources, &dir, !no_compressed_copies),
         Command::New { title } => new_article(&sources, &title),
         Command::HashPassword => hash_password(),
         Command::Serve { preview } => serve(
@@ -205,19 +212,30 @@ fn new_article(sources: &Sources, title: &str) -> ExitCode {
     }
 }
 
-fn export(sources: &Sources, dir: &std::path::Path) -> ExitCode {
-    let site = match Site::load(sources) {
+fn export(sources: &Sources, dir: &std::path::Path, compressed_copies: bool) -> ExitCode {
+    // Compressed as the files are written, if at all.
+    let now = BuildOptions {
+        now: chrono::Utc::now(),
+        preview: false,
+    };
+    let site = match Site::load_with(sources, now) {
         Ok(site) => site,
         Err(err) => {
             report_build_error(&err);
             return ExitCode::FAILURE;
         }
     };
-    match practice_site::site::export::export(&site, dir) {
+    let options = practice_site::site::export::Options { compressed_copies };
+    match practice_site::site::export::export_with(&site, dir, options) {
         Ok(summary) => {
             println!(
-                "Wrote {} files, {} redirects and {} retired pages to {}.",
+                "Wrote {} files{}, {} redirects and {} retired pages to {}.",
                 summary.files,
+                if compressed_copies {
+                    " (each with its .gz and .br copies)"
+                } else {
+                    ""
+                },
                 summary.redirects,
                 summary.gone,
                 dir.display()

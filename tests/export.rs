@@ -320,3 +320,55 @@ async fn nginx_serves_the_export_exactly_as_the_server_does() {
         }
     }
 }
+
+/// For a host that compresses on its own, the export can leave out the
+/// compressed copies; every file is still there, byte for byte the same.
+#[test]
+fn an_export_without_compressed_copies_has_the_same_files_and_no_copies() {
+    use practice_site::site::export::{Options, export_with};
+    let site = common::shipped_site();
+    let with = tempfile::tempdir().unwrap();
+    let without = tempfile::tempdir().unwrap();
+    export(&site, with.path()).unwrap();
+    export_with(
+        &site,
+        without.path(),
+        Options {
+            compressed_copies: false,
+        },
+    )
+    .unwrap();
+    let files = |root: &Path| {
+        let mut all = Vec::new();
+        let mut pending = vec![root.to_path_buf()];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else {
+                    all.push(path.strip_prefix(root).unwrap().to_path_buf());
+                }
+            }
+        }
+        all.sort();
+        all
+    };
+    let plain: Vec<PathBuf> = files(with.path())
+        .into_iter()
+        .filter(|f| !matches!(f.extension().and_then(|e| e.to_str()), Some("gz" | "br")))
+        .collect();
+    assert!(
+        plain.len() < files(with.path()).len(),
+        "the full export has copies"
+    );
+    assert_eq!(files(without.path()), plain);
+    for file in &plain {
+        assert_eq!(
+            std::fs::read(with.path().join(file)).unwrap(),
+            std::fs::read(without.path().join(file)).unwrap(),
+            "{}",
+            file.display()
+        );
+    }
+}

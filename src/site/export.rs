@@ -44,9 +44,30 @@ fn gone_file_for(path: &str) -> String {
     format!("{}.gone.html", path.trim_start_matches('/'))
 }
 
+/// How to write an export.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Write `.gz` and `.br` copies beside each compressible file (for
+    /// nginx's `gzip_static` and `brotli_static`); a host that compresses on
+    /// its own needs none.
+    pub compressed_copies: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            compressed_copies: true,
+        }
+    }
+}
+
+/// Writes the whole site, with its compressed copies, into `dir`.
 pub fn export(site: &Site, dir: &Path) -> io::Result<Summary> {
+    export_with(site, dir, Options::default())
+}
+
+pub fn export_with(site: &Site, dir: &Path, options: Options) -> io::Result<Summary> {
     use rayon::prelude::*;
-    site.compress_all();
     let mut summary = Summary::default();
     let mut redirects =
         String::from("# Written by `practice-site export`: old addresses and retired pages.\n");
@@ -87,7 +108,9 @@ pub fn export(site: &Site, dir: &Path) -> io::Result<Summary> {
         PathBuf::from("404.html"),
         site.error_page(StatusCode::NOT_FOUND),
     ));
-    // Folders first, once each; then the files, on all cores.
+    // Folders first, once each; then the files, on all cores, each
+    // compressed just before it is written, so that one thread's writing
+    // overlaps another's compressing.
     let folders: std::collections::BTreeSet<&Path> =
         files.iter().filter_map(|(file, _)| file.parent()).collect();
     for folder in folders {
@@ -95,15 +118,19 @@ pub fn export(site: &Site, dir: &Path) -> io::Result<Summary> {
     }
     files
         .par_iter()
-        .try_for_each(|(file, resource)| write_resource(&dir.join(file), resource))?;
+        .try_for_each(|(file, resource)| write_resource(&dir.join(file), resource, options))?;
     std::fs::write(dir.join("_redirects"), redirects)?;
     std::fs::write(dir.join("nginx.conf"), nginx)?;
     Ok(summary)
 }
 
-/// Writes a body and, beside it, its `.gz` and `.br` forms.
-fn write_resource(target: &Path, resource: &Resource) -> io::Result<()> {
+/// Writes a body and, beside it, its `.gz` and `.br` forms if wanted.
+fn write_resource(target: &Path, resource: &Resource, options: Options) -> io::Result<()> {
     std::fs::write(target, &resource.identity.body)?;
+    if !options.compressed_copies {
+        return Ok(());
+    }
+    resource.compress();
     let sibling = |extension: &str| {
         let mut name = target.as_os_str().to_owned();
         name.push(extension);
