@@ -289,11 +289,9 @@ async fn nginx_serves_the_export_exactly_as_the_server_does() {
                 header(&headers, "content-encoding"),
                 body.len()
             );
-            assert_eq!(
-                header(&headers, "x-content-type-options"),
-                Some("nosniff"),
-                "{path}"
-            );
+            for (name, value) in practice_site::site::SECURITY_HEADERS {
+                assert_eq!(header(&headers, name), Some(value), "{path}: {name}");
+            }
         }
     }
     for (path, expected_status) in [

@@ -8,12 +8,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// Everything from this site only; no inline script, no plugins, no framing,
-/// forms post only here.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
-
-const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=(), interest-cohort=()";
-const HSTS: &str = "max-age=31536000; includeSubDomains";
+use crate::site::{SECURITY_HEADERS, STRICT_TRANSPORT_SECURITY};
 
 pub async fn headers(request: Request, next: Next) -> Response {
     let over_https = is_over_https(request.headers());
@@ -33,23 +28,17 @@ pub fn is_over_https(request: &HeaderMap) -> bool {
 
 /// Adds the security headers to a response's `headers`.
 pub fn apply(headers: &mut HeaderMap, over_https: bool) {
-    static SET: std::sync::LazyLock<[(HeaderName, HeaderValue); 6]> =
+    static SET: std::sync::LazyLock<Vec<(HeaderName, HeaderValue)>> =
         std::sync::LazyLock::new(|| {
-            [
-                (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-                (header::REFERRER_POLICY, "same-origin"),
-                (header::X_FRAME_OPTIONS, "DENY"),
-                (
-                    HeaderName::from_static("permissions-policy"),
-                    PERMISSIONS_POLICY,
-                ),
-                (
-                    HeaderName::from_static("cross-origin-opener-policy"),
-                    "same-origin",
-                ),
-            ]
-            .map(|(name, value)| (name, HeaderValue::from_static(value)))
+            SECURITY_HEADERS
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        HeaderName::from_static(name),
+                        HeaderValue::from_static(value),
+                    )
+                })
+                .collect()
         });
     // A handler that chose stricter values (private booking pages send no
     // referrer at all) keeps them.
@@ -59,7 +48,7 @@ pub fn apply(headers: &mut HeaderMap, over_https: bool) {
     if over_https {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(HSTS),
+            HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
         );
     }
 }

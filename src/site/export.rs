@@ -71,7 +71,7 @@ pub fn export_with(site: &Site, dir: &Path, options: Options) -> io::Result<Summ
     let mut summary = Summary::default();
     let mut redirects =
         String::from("# Written by `practice-site export`: old addresses and retired pages.\n");
-    let mut nginx = String::from(NGINX_HEADER);
+    let mut nginx = nginx_header();
     let mut files: Vec<(PathBuf, &Resource)> = Vec::new();
     for (path, resource) in site.resources() {
         match resource.status {
@@ -145,33 +145,48 @@ fn write_resource(target: &Path, resource: &Resource, options: Options) -> io::R
     Ok(())
 }
 
+/// The nginx snippet's fixed part, with the site's security headers on
+/// every answer (nginx drops a level's `add_header`s where a location has
+/// its own, so each location repeats them).
+fn nginx_header() -> String {
+    let security: Vec<String> = super::SECURITY_HEADERS
+        .iter()
+        .map(|(name, value)| format!("add_header {name} \"{value}\" always;"))
+        .collect();
+    NGINX_HEADER
+        .replace("@security@", &security.join(" "))
+        .replace("@hsts@", super::STRICT_TRANSPORT_SECURITY)
+}
+
 const NGINX_HEADER: &str = r#"# Written by `practice-site export`. Include it inside a `server { }` block
 # whose `root` is this folder:   root /srv/site;  include /srv/site/nginx.conf;
 # brotli_static needs ngx_brotli (Debian: libnginx-mod-http-brotli-static).
+# Served over https, also add in that server block:
+#   add_header Strict-Transport-Security "@hsts@" always;
 charset utf-8;
 charset_types text/css text/plain text/xml application/xml application/atom+xml image/svg+xml;
 gzip_static on;
 brotli_static on;
 gzip_vary on;
-add_header X-Content-Type-Options nosniff always;
+@security@
 error_page 404 /404.html;
 
-location = /feed.xml { default_type application/atom+xml; add_header X-Content-Type-Options nosniff always; add_header Cache-Control "public, max-age=300, must-revalidate"; }
-location = /404.html { internal; add_header X-Content-Type-Options nosniff always; add_header Cache-Control "no-store"; }
-location ~ \.gone\.html$ { internal; add_header X-Content-Type-Options nosniff always; }
-location ~ "^/static/.+\.[0-9a-f]{10}\.[a-z0-9]+$" { add_header X-Content-Type-Options nosniff always; add_header Cache-Control "public, max-age=31536000, immutable"; }
+location = /feed.xml { default_type application/atom+xml; @security@ add_header Cache-Control "public, max-age=300, must-revalidate"; }
+location = /404.html { internal; @security@ add_header Cache-Control "no-store"; }
+location ~ \.gone\.html$ { internal; @security@ }
+location ~ "^/static/.+\.[0-9a-f]{10}\.[a-z0-9]+$" { @security@ add_header Cache-Control "public, max-age=31536000, immutable"; }
 location / {
     # One spelling per page: no trailing slash, no index.html, no .html.
     rewrite ^(/.*)/index\.html$ $1 permanent;
     rewrite ^(/.+)\.html$ $1 permanent;
     rewrite ^(/.+)/$ $1 permanent;
     default_type text/html;
-    add_header X-Content-Type-Options nosniff always;
+    @security@
     add_header Cache-Control "public, max-age=300, must-revalidate";
     try_files $uri $uri.html =404;
 }
 location = /index.html { return 301 /; }
-location = / { add_header X-Content-Type-Options nosniff always; add_header Cache-Control "public, max-age=300, must-revalidate"; try_files /index.html =404; }
+location = / { @security@ add_header Cache-Control "public, max-age=300, must-revalidate"; try_files /index.html =404; }
 
 # Online booking needs the server itself. To offer it, send these to it:
 #   location = /consultation { proxy_pass http://127.0.0.1:3000; }

@@ -56,6 +56,29 @@ impl From<Diagnostics> for BuildError {
 
 const EMPTY_PAGE: &str = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Preview: the site could not be built</title>\n<script src=\"/_preview/reload.js\" defer></script>\n</head>\n<body>\n<main id=\"main\">\n<h1>The site could not be built yet</h1>\n</main>\n</body>\n</html>\n";
 
+/// The headers every response of the site carries, wherever it is served
+/// from (the server, or nginx over the export): the page may load only what
+/// this site serves (no third party can be reached, and injected script
+/// could not run), is never framed, and tells other sites nothing about
+/// which page a reader was on.
+pub const SECURITY_HEADERS: [(&str, &str); 6] = [
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=(), interest-cohort=()",
+    ),
+    ("cross-origin-opener-policy", "same-origin"),
+];
+
+/// HSTS, for a response that reached its reader over https.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
+
 /// Content types of what the site serves.
 pub const HTML: &str = "text/html; charset=utf-8";
 /// Pages and feeds may change with any edit: caches keep them briefly, then
