@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 use std::time::Duration;
 
-use notify_debouncer_mini::notify::RecursiveMode;
-use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
+use notify::{RecursiveMode, Watcher as _};
 use tokio::sync::{mpsc, watch};
 
 use crate::diagnostic::Diagnostics;
@@ -40,6 +39,9 @@ pub struct Reloader {
     status: watch::Sender<BuildStatus>,
     /// One build at a time: a slow build is never overtaken by an older one.
     building: Mutex<()>,
+    /// How often the watcher woke up to look at the files: for tests and
+    /// diagnostics, as a watcher that wakes itself would burn a core.
+    wakeups: std::sync::atomic::AtomicU64,
 }
 
 impl Reloader {
@@ -72,6 +74,7 @@ impl Reloader {
             site: Arc::new(SiteHandle::new(site)),
             status,
             building: Mutex::new(()),
+            wakeups: std::sync::atomic::AtomicU64::new(0),
         });
         reloader.compress_in_background();
         Ok(reloader)
@@ -111,6 +114,11 @@ impl Reloader {
 
     pub fn sources(&self) -> &Sources {
         &self.sources
+    }
+
+    /// How many times the file watcher has woken up so far.
+    pub fn wakeups(&self) -> u64 {
+        self.wakeups.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn is_preview(&self) -> bool {
@@ -168,8 +176,14 @@ impl Reloader {
     /// Watches the sources and the clock until the task is dropped.
     pub async fn run(self: Arc<Self>) {
         let (changed, mut changes) = mpsc::channel::<()>(1);
-        let watcher = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| {
-            if result.is_ok_and(|events| events.iter().any(|e| is_source(&e.path))) {
+        // Opening and reading a file is not changing it: those events (which
+        // every build and every check below causes) are ignored, or the
+        // watcher would wake itself for ever.
+        let watcher = notify::recommended_watcher(move |result: notify::Result<notify::Event>| {
+            if let Ok(event) = result
+                && is_change(event.kind)
+                && event.paths.iter().any(|path| is_source(path))
+            {
                 // A full channel already means "rebuild soon": nothing is lost.
                 let _ = changed.try_send(());
             }
@@ -177,7 +191,7 @@ impl Reloader {
         let _watcher = match watcher {
             Ok(mut watcher) => {
                 for path in self.watched_paths() {
-                    if let Err(err) = watcher.watcher().watch(&path, RecursiveMode::Recursive) {
+                    if let Err(err) = watcher.watch(&path, RecursiveMode::Recursive) {
                         tracing::warn!(
                             "cannot watch {}: {err}; edits there need a restart",
                             path.display()
@@ -207,6 +221,11 @@ impl Reloader {
                     if change.is_none() {
                         return;
                     }
+                    // An editor's save is often a write and a rename: let it
+                    // finish, and take what came meanwhile as the same change.
+                    tokio::time::sleep(DEBOUNCE).await;
+                    while changes.try_recv().is_ok() {}
+                    self.wakeups.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let now = fingerprint(&watched);
                     if now == seen {
                         continue;
@@ -234,6 +253,17 @@ impl Reloader {
             paths.push(folder.to_path_buf());
         }
         paths
+    }
+}
+
+/// Whether an event changed a file: anything but opening or reading it (a
+/// file closed after writing counts: that is a save ending).
+fn is_change(kind: notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
     }
 }
 

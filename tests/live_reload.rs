@@ -281,3 +281,40 @@ async fn a_preview_starts_even_when_the_content_is_broken() {
     reloader.rebuild().unwrap();
     assert_eq!(get(&preview, "/").await.status, StatusCode::OK);
 }
+
+/// Building and checking the site opens and reads every file; the watcher
+/// must not take that for an edit, or it wakes itself without end (it once
+/// walked the sources about 100 times a second on an idle server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_watcher_stays_asleep_and_an_edit_wakes_it() {
+    let copy = ContentCopy::new();
+    let (reloader, router) = start(&copy, false, Arc::new(SystemClock));
+    let watching = tokio::spawn(Arc::clone(&reloader).run());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Reading every page and file, as readers and the build do.
+    for path in ["/", ARTICLE_URL, "/blog", "/feed.xml"] {
+        assert_eq!(get(&router, path).await.status, StatusCode::OK);
+    }
+    let _ = std::fs::read_to_string(copy.path(ARTICLE)).unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        reloader.wakeups(),
+        0,
+        "the watcher woke with nothing edited"
+    );
+
+    copy.edit(ARTICLE, "My personal journey", "My own personal journey");
+    let mut status = reloader.status();
+    tokio::time::timeout(Duration::from_secs(5), status.changed())
+        .await
+        .expect("the edit is rebuilt")
+        .unwrap();
+    // The rebuild reads every file again; that must not wake it once more.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after_edit = reloader.wakeups();
+    assert!(
+        (1..=2).contains(&after_edit),
+        "{after_edit} wake-ups for one edit"
+    );
+    watching.abort();
+}
