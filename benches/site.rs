@@ -25,7 +25,7 @@ use practice_site::booking::store::SqliteStore;
 use practice_site::clock::SystemClock;
 use practice_site::content::markdown::{self, Resolution};
 use practice_site::site::{BuildOptions, Site, Sources};
-use practice_site::{AppState, app};
+use practice_site::{AppState, PreparedFirst, app};
 use tower::ServiceExt as _;
 
 const SEED: u64 = 1;
@@ -143,8 +143,9 @@ fn render_article(c: &mut Criterion) {
     group.finish();
 }
 
-/// One request through the whole router and its layers, in process: an
-/// article, uncompressed and with `Accept-Encoding: gzip, br`.
+/// One request for the home page, in process, uncompressed and with
+/// `Accept-Encoding: gzip, br`: as the server answers it, and through the
+/// whole router and its layers.
 fn request(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let sources = sources(&corpus::shipped_content());
@@ -163,17 +164,24 @@ fn request(c: &mut Criterion) {
         b"a benchmark signing key, long enough",
     )
     .expect("booking settings");
-    let router = app(AppState::new(site, Arc::new(booking)));
+    let state = AppState::new(site, Arc::new(booking));
+    let router = app(state.clone());
+    let prepared = PreparedFirst::new(state);
     let mut group = c.benchmark_group("request");
     for (name, encoding) in [("identity", ""), ("br", "gzip, br")] {
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                let request = Request::get("/blog/ketamine-assisted-psychotherapy-guide")
-                    .header(header::ACCEPT_ENCODING, encoding)
-                    .body(Body::empty())
-                    .expect("a request");
-                runtime.block_on(router.clone().oneshot(request))
-            });
+        let request = || {
+            Request::get("/")
+                .header(header::ACCEPT_ENCODING, encoding)
+                .body(Body::empty())
+                .expect("a request")
+        };
+        // What the server runs (the page answered before routing) ...
+        group.bench_function(format!("prepared/{name}"), |b| {
+            b.iter(|| runtime.block_on(prepared.clone().oneshot(request())));
+        });
+        // ... and the same page through the router and all its layers.
+        group.bench_function(format!("router/{name}"), |b| {
+            b.iter(|| runtime.block_on(router.clone().oneshot(request())));
         });
     }
     group.finish();
