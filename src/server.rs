@@ -65,6 +65,32 @@ pub async fn serve<S>(
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
+    let finished = accept_until(listener, app, limits, shutdown).await;
+    log_stop(finished, limits);
+}
+
+fn log_stop(finished: bool, limits: Limits) {
+    if finished {
+        tracing::info!("every request finished");
+    } else {
+        tracing::warn!(
+            "stopped waiting for requests still open after {:?}",
+            limits.grace
+        );
+    }
+}
+
+/// The accept loop of [`serve`]; `true` if every request finished in time.
+async fn accept_until<S>(
+    listener: TcpListener,
+    app: S,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> bool
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let open = Arc::new(Semaphore::new(limits.connections));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
@@ -111,10 +137,8 @@ pub async fn serve<S>(
     }
     drop(listener);
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("every request finished"),
-        () = tokio::time::sleep(limits.grace) => {
-            tracing::warn!("stopped waiting for requests still open after {:?}", limits.grace);
-        }
+        () = graceful.shutdown() => true,
+        () = tokio::time::sleep(limits.grace) => false,
     }
 }
 
@@ -156,7 +180,7 @@ pub async fn serve_on_every_core<S>(
         };
         let app = app.clone();
         let mut stopped = stopped.clone();
-        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        let (done, finished) = tokio::sync::oneshot::channel::<bool>();
         let spawned = std::thread::Builder::new()
             .name(format!("serve-{core}"))
             .spawn(move || {
@@ -164,15 +188,15 @@ pub async fn serve_on_every_core<S>(
                     .enable_all()
                     .build()
                     .expect("a runtime for serving");
-                runtime.block_on(async move {
+                let all_finished = runtime.block_on(async move {
                     let listener =
                         TcpListener::from_std(listener).expect("a listening socket for serving");
                     let stop = async move {
                         let _ = stopped.wait_for(|stop| *stop).await;
                     };
-                    serve(listener, app, per_thread, stop).await;
+                    accept_until(listener, app, per_thread, stop).await
                 });
-                let _ = done.send(());
+                let _ = done.send(all_finished);
             });
         match spawned {
             Ok(_) => threads.push(finished),
@@ -182,7 +206,9 @@ pub async fn serve_on_every_core<S>(
     drop(listener);
     shutdown.await;
     let _ = stop.send(true);
+    let mut all_finished = true;
     for finished in threads {
-        let _ = finished.await;
+        all_finished &= finished.await.unwrap_or(false);
     }
+    log_stop(all_finished, limits);
 }
