@@ -3,6 +3,7 @@
 //! build from nothing answers. Each edit below is followed by both, and
 //! every address of the two sites is compared.
 
+mod common;
 #[path = "../benches/corpus/mod.rs"]
 mod corpus;
 
@@ -68,10 +69,7 @@ fn a_rebuild_after_any_edit_answers_what_a_fresh_build_answers() {
     let root = dir.path().join("content");
     corpus::write(&root, 30, 3).unwrap();
     let static_dir = dir.path().join("static");
-    copy(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("static"),
-        &static_dir,
-    );
+    common::copy_dir(&common::repo().join("static"), &static_dir);
     let sources = sources(&root, &static_dir);
     let blog = root.join("blog");
     let linked = corpus::slug(30, 3, 0);
@@ -192,17 +190,4 @@ fn a_rebuild_after_any_edit_answers_what_a_fresh_build_answers() {
         .to_string();
     assert_eq!(fresh, rebuilt);
     assert!(fresh.contains("titel"), "{fresh}");
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }

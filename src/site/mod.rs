@@ -150,22 +150,7 @@ impl Site {
     /// The site as it is at `now` (scheduled articles appear on their day),
     /// with its compressed forms still to be made ([`Site::compress_all`]).
     pub fn load_with(sources: &Sources, options: BuildOptions) -> Result<Self, BuildError> {
-        let config = SiteConfig::load(&sources.config)?;
-        let mut problems = Diagnostics::default();
-        let load = LoadOptions {
-            today: config.today(options.now),
-            preview: options.preview,
-        };
-        let (library, memo) =
-            content::load_reusing(&sources.content, &config, load, &content::Memo::default());
-        let library = library.map_err(|d| problems.extend(d));
-        let assets = Assets::load(&sources.static_dir).map_err(|d| problems.extend(d));
-        let (Ok(library), Ok(assets)) = (library, assets) else {
-            return Err(BuildError::Content(problems.sorted()));
-        };
-        let mut site = Self::build(&config, &library, &assets)?;
-        site.memo = memo;
-        Ok(site)
+        Self::build_from(sources, options, None)
     }
 
     /// The site as [`Site::load_with`] builds it, doing again only the work
@@ -176,23 +161,34 @@ impl Site {
         options: BuildOptions,
         previous: &Site,
     ) -> Result<Self, BuildError> {
+        Self::build_from(sources, options, Some(previous))
+    }
+
+    fn build_from(
+        sources: &Sources,
+        options: BuildOptions,
+        previous: Option<&Site>,
+    ) -> Result<Self, BuildError> {
         let config = SiteConfig::load(&sources.config)?;
         let mut problems = Diagnostics::default();
         let load = LoadOptions {
             today: config.today(options.now),
             preview: options.preview,
         };
-        let (library, memo) =
-            content::load_reusing(&sources.content, &config, load, &previous.memo);
+        let nothing = content::Memo::default();
+        let known = previous.map_or(&nothing, |site| &site.memo);
+        let (library, memo) = content::load_reusing(&sources.content, &config, load, known);
         let library = library.map_err(|d| problems.extend(d));
         let assets = Assets::load(&sources.static_dir).map_err(|d| problems.extend(d));
         let (Ok(library), Ok(assets)) = (library, assets) else {
             return Err(BuildError::Content(problems.sorted()));
         };
-        let mut site = pages::build(&config, &library, &assets, Some(previous))?;
+        let mut site = pages::build(&config, &library, &assets, previous)?;
         site.finish(&config, &library);
         site.memo = memo;
-        site.adopt_encodings(previous);
+        if let Some(previous) = previous {
+            site.adopt_encodings(previous);
+        }
         Ok(site)
     }
 
