@@ -31,6 +31,16 @@ use tower::ServiceExt as _;
 const SEED: u64 = 1;
 const SIZES: [usize; 3] = [0, 1_000, 10_000];
 
+/// A temporary folder holding the shipped content plus `articles`
+/// generated ones, and the sources that build it (the folder lives as long
+/// as the returned guard).
+fn written_corpus(articles: usize) -> (tempfile::TempDir, Sources) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    corpus::write(dir.path(), articles, SEED).expect("the corpus is written");
+    let sources = sources(dir.path());
+    (dir, sources)
+}
+
 fn sources(content: &Path) -> Sources {
     Sources {
         config: content.join("site.toml"),
@@ -53,9 +63,7 @@ fn build(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(20));
     for articles in SIZES {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        corpus::write(dir.path(), articles, SEED).expect("the corpus is written");
-        let sources = sources(dir.path());
+        let (_dir, sources) = written_corpus(articles);
         group.bench_with_input(BenchmarkId::from_parameter(articles), &sources, |b, s| {
             b.iter(|| Site::load_with(s, options()).expect("the corpus builds"));
         });
@@ -69,9 +77,7 @@ fn rebuild(c: &mut Criterion) {
     let mut group = c.benchmark_group("rebuild_after_one_edit");
     group.sample_size(20);
     for articles in [0, 1_000] {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        corpus::write(dir.path(), articles, SEED).expect("the corpus is written");
-        let sources = sources(dir.path());
+        let (dir, sources) = written_corpus(articles);
         let previous = Site::load_with(&sources, options()).expect("the corpus builds");
         previous.compress_all();
         let article = dir
@@ -99,9 +105,7 @@ fn compress(c: &mut Criterion) {
     let mut group = c.benchmark_group("compress");
     group.sample_size(10);
     for articles in [0, 1_000] {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        corpus::write(dir.path(), articles, SEED).expect("the corpus is written");
-        let sources = sources(dir.path());
+        let (_dir, sources) = written_corpus(articles);
         group.bench_with_input(BenchmarkId::from_parameter(articles), &sources, |b, s| {
             b.iter_batched(
                 || Site::load_with(s, options()).expect("the corpus builds"),
