@@ -76,13 +76,16 @@ impl Reloader {
             building: Mutex::new(()),
             wakeups: std::sync::atomic::AtomicU64::new(0),
         });
-        reloader.compress_in_background();
         Ok(reloader)
     }
 
     /// Makes the current site's compressed forms on other threads. Until
-    /// they are made, readers get the same pages uncompressed.
-    fn compress_in_background(&self) {
+    /// they are made, readers get the same pages uncompressed. Each rebuild
+    /// does this by itself; the first site waits for the server to call it
+    /// once it can serve, so a start-up that fails (port taken, database
+    /// unreadable) does no work for nothing and its error stays the last
+    /// line printed.
+    pub fn compress_in_background(&self) {
         let site = self.site.current();
         let spawned = std::thread::Builder::new()
             .name("compress".to_string())
