@@ -49,13 +49,6 @@ fn sources(content: &Path) -> Sources {
     }
 }
 
-fn options() -> BuildOptions {
-    BuildOptions {
-        now: chrono::Utc::now(),
-        preview: false,
-    }
-}
-
 /// Reading, checking and rendering every file into a servable site (no
 /// compression: the server makes those forms after it starts serving).
 fn build(c: &mut Criterion) {
@@ -65,7 +58,9 @@ fn build(c: &mut Criterion) {
     for articles in SIZES {
         let (_dir, sources) = written_corpus(articles);
         group.bench_with_input(BenchmarkId::from_parameter(articles), &sources, |b, s| {
-            b.iter(|| Site::load_with(s, options()).expect("the corpus builds"));
+            b.iter(|| {
+                Site::load_with(s, BuildOptions::published_now()).expect("the corpus builds")
+            });
         });
     }
     group.finish();
@@ -78,7 +73,8 @@ fn rebuild(c: &mut Criterion) {
     group.sample_size(20);
     for articles in [0, 1_000] {
         let (dir, sources) = written_corpus(articles);
-        let previous = Site::load_with(&sources, options()).expect("the corpus builds");
+        let previous =
+            Site::load_with(&sources, BuildOptions::published_now()).expect("the corpus builds");
         previous.compress_all();
         let article = dir
             .path()
@@ -90,7 +86,8 @@ fn rebuild(c: &mut Criterion) {
                 let mut text = std::fs::read_to_string(&article).expect("the guide");
                 text.push_str(&format!("\nEdit number {edits}.\n"));
                 std::fs::write(&article, text).expect("the guide is written");
-                let site = Site::rebuild(s, options(), &previous).expect("the corpus builds");
+                let site = Site::rebuild(s, BuildOptions::published_now(), &previous)
+                    .expect("the corpus builds");
                 site.compress_all();
                 site
             });
@@ -108,7 +105,7 @@ fn compress(c: &mut Criterion) {
         let (_dir, sources) = written_corpus(articles);
         group.bench_with_input(BenchmarkId::from_parameter(articles), &sources, |b, s| {
             b.iter_batched(
-                || Site::load_with(s, options()).expect("the corpus builds"),
+                || Site::load_with(s, BuildOptions::published_now()).expect("the corpus builds"),
                 |site| site.compress_all(),
                 criterion::BatchSize::LargeInput,
             );

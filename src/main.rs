@@ -148,11 +148,7 @@ fn hash_password() -> ExitCode {
 
 fn check(sources: &Sources) -> ExitCode {
     // Checking needs every page rendered, not compressed.
-    let now = BuildOptions {
-        now: chrono::Utc::now(),
-        preview: false,
-    };
-    match Site::load_with(sources, now) {
+    match Site::load_with(sources, BuildOptions::published_now()) {
         Ok(site) => {
             let warnings = site.warnings();
             eprint!("{warnings}");
@@ -214,11 +210,7 @@ fn new_article(sources: &Sources, title: &str) -> ExitCode {
 
 fn export(sources: &Sources, dir: &std::path::Path, compressed_copies: bool) -> ExitCode {
     // Compressed as the files are written, if at all.
-    let now = BuildOptions {
-        now: chrono::Utc::now(),
-        preview: false,
-    };
-    let site = match Site::load_with(sources, now) {
+    let site = match Site::load_with(sources, BuildOptions::published_now()) {
         Ok(site) => site,
         Err(err) => {
             report_build_error(&err);

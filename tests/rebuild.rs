@@ -20,13 +20,6 @@ fn sources(root: &Path, static_dir: &Path) -> Sources {
     }
 }
 
-fn options() -> BuildOptions {
-    BuildOptions {
-        now: chrono::Utc::now(),
-        preview: false,
-    }
-}
-
 /// Every address, with what it answers, of a site.
 fn answers(site: &Site) -> Vec<(String, StatusCode, String, Vec<u8>)> {
     let mut all: Vec<_> = site
@@ -127,12 +120,12 @@ fn a_rebuild_after_any_edit_answers_what_a_fresh_build_answers() {
         ),
     ];
 
-    let mut previous = Site::load_with(&sources, options()).unwrap();
+    let mut previous = Site::load_with(&sources, BuildOptions::published_now()).unwrap();
     previous.compress_all();
     for (what, edit) in &edits {
         edit();
-        let fresh = Site::load_with(&sources, options()).unwrap();
-        let rebuilt = Site::rebuild(&sources, options(), &previous).unwrap();
+        let fresh = Site::load_with(&sources, BuildOptions::published_now()).unwrap();
+        let rebuilt = Site::rebuild(&sources, BuildOptions::published_now(), &previous).unwrap();
         let (fresh_answers, rebuilt_answers) = (answers(&fresh), answers(&rebuilt));
         assert_eq!(
             fresh_answers.len(),
@@ -182,10 +175,10 @@ fn a_rebuild_after_any_edit_answers_what_a_fresh_build_answers() {
 
     // A broken edit fails the same way both ways.
     replace(&guide, "title:", "titel:");
-    let fresh = Site::load_with(&sources, options())
+    let fresh = Site::load_with(&sources, BuildOptions::published_now())
         .unwrap_err()
         .to_string();
-    let rebuilt = Site::rebuild(&sources, options(), &previous)
+    let rebuilt = Site::rebuild(&sources, BuildOptions::published_now(), &previous)
         .unwrap_err()
         .to_string();
     assert_eq!(fresh, rebuilt);

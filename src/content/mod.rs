@@ -328,8 +328,9 @@ impl std::fmt::Debug for Memo {
     }
 }
 
-/// A hash of the values given, for memo keys.
-fn fingerprint(parts: impl std::hash::Hash) -> u64 {
+/// A hash of the values given, for memo keys and the fingerprints of what a
+/// page was built from.
+pub fn fingerprint(parts: impl std::hash::Hash) -> u64 {
     use std::hash::Hasher as _;
     let mut hasher = std::hash::DefaultHasher::new();
     parts.hash(&mut hasher);

@@ -17,10 +17,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::conditional::{Coding, accepted_codings, quality_of};
-use crate::site::resource::{brotli, gzip};
+use crate::site::resource::{MIN_COMPRESSIBLE, brotli, gzip};
 
-/// Bodies smaller than this gain nothing worth the work.
-const MIN_COMPRESSIBLE: usize = 512;
 /// The largest page these routes render is well under this.
 const MAX_PAGE: usize = 1024 * 1024;
 

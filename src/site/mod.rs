@@ -98,12 +98,11 @@ pub struct Site {
     article_inputs: HashMap<String, u64>,
     /// What loading the content worked out per file, for the next build.
     memo: content::Memo,
-    not_found: Resource,
-    method_not_allowed: Resource,
+    /// 500, and the page for any error without one of its own.
     server_error: Resource,
-    /// 400, 403, 413 and 429: the answers to forms that cannot be taken;
-    /// 408 and 503: a request too slow, or a server too busy.
-    form_errors: HashMap<StatusCode, Resource>,
+    /// 404 and 405; 400, 403, 413 and 429, the answers to forms that cannot
+    /// be taken; 408 and 503, a request too slow or a server too busy.
+    error_pages: HashMap<StatusCode, Resource>,
     /// The header and footer, for pages rendered per request (booking, admin).
     layout: Layout,
     /// Each page's head, title and body by slug, for pages rendered per
@@ -131,18 +130,22 @@ pub struct BuildOptions {
     pub preview: bool,
 }
 
+impl BuildOptions {
+    /// The site as readers see it at this moment: no drafts, no preview.
+    pub fn published_now() -> Self {
+        Self {
+            now: Utc::now(),
+            preview: false,
+        }
+    }
+}
+
 impl Site {
     /// Reads settings, content and static files, checks them all, and renders
     /// and compresses every page, as readers see the site now. Every problem
     /// in the content is reported at once.
     pub fn load(sources: &Sources) -> Result<Self, BuildError> {
-        let site = Self::load_with(
-            sources,
-            BuildOptions {
-                now: Utc::now(),
-                preview: false,
-            },
-        )?;
+        let site = Self::load_with(sources, BuildOptions::published_now())?;
         site.compress_all();
         Ok(site)
     }
@@ -192,16 +195,6 @@ impl Site {
         Ok(site)
     }
 
-    pub fn build(
-        config: &SiteConfig,
-        library: &Library,
-        assets: &Assets,
-    ) -> Result<Self, BuildError> {
-        let mut site = pages::build(config, library, assets, None)?;
-        site.finish(config, library);
-        Ok(site)
-    }
-
     fn finish(&mut self, config: &SiteConfig, library: &Library) {
         self.warnings = library.warnings.clone();
         self.next_change = library.next_change().map(|day| config.start_of(day));
@@ -222,10 +215,11 @@ impl Site {
             resources: HashMap::new(),
             article_inputs: HashMap::new(),
             memo: content::Memo::default(),
-            not_found: page(StatusCode::NOT_FOUND),
-            method_not_allowed: page(StatusCode::METHOD_NOT_ALLOWED),
             server_error: page(StatusCode::INTERNAL_SERVER_ERROR),
-            form_errors: HashMap::new(),
+            error_pages: [StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED]
+                .into_iter()
+                .map(|status| (status, page(status)))
+                .collect(),
             layout: Layout::default(),
             bodies: HashMap::new(),
             config: None,
@@ -267,12 +261,8 @@ impl Site {
     fn all_resources(&self) -> impl Iterator<Item = &Resource> {
         self.resources
             .values()
-            .chain([
-                &self.not_found,
-                &self.method_not_allowed,
-                &self.server_error,
-            ])
-            .chain(self.form_errors.values())
+            .chain(self.error_pages.values())
+            .chain([&self.server_error])
     }
 
     /// Makes every compressed form not made yet, on all cores. The server
@@ -319,28 +309,18 @@ impl Site {
                 resource.adopt_encodings(old);
             }
         }
-        for (resource, old) in [
-            (&mut self.not_found, &previous.not_found),
-            (&mut self.method_not_allowed, &previous.method_not_allowed),
-            (&mut self.server_error, &previous.server_error),
-        ] {
-            resource.adopt_encodings(old);
-        }
-        for (status, resource) in &mut self.form_errors {
-            if let Some(old) = previous.form_errors.get(status) {
+        for (status, resource) in &mut self.error_pages {
+            if let Some(old) = previous.error_pages.get(status) {
                 resource.adopt_encodings(old);
             }
         }
+        self.server_error.adopt_encodings(&previous.server_error);
     }
 
     /// The rendered error page for `status` (400, 403, 404, 405, 408, 413,
     /// 429, 500 or 503; anything else gets 500's page).
     pub fn error_page(&self, status: StatusCode) -> &Resource {
-        match status {
-            StatusCode::NOT_FOUND => &self.not_found,
-            StatusCode::METHOD_NOT_ALLOWED => &self.method_not_allowed,
-            other => self.form_errors.get(&other).unwrap_or(&self.server_error),
-        }
+        self.error_pages.get(&status).unwrap_or(&self.server_error)
     }
 
     /// Every public HTML page's path, sorted: what tests and the export walk.

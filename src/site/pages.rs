@@ -21,16 +21,8 @@ use super::{
     BuildError, CACHE_IMMUTABLE, CACHE_PAGE, CACHE_REVALIDATE, HTML, PageBody, Resource, Site,
 };
 use crate::config::{CallToAction, SiteConfig};
-use crate::content::{Document, Library};
+use crate::content::{Document, Library, fingerprint};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-
-/// A hash of the values given.
-fn fingerprint(parts: impl std::hash::Hash) -> u64 {
-    use std::hash::Hasher as _;
-    let mut hasher = std::hash::DefaultHasher::new();
-    parts.hash(&mut hasher);
-    hasher.finish()
-}
 
 /// Articles listed under "Articles that link here", newest first.
 const LINKED_FROM_SHOWN: usize = 5;
@@ -105,23 +97,23 @@ pub fn build(
             ),
         );
     }
-    let not_found = builder.error_page(
-        StatusCode::NOT_FOUND,
-        "This page isn’t here",
-        "The address may have changed, or there may be a typo in it. These links can help you find your way.",
-    )?;
-    let method_not_allowed = builder.error_page(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "That didn’t work",
-        "This address can only be opened as a page. These links can help you find your way.",
-    )?;
     let server_error = builder.error_page(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong on our side",
         "Please try again in a moment. If it keeps happening, the practice would be grateful to hear about it.",
     )?;
-    let mut form_errors = HashMap::new();
+    let mut error_pages = HashMap::new();
     for (status, heading, message) in [
+        (
+            StatusCode::NOT_FOUND,
+            "This page isn’t here",
+            "The address may have changed, or there may be a typo in it. These links can help you find your way.",
+        ),
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "That didn’t work",
+            "This address can only be opened as a page. These links can help you find your way.",
+        ),
         (
             StatusCode::BAD_REQUEST,
             "That didn’t work",
@@ -153,7 +145,7 @@ pub fn build(
             "Many people are visiting at this moment. Please try again in a few seconds.",
         ),
     ] {
-        form_errors.insert(status, builder.error_page(status, heading, message)?);
+        error_pages.insert(status, builder.error_page(status, heading, message)?);
     }
     let bodies = library
         .pages()
@@ -171,10 +163,8 @@ pub fn build(
         article_inputs: builder.article_inputs,
         memo: crate::content::Memo::default(),
         resources: builder.resources,
-        not_found,
-        method_not_allowed,
         server_error,
-        form_errors,
+        error_pages,
         layout: layout.clone(),
         bodies,
         config: Some(config.clone()),

@@ -50,7 +50,7 @@ struct Encodings {
 }
 
 /// Bodies smaller than this are not worth a compressed copy.
-const MIN_COMPRESSIBLE: usize = 512;
+pub const MIN_COMPRESSIBLE: usize = 512;
 /// Brotli's quality (0–11): 5 is within half a percent of 9's size on these
 /// pages (31.6 KB against 31.5 KB for the articles and stylesheet) at a
 /// fourteenth of the time; see BENCHMARKS.md.
