@@ -5,8 +5,8 @@
 //!     cargo bench --bench site                 # all of them
 //!     cargo bench --bench site -- build/1000   # one
 //!
-//! The corpora (the shipped content, and it plus 1,000 and 10,000 generated
-//! articles) are written once per run into a temporary folder, from seed 1.
+//! Each group writes the corpora it needs (the shipped content, and it plus
+//! 1,000 and 10,000 generated articles) into a temporary folder, from seed 1.
 //! Results and what they mean: BENCHMARKS.md.
 
 mod corpus;

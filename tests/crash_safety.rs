@@ -8,9 +8,9 @@
 //!
 //! The stream is cut into rounds; each round ends with a kill in its middle.
 //! `CRASH_BOOKINGS` sets how many bookings are attempted (default 24),
-//! `CRASH_KILLS` how many rounds (default 1), and `PRACTICE_SITE_BIN` which
-//! binary runs (default: this build's). `scripts/crash-test` runs the long
-//! version against the release build; its last results are in SECURITY.md.
+//! `CRASH_KILLS` how many rounds (default 1). `scripts/crash-test` runs the
+//! long version with `cargo test --release`, so against the release binary;
+//! its last results are in SECURITY.md.
 
 mod common;
 

@@ -44,6 +44,16 @@ pub fn shipped_site() -> Site {
         .unwrap_or_else(|err| panic!("shipped content must build:\n{err}"))
 }
 
+/// How many articles the shipped content publishes (tests that add
+/// generated ones count on them).
+pub fn shipped_articles() -> usize {
+    shipped_site()
+        .page_paths()
+        .into_iter()
+        .filter(|path| path.starts_with("/blog/") && !path.starts_with("/blog/page/"))
+        .count()
+}
+
 /// The real router over `site`, with booking backed by a fresh, migrated
 /// SQLite file. Synchronous, so tests that only read pages stay simple.
 pub fn router(site: Site) -> Router {

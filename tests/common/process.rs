@@ -7,13 +7,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The server binary: this build's, or the one `PRACTICE_SITE_BIN` names
-/// (scripts/crash-test runs the release build that way).
-pub fn binary() -> std::path::PathBuf {
-    std::env::var_os("PRACTICE_SITE_BIN")
-        .map_or_else(|| env!("CARGO_BIN_EXE_practice-site").into(), Into::into)
-}
-
 pub struct Server {
     pub child: Child,
     pub port: u16,
@@ -27,7 +20,7 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
-        let mut command = Command::new(binary());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_practice-site"));
         command
             .args(["serve", "--port", &port.to_string(), "--content"])
             .arg(content)
