@@ -127,16 +127,6 @@ async fn the_notices_page_is_reachable_from_every_page_and_from_the_consultation
     assert!(notices.body.contains("Board of Behavioral Sciences"));
 }
 
-#[tokio::test]
-async fn the_privacy_page_states_the_retention_the_purge_keeps() {
-    let copy = ContentCopy::new();
-    copy.edit("site.toml", "retention_days = 90", "retention_days = 45");
-    let app = router(Site::load(&copy.sources()).unwrap());
-    let privacy = get(&app, "/privacy").await.body;
-    assert!(privacy.contains("45 days"), "the setting's period");
-    assert!(!privacy.contains("90 days"), "no typed period");
-}
-
 fn env_from(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = pairs
         .iter()

@@ -107,11 +107,20 @@ async fn the_sitemap_lists_exactly_the_public_pages_with_their_dates() {
 
 #[tokio::test]
 async fn robots_names_the_sitemap() {
-    let app = router(shipped_site());
+    // The shipped samples keep every crawler out (tests/launch.rs); a
+    // practice with its real facts names the sitemap and hides only the
+    // private pages.
+    let copy = common::ContentCopy::with_real_facts();
+    let app = router(practice_site::site::Site::load(&copy.sources()).unwrap());
     let reply = get(&app, "/robots.txt").await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert!(reply.body.contains(&format!("Sitemap: {BASE}/sitemap.xml")));
+    assert!(
+        reply
+            .body
+            .contains("Sitemap: https://www.alicia-taverner-therapy.com/sitemap.xml")
+    );
     assert!(reply.body.contains("Disallow: /admin"));
+    assert!(!reply.body.contains("Disallow: /\n"));
 }
 
 #[tokio::test]

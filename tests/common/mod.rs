@@ -215,13 +215,19 @@ impl ContentCopy {
         sources_in(self.root())
     }
 
+    /// A copy whose `site.toml` has real-looking facts instead of samples.
+    pub fn with_real_facts() -> Self {
+        let copy = Self::new();
+        let settings = copy.read("site.toml");
+        copy.write("site.toml", &practice_site::config::filled_in(&settings));
+        copy
+    }
+
     /// A copy as a real practice would have it before launch: every sample
     /// fact in `site.toml` replaced, and every page reviewed today (as the
     /// therapist and her prescriber would mark them once approved).
     pub fn filled_in() -> Self {
-        let copy = Self::new();
-        let settings = copy.read("site.toml");
-        copy.write("site.toml", &practice_site::config::filled_in(&settings));
+        let copy = Self::with_real_facts();
         let today = chrono::Utc::now().date_naive();
         for folder in ["blog", "pages"] {
             for entry in std::fs::read_dir(copy.path(folder)).unwrap() {
