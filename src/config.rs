@@ -10,9 +10,16 @@ use serde::Deserialize;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, LineIndex};
 
-/// The name of the one placeholder the therapist writes in Markdown and in
+/// The placeholder for the consultation's length, written in Markdown and in
 /// this file, so that no page can state another consultation length.
 pub const CONSULTATION_MINUTES: &str = "consultation_minutes";
+/// The placeholder for how long a booking's details are kept, so the privacy
+/// page cannot promise another period than the one the purge keeps.
+pub const RETENTION_DAYS: &str = "retention_days";
+/// The placeholder for the fees sentence (`[fees] text`), for the notices page.
+pub const FEES: &str = "fees";
+/// The placeholder for the licence as an advertisement must show it.
+pub const LICENSE: &str = "license";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +29,8 @@ pub struct SiteConfig {
     pub consultation: Consultation,
     pub calls_to_action: BTreeMap<String, CallToAction>,
     pub home: Home,
+    /// How fees are given, and whether the therapist has confirmed it.
+    pub fees: Fees,
     /// The header's links, in order.
     pub navigation: Vec<NavigationLink>,
     /// `[booking]` as written; checked into [`SiteConfig::booking`].
@@ -35,6 +44,12 @@ pub struct SiteConfig {
     source: PathBuf,
     #[serde(skip)]
     source_text: String,
+    /// Every `{{name}}` a text may use, with its value.
+    #[serde(skip)]
+    placeholders: Vec<(&'static str, String)>,
+    /// The facts in this file that are still the shipped samples.
+    #[serde(skip)]
+    sample_facts: Vec<Diagnostic>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -62,11 +77,42 @@ fn default_zone() -> chrono_tz::Tz {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Therapist {
+    /// The full name as filed with the Board of Behavioral Sciences.
     pub name: String,
+    /// The licence (or registration) type: LMFT, or AMFT for an associate.
     pub credential: String,
     pub credential_name: String,
+    /// The licence or registration number, digits only; empty until given.
     #[serde(default)]
     pub license_number: String,
+    /// An associate's supervisor, as the Board asks an associate's
+    /// advertising to name them: "Jane Doe" and "LMFT 12345".
+    #[serde(default)]
+    pub supervisor_name: String,
+    #[serde(default)]
+    pub supervisor_license: String,
+}
+
+/// The licence types of California's Board of Behavioral Sciences: the
+/// licensed ones, and the associates' registrations (who practise under a
+/// licensed supervisor).
+const LICENSED: [&str; 4] = ["LMFT", "LCSW", "LPCC", "LEP"];
+const ASSOCIATE: [&str; 3] = ["AMFT", "ASW", "APCC"];
+
+impl Therapist {
+    pub fn is_associate(&self) -> bool {
+        ASSOCIATE.contains(&self.credential.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fees {
+    /// How clients learn the fees, shown on the notices page as `{{fees}}`.
+    pub text: String,
+    /// True once the therapist has confirmed `text`; until then it is a sample.
+    #[serde(default)]
+    pub confirmed: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,11 +164,16 @@ struct BookingSettings {
     retention_days: u32,
     #[serde(default)]
     hours: WeeklyHours,
+    /// True once the therapist has confirmed the hours, buffer, notice and
+    /// blocked dates; until then clients could book times nobody chose.
+    #[serde(default)]
+    hours_confirmed: bool,
 }
 
 impl Default for BookingSettings {
     fn default() -> Self {
         Self {
+            hours_confirmed: false,
             time_zone_label: default_time_zone_label(),
             buffer_minutes: 0,
             minimum_notice_hours: default_notice(),
@@ -246,7 +297,7 @@ impl SiteConfig {
             Diagnostic::new(path, line, err.message().trim().to_string())
         })?;
         let mut problems = Diagnostics::default();
-        let line_of = |needle: &str| text.find(needle).map_or(1, |offset| lines.line_of(offset));
+        let line_of = |needle: &str| line_of_setting(text, needle);
 
         config.practice.base_url = config.practice.base_url.trim_end_matches('/').to_string();
         match config.practice.time_zone_name.parse::<chrono_tz::Tz>() {
@@ -291,11 +342,36 @@ impl SiteConfig {
             ));
         }
 
+        for (needle, message) in license_problems(&config.therapist) {
+            problems.push(Diagnostic::new(path, line_of(needle), message));
+        }
+        if config.fees.text.trim().is_empty() {
+            problems.push(Diagnostic::new(
+                path,
+                line_of("[fees]"),
+                "[fees] text is empty; say what the fees are, or how clients learn them (for example \"in writing at the consultation\")",
+            ));
+        }
+        config.placeholders = vec![
+            (
+                CONSULTATION_MINUTES,
+                config.consultation.minutes.to_string(),
+            ),
+            (
+                RETENTION_DAYS,
+                config.booking_settings.retention_days.to_string(),
+            ),
+            (LICENSE, license_line(&config.therapist)),
+        ];
+        match config_expand(&config.placeholders, &config.fees.text) {
+            Ok(expanded) => config.placeholders.push((FEES, expanded)),
+            Err(message) => problems.push(Diagnostic::new(path, line_of("[fees]"), message)),
+        }
+
         // Expand placeholders once, here, so templates only ever see final text.
-        let mut expand = |field: &str, value: &mut String| match config_expand(
-            config.consultation.minutes,
-            value,
-        ) {
+        let placeholders = config.placeholders.clone();
+        let mut expand = |field: &str, value: &mut String| match config_expand(&placeholders, value)
+        {
             Ok(expanded) => *value = expanded,
             Err(message) => problems.push(Diagnostic::new(path, line_of(field), message)),
         };
@@ -321,6 +397,7 @@ impl SiteConfig {
         });
         config.source = path.to_path_buf();
         config.source_text = text.to_string();
+        config.sample_facts = sample_facts(&config, path, text);
         problems.into_result(config)
     }
 
@@ -336,15 +413,45 @@ impl SiteConfig {
 
     /// A problem with a setting, at the first line that contains `needle`.
     pub fn diagnostic(&self, needle: &str, message: String) -> Diagnostic {
-        let line = self.source_text.find(needle).map_or(1, |offset| {
-            LineIndex::new(&self.source_text).line_of(offset)
-        });
-        Diagnostic::new(&self.source, line, message)
+        Diagnostic::new(&self.source, self.line_of(needle), message)
     }
 
-    /// Replaces every `{{consultation_minutes}}` in `text`.
+    /// Replaces every placeholder (`{{consultation_minutes}}`,
+    /// `{{retention_days}}`, `{{fees}}`, `{{license}}`) in `text`.
     pub fn expand(&self, text: &str) -> Result<String, String> {
-        config_expand(self.consultation.minutes, text)
+        config_expand(&self.placeholders, text)
+    }
+
+    /// The facts in `site.toml` that are still samples, each at its line
+    /// with what to write instead. While there is one, the site is a demo:
+    /// every page says so and asks search engines to stay away.
+    pub fn sample_facts(&self) -> &[Diagnostic] {
+        &self.sample_facts
+    }
+
+    pub fn is_sample(&self) -> bool {
+        !self.sample_facts.is_empty()
+    }
+
+    /// True when `base_url` names a domain reserved for examples or this
+    /// machine: such a site cannot be a real practice's.
+    pub fn has_reserved_address(&self) -> bool {
+        host_of(&self.practice.base_url).is_none_or(|host| is_reserved_host(&host))
+    }
+
+    /// The licence as an advertisement must show it: "Licensed Marriage and
+    /// Family Therapist, LMFT 123456".
+    pub fn license_line(&self) -> String {
+        license_line(&self.therapist)
+    }
+
+    /// The line of `site.toml` holding `needle`, for problems found later.
+    pub fn line_of(&self, needle: &str) -> usize {
+        line_of_setting(&self.source_text, needle)
+    }
+
+    pub fn source(&self) -> &Path {
+        &self.source
     }
 
     /// "Alicia Taverner, LMFT"
@@ -495,9 +602,203 @@ fn check_booking(
     })
 }
 
+/// The licence line for the footer, About, the JSON-LD and every email. A
+/// missing number is shown as missing, never left out in silence.
+fn license_line(therapist: &Therapist) -> String {
+    let number = if therapist.license_number.is_empty() {
+        "number not yet given (sample)".to_string()
+    } else {
+        therapist.license_number.clone()
+    };
+    let mut line = format!(
+        "{}, {} {number}",
+        therapist.credential_name, therapist.credential
+    );
+    if therapist.is_associate() && !therapist.supervisor_name.is_empty() {
+        line.push_str(&format!(
+            ", supervised by {}, {}",
+            therapist.supervisor_name, therapist.supervisor_license
+        ));
+    }
+    line
+}
+
+/// A licence type the Board issues, a number of digits, and for an
+/// associate the supervisor's name and licence. Each problem comes back
+/// as (text to find its line, message).
+fn license_problems(therapist: &Therapist) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    let credential = therapist.credential.as_str();
+    if !LICENSED.contains(&credential) && !ASSOCIATE.contains(&credential) {
+        problems.push((
+            "credential =",
+            format!(
+                "credential `{credential}` is not a Board of Behavioral Sciences licence type; write LMFT (or, for an associate, AMFT)"
+            ),
+        ));
+    }
+    let number = therapist.license_number.as_str();
+    if !number.is_empty() && !is_license_number(number) {
+        problems.push((
+            "license_number",
+            format!(
+                "license_number `{number}` is not a licence number: write only its digits, as the Board's licence lookup shows them (the type, {credential}, is set by `credential`)"
+            ),
+        ));
+    }
+    if therapist.is_associate() && !number.is_empty() {
+        if therapist.supervisor_name.trim().is_empty() {
+            problems.push((
+                "license_number",
+                "an associate's advertising names the supervisor: add supervisor_name = \"Full Name\" under [therapist]".to_string(),
+            ));
+        }
+        let supervisor = therapist
+            .supervisor_license
+            .split_whitespace()
+            .collect::<Vec<_>>();
+        let valid = matches!(supervisor.as_slice(), [kind, digits] if LICENSED.contains(kind) && is_license_number(digits));
+        if !valid {
+            problems.push((
+                "license_number",
+                format!(
+                    "supervisor_license `{}` should be the supervisor's licence type and number, like \"LMFT\" followed by its digits",
+                    therapist.supervisor_license
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+fn is_license_number(text: &str) -> bool {
+    (3..=8).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The host of an `https://host/...` address, lower-cased.
+fn host_of(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host.split(':').next()?,
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Domains reserved for examples and tests (RFC 2606, RFC 6761), and this
+/// machine's own names: none of them can be a practice's real address.
+pub fn is_reserved_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    let reserved_domains = ["example.com", "example.net", "example.org"];
+    let reserved_tlds = ["example", "test", "invalid", "localhost", "local"];
+    reserved_domains
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        || reserved_tlds
+            .iter()
+            .any(|t| host == *t || host.ends_with(&format!(".{t}")))
+        || host.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// A North American number in 555-0100 to 555-0199, the range reserved
+/// for fiction and examples.
+fn is_example_phone(phone: &str) -> bool {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    digits.len() >= 7 && digits[digits.len() - 7..].starts_with("55501")
+}
+
+/// The line of a setting: the first line that starts with `needle` (so a
+/// comment that names the setting is passed over), else the first that
+/// holds it anywhere, else the first line.
+fn line_of_setting(text: &str, needle: &str) -> usize {
+    let starting = text
+        .lines()
+        .position(|line| line.trim_start().starts_with(needle));
+    let anywhere = || text.lines().position(|line| line.contains(needle));
+    starting.or_else(anywhere).map_or(1, |index| index + 1)
+}
+
+/// Every fact still in its shipped, sample form, at its line.
+fn sample_facts(config: &SiteConfig, path: &Path, text: &str) -> Vec<Diagnostic> {
+    let at = |needle: &str, message: String| {
+        Diagnostic::new(path, line_of_setting(text, needle), message)
+    };
+    let mut facts = Vec::new();
+    if is_example_phone(&config.practice.phone) {
+        facts.push(at(
+            "phone =",
+            format!(
+                "sample fact: the phone number {} is a reserved example number (555-01xx); write the practice's real number",
+                config.practice.phone
+            ),
+        ));
+    }
+    let email_host = config.practice.email.rsplit_once('@').map(|(_, host)| host);
+    if email_host.is_none_or(|host| is_reserved_host(&host.to_ascii_lowercase())) {
+        facts.push(at(
+            "email =",
+            format!(
+                "sample fact: the email {} is at a domain reserved for examples; write the practice's real address",
+                config.practice.email
+            ),
+        ));
+    }
+    if config.has_reserved_address() {
+        facts.push(at(
+            "base_url",
+            format!(
+                "sample fact: base_url {} is reserved for examples; write the site's real address, like https://www.yourpractice.com",
+                config.practice.base_url
+            ),
+        ));
+    }
+    if config.therapist.license_number.is_empty() {
+        facts.push(at(
+            "license_number",
+            format!(
+                "sample fact: the {} licence number is empty; write its digits as filed with the Board of Behavioral Sciences (an advertisement must show it)",
+                config.therapist.credential
+            ),
+        ));
+    }
+    if !config.booking_settings.hours_confirmed {
+        facts.push(at(
+            "hours_confirmed",
+            "sample fact: the booking hours, buffer, notice and blocked dates are not confirmed; check them under [booking] and set hours_confirmed = true".to_string(),
+        ));
+    }
+    if !config.fees.confirmed {
+        facts.push(at(
+            "[fees]",
+            "sample fact: the fees sentence is not confirmed; check [fees] text and set confirmed = true".to_string(),
+        ));
+    }
+    facts
+}
+
+/// The shipped settings with every sample fact replaced by a real-looking
+/// one (a made-up practice, never shipped): what the tests use to prove
+/// that a filled-in site drops the sample strip and passes the launch check.
+pub fn filled_in(shipped: &str) -> String {
+    shipped
+        .replace("(909) 555-0123", "(909) 483-2716")
+        .replace("@example.com", "@alicia-taverner-therapy.com")
+        .replace(
+            "https://www.example.com",
+            "https://www.alicia-taverner-therapy.com",
+        )
+        .replace("license_number = \"\"", "license_number = \"98765\"")
+        .replace("hours_confirmed = false", "hours_confirmed = true")
+        .replace("confirmed = false", "confirmed = true")
+}
+
 /// Expands `{{name}}` placeholders; an unknown name is an error that says
 /// which ones exist.
-fn config_expand(minutes: u32, text: &str) -> Result<String, String> {
+fn config_expand(values: &[(&'static str, String)], text: &str) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -507,12 +808,18 @@ fn config_expand(minutes: u32, text: &str) -> Result<String, String> {
             return Err("a `{{` is never closed with `}}`".to_string());
         };
         let name = after[..end].trim();
-        if name == CONSULTATION_MINUTES {
-            out.push_str(&minutes.to_string());
-        } else {
-            return Err(format!(
-                "unknown placeholder `{{{{{name}}}}}`; the only one is {{{{{CONSULTATION_MINUTES}}}}}"
-            ));
+        match values.iter().find(|(known, _)| *known == name) {
+            Some((_, value)) => out.push_str(value),
+            None => {
+                let known: Vec<String> = values
+                    .iter()
+                    .map(|(known, _)| format!("{{{{{known}}}}}"))
+                    .collect();
+                return Err(format!(
+                    "unknown placeholder `{{{{{name}}}}}`; the ones that exist are {}",
+                    known.join(", ")
+                ));
+            }
         }
         rest = &after[end + 2..];
     }
@@ -549,17 +856,19 @@ mod tests {
 
     #[test]
     fn placeholders_expand_and_unknown_ones_are_named() {
+        let values = [(CONSULTATION_MINUTES, "15".to_string())];
         assert_eq!(
-            config_expand(15, "a {{consultation_minutes}}-minute call").unwrap(),
+            config_expand(&values, "a {{consultation_minutes}}-minute call").unwrap(),
             "a 15-minute call"
         );
         assert_eq!(
-            config_expand(15, "a {{ consultation_minutes }} x").unwrap(),
+            config_expand(&values, "a {{ consultation_minutes }} x").unwrap(),
             "a 15 x"
         );
-        let err = config_expand(15, "{{minutes}}").unwrap_err();
+        let err = config_expand(&values, "{{minutes}}").unwrap_err();
         assert!(err.contains("`{{minutes}}`"), "{err}");
-        assert!(config_expand(15, "open {{ never").is_err());
+        assert!(err.contains("{{consultation_minutes}}"), "{err}");
+        assert!(config_expand(&values, "open {{ never").is_err());
     }
 
     #[test]
@@ -613,6 +922,113 @@ mod tests {
             err.to_string().contains("shorter than one consultation"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn every_shipped_sample_fact_is_named_at_its_line() {
+        let config = SiteConfig::parse(Path::new("site.toml"), SHIPPED).unwrap();
+        let line = |needle: &str| SHIPPED.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+        let facts: Vec<(usize, &str)> = config
+            .sample_facts()
+            .iter()
+            .map(|d| (d.line, d.message.as_str()))
+            .collect();
+        for (needle, words) in [
+            ("phone =", "555-01xx"),
+            ("email =", "hello@example.com"),
+            ("base_url =", "reserved"),
+            ("license_number =", "licence number is empty"),
+            ("hours_confirmed =", "not confirmed"),
+            ("[fees]", "fees sentence"),
+        ] {
+            assert!(
+                facts
+                    .iter()
+                    .any(|(l, m)| *l == line(needle) && m.contains(words)),
+                "{needle}: {facts:?}"
+            );
+        }
+        assert_eq!(facts.len(), 6, "{facts:?}");
+        assert!(config.is_sample());
+        assert!(config.license_line().contains("not yet given (sample)"));
+    }
+
+    #[test]
+    fn a_filled_in_copy_has_no_sample_fact() {
+        let config = SiteConfig::parse(Path::new("site.toml"), &filled_in(SHIPPED)).unwrap();
+        assert!(!config.is_sample(), "{:?}", config.sample_facts());
+        assert!(!config.has_reserved_address());
+        assert_eq!(
+            config.license_line(),
+            "Licensed Marriage and Family Therapist, LMFT 98765"
+        );
+    }
+
+    #[test]
+    fn reserved_hosts_and_example_phones_are_recognised() {
+        for host in [
+            "example.com",
+            "www.example.org",
+            "example.net",
+            "site.test",
+            "localhost",
+            "127.0.0.1",
+            "x.invalid",
+        ] {
+            assert!(is_reserved_host(host), "{host}");
+        }
+        for host in ["www.example-therapy.com", "examples.com", "practice.com"] {
+            assert!(!is_reserved_host(host), "{host}");
+        }
+        assert!(is_example_phone("(909) 555-0123"));
+        assert!(is_example_phone("+1 909 555 0199"));
+        assert!(!is_example_phone("(909) 555-1234"));
+        assert_eq!(
+            host_of("https://user@Example.COM:8443/x").as_deref(),
+            Some("example.com")
+        );
+    }
+
+    #[test]
+    fn licence_numbers_and_associates_are_checked() {
+        let filled = filled_in(SHIPPED);
+        let bad_number = filled.replace("\"98765\"", "\"LMFT #98765\"");
+        let err = SiteConfig::parse(Path::new("site.toml"), &bad_number).unwrap_err();
+        assert!(err.to_string().contains("only its digits"), "{err}");
+        let bad_type = filled.replace("credential = \"LMFT\"", "credential = \"MFT\"");
+        let err = SiteConfig::parse(Path::new("site.toml"), &bad_type).unwrap_err();
+        assert!(err.to_string().contains("licence type"), "{err}");
+
+        let associate = filled
+            .replace("credential = \"LMFT\"", "credential = \"AMFT\"")
+            .replace(
+                "credential_name = \"Licensed Marriage and Family Therapist\"",
+                "credential_name = \"Associate Marriage and Family Therapist\"",
+            );
+        let err = SiteConfig::parse(Path::new("site.toml"), &associate).unwrap_err();
+        assert!(err.to_string().contains("supervisor_name"), "{err}");
+        let supervised = associate.replace(
+            "# supervisor_name = \"Full Name\"\n# supervisor_license = \"LMFT 00000\"",
+            "supervisor_name = \"Dana Reyes\"\nsupervisor_license = \"LMFT 54321\"",
+        );
+        let config = SiteConfig::parse(Path::new("site.toml"), &supervised).unwrap();
+        assert_eq!(
+            config.license_line(),
+            "Associate Marriage and Family Therapist, AMFT 98765, supervised by Dana Reyes, LMFT 54321"
+        );
+    }
+
+    #[test]
+    fn placeholders_follow_the_settings() {
+        let text = SHIPPED.replace("retention_days = 90", "retention_days = 45");
+        let config = SiteConfig::parse(Path::new("site.toml"), &text).unwrap();
+        assert_eq!(
+            config
+                .expand("kept {{retention_days}} days; {{fees}}")
+                .unwrap(),
+            format!("kept 45 days; {}", config.fees.text)
+        );
+        assert!(config.expand("{{license}}").unwrap().contains("LMFT"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod content;
 pub mod diagnostic;
 pub mod fuzzing;
+pub mod launch;
 pub mod live;
 pub mod routes;
 pub mod server;

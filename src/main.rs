@@ -68,7 +68,14 @@ enum Command {
         preview: bool,
     },
     /// Check every settings and content file and list every problem.
-    Check,
+    Check {
+        /// Also list everything between this folder and a real launch:
+        /// sample facts, the licence, the notices, unreviewed health pages,
+        /// the admin password, mail (it connects and logs in, sending
+        /// nothing) and the database's folder. Exits 0 only when none blocks.
+        #[arg(long)]
+        launch: bool,
+    },
     /// Start a new article: writes content/blog/<slug>.md as a draft with its
     /// front matter filled in, and prints its path.
     New {
@@ -104,7 +111,8 @@ fn main() -> ExitCode {
         static_dir: cli.static_dir.clone(),
     };
     match cli.command.unwrap_or(Command::Serve { preview: false }) {
-        Command::Check => check(&sources),
+        Command::Check { launch: false } => check(&sources),
+        Command::Check { launch: true } => check_launch(&sources, &database_path(&cli.database)),
         Command::Export {
             dir,
             no_compressed_copies,
@@ -173,6 +181,32 @@ fn check(sources: &Sources) -> ExitCode {
             report_build_error(&err);
             ExitCode::FAILURE
         }
+    }
+}
+
+fn check_launch(sources: &Sources, database: &std::path::Path) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = runtime.block_on(practice_site::launch::check(sources, database, |name| {
+        std::env::var(name).ok()
+    }));
+    print!("{report}");
+    if report.is_ready() {
+        println!("Ready to launch: no blocker left.");
+        ExitCode::SUCCESS
+    } else {
+        let count = report.blockers.len();
+        println!(
+            "Not ready to launch: {count} blocker{} above. Fix {} and run `check --launch` again.",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "it" } else { "them" }
+        );
+        ExitCode::FAILURE
     }
 }
 

@@ -701,6 +701,20 @@ async fn consultations_past_the_retention_period_are_purged() {
         0,
         "its mail too"
     );
+    // Deleted means gone from the file too (secure_delete), as the privacy
+    // page says: no trace of the client's name or address is left to read.
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let mut bytes = std::fs::read(&app.db).unwrap();
+    bytes.extend(std::fs::read(app.db.with_extension("db-wal")).unwrap_or_default());
+    for trace in [JANE.email, JANE.name] {
+        assert!(
+            !bytes.windows(trace.len()).any(|w| w == trace.as_bytes()),
+            "{trace} is still in the database file after the purge"
+        );
+    }
 }
 
 #[tokio::test]

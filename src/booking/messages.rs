@@ -15,6 +15,9 @@ pub struct Practice {
     pub name: String,
     /// "Alicia Taverner, LMFT"
     pub therapist: String,
+    /// The licence line every email signs with, as an advertisement must
+    /// show it: "Licensed Marriage and Family Therapist, LMFT 123456".
+    pub license: String,
     pub phone: String,
     /// Where the therapist's notices go.
     pub therapist_email: String,
@@ -77,8 +80,9 @@ impl Letters<'_> {
 
     fn signature(&self) -> String {
         format!(
-            "{}\n{}\n{}",
+            "{}\n{}\n{}\n{}",
             self.practice.therapist,
+            self.practice.license,
             self.practice.phone,
             self.practice.url("")
         )
@@ -293,6 +297,7 @@ mod tests {
         Practice {
             name: "Alicia Taverner, LMFT".into(),
             therapist: "Alicia Taverner, LMFT".into(),
+            license: "Licensed Marriage and Family Therapist, LMFT 98765".into(),
             phone: "(909) 555-0123".into(),
             therapist_email: "alicia@example.com".into(),
             base_url: "https://www.example.com".into(),
@@ -368,6 +373,11 @@ mod tests {
         assert!(mail.body.contains("988"));
         assert!(mail.body.contains("911"));
         assert!(mail.body.contains("15 minutes"));
+        assert!(
+            mail.body
+                .contains("Licensed Marriage and Family Therapist, LMFT 98765"),
+            "every email signs with the licence"
+        );
         assert!(
             !mail.body.contains("my partner"),
             "the note is never mailed"

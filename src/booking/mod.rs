@@ -90,6 +90,7 @@ impl Booking {
         let practice = Practice {
             name: config.practice.name.clone(),
             therapist: config.therapist_with_credential(),
+            license: config.license_line(),
             phone: config.practice.phone.clone(),
             therapist_email: secrets
                 .therapist_email

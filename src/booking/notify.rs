@@ -93,6 +93,19 @@ impl Mailer {
         })
     }
 
+    /// Connects and logs in as a delivery would, then says goodbye: proof
+    /// that mail can go out, without sending any. The error says which
+    /// step failed, in words the therapist can act on.
+    pub async fn probe(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(
+                "the mail server accepted the connection but stopped answering; check SMTP_HOST and SMTP_PORT with the mail provider".into(),
+            ),
+            Err(err) => Err(probe_failure(&err)),
+        }
+    }
+
     fn message(&self, mail: &OutboxMail) -> Result<Message, &'static str> {
         let to = mail
             .recipient
@@ -157,6 +170,30 @@ fn describe(err: &SmtpError) -> String {
         "the message could not be sent as written".to_string()
     } else {
         "could not connect to the mail server".to_string()
+    }
+}
+
+/// Why a probe of the mail server failed: unreachable, refused login,
+/// TLS, or a slow server. No part of the settings' secrets is repeated.
+fn probe_failure(err: &SmtpError) -> String {
+    let code = err
+        .status()
+        .map(|code| code.to_string())
+        .unwrap_or_default();
+    if err.is_timeout() {
+        "the mail server did not answer in time; check SMTP_HOST and SMTP_PORT".into()
+    } else if err.is_tls() {
+        "the TLS connection to the mail server failed; check SMTP_TLS (starttls on port 587, tls on 465) and the host name".into()
+    } else if err.is_permanent() && code.starts_with("53") {
+        format!(
+            "the mail server refused the login (code {code}): check SMTP_USERNAME and SMTP_PASSWORD (many providers want an app password)"
+        )
+    } else if err.is_permanent() || err.is_transient() {
+        format!("the mail server refused the connection (code {code}); ask the mail provider why")
+    } else if err.is_client() {
+        "the mail server offers no login this site can use; check SMTP_TLS, or ask the mail provider for SMTP with a password".into()
+    } else {
+        "the mail server cannot be reached: nothing answered at SMTP_HOST and SMTP_PORT; check them, and that this machine may connect out on that port".into()
     }
 }
 

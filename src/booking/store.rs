@@ -399,6 +399,9 @@ fn connect_options(path: &Path) -> SqliteConnectOptions {
         .journal_mode(SqliteJournalMode::Wal)
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT)
+        // Purged consultations are overwritten with zeros, not just unlinked:
+        // the privacy page promises that deleted details are gone from the file.
+        .pragma("secure_delete", "on")
 }
 
 /// Creates the database file with mode 0600 before SQLite does, so it is
@@ -1121,6 +1124,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(fk, 1);
+        let secure_delete: i64 = sqlx::query_scalar("PRAGMA secure_delete")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(secure_delete, 1, "deleted rows are overwritten");
         let key = store.secret_key(&|| vec![1, 2, 3]).await.unwrap();
         assert_eq!(key, [1, 2, 3]);
         store.close().await;

@@ -55,6 +55,11 @@ pub fn sitemap(config: &SiteConfig, entries: &[SitemapEntry]) -> String {
 
 pub fn robots(config: &SiteConfig) -> String {
     let mut text = String::from("User-agent: *\n");
+    if config.is_sample() {
+        // A demo with sample facts must never be indexed as the practice.
+        text.push_str("# Sample details: this site is not live.\nDisallow: /\n");
+        return text;
+    }
     for path in DISALLOWED {
         text.push_str(&format!("Disallow: {path}\n"));
     }
@@ -207,9 +212,19 @@ mod tests {
             include_str!("../../content/site.toml"),
         )
         .unwrap();
-        let text = robots(&config);
+        assert_eq!(
+            robots(&config),
+            "User-agent: *\n# Sample details: this site is not live.\nDisallow: /\n"
+        );
+        let real = SiteConfig::parse(
+            Path::new("site.toml"),
+            &crate::config::filled_in(include_str!("../../content/site.toml")),
+        )
+        .unwrap();
+        let text = robots(&real);
         assert!(text.contains("Disallow: /admin\n"));
         assert!(text.contains("Disallow: /booking/\n"));
-        assert!(text.contains("Sitemap: https://www.example.com/sitemap.xml\n"));
+        assert!(!text.contains("Disallow: /\n"));
+        assert!(text.contains("Sitemap: https://www.alicia-taverner-therapy.com/sitemap.xml\n"));
     }
 }

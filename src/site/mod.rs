@@ -7,6 +7,7 @@ pub mod export;
 pub mod feeds;
 mod pages;
 pub use pages::ARTICLES_PER_PAGE;
+pub use pages::NOTICES_PAGE;
 pub mod resource;
 pub mod structured_data;
 pub mod views;
@@ -174,6 +175,12 @@ impl Site {
     ) -> Result<Self, BuildError> {
         let config = SiteConfig::load(&sources.config)?;
         let mut problems = Diagnostics::default();
+        if !options.preview
+            && let Err(refused) = refuse_samples_on_a_real_address(&config)
+        {
+            // Reported with the content's own problems, so one run shows all.
+            problems.extend(refused);
+        }
         let load = LoadOptions {
             today: config.today(options.now),
             preview: options.preview,
@@ -183,7 +190,7 @@ impl Site {
         let (library, memo) = content::load_reusing(&sources.content, &config, load, known);
         let library = library.map_err(|d| problems.extend(d));
         let assets = Assets::load(&sources.static_dir).map_err(|d| problems.extend(d));
-        let (Ok(library), Ok(assets)) = (library, assets) else {
+        let (Ok(library), Ok(assets), false) = (library, assets, problems.has_errors()) else {
             return Err(BuildError::Content(problems.sorted()));
         };
         let mut site = pages::build(&config, &library, &assets, previous)?;
@@ -374,6 +381,28 @@ impl Site {
 
 /// The one spelling of a path: lowercase, no `index.html` or `.html`, no
 /// trailing or doubled slashes. Static files keep their case.
+/// A site with sample facts is a demo: it may run on a reserved address
+/// (example.com, this machine) or as a preview, but never on the practice's
+/// real address, where readers and search engines would take the samples
+/// for facts. Each sample is named, at its line.
+fn refuse_samples_on_a_real_address(config: &SiteConfig) -> Result<(), Diagnostics> {
+    if config.has_reserved_address() || !config.is_sample() {
+        return Ok(());
+    }
+    let mut problems = Diagnostics::default();
+    problems.push(config.diagnostic(
+        "base_url",
+        format!(
+            "base_url {} is a real address, but sample facts remain (listed here); replace each one before serving or exporting the site there (`serve --preview` still works)",
+            config.practice.base_url
+        ),
+    ));
+    for fact in config.sample_facts() {
+        problems.push(fact.clone());
+    }
+    Err(problems.sorted())
+}
+
 fn canonical_form(path: &str) -> String {
     let mut path = if path.starts_with("/static/") {
         path.to_string()

@@ -30,6 +30,11 @@ const LINKED_FROM_SHOWN: usize = 5;
 /// Articles on each page of the blog index.
 pub const ARTICLES_PER_PAGE: usize = 20;
 
+/// The file (in `content/pages/`) of the notices every client is owed: the
+/// Good Faith Estimate, fees, and where to take a complaint. Linked from
+/// every page's footer when it exists; the launch check asks for it.
+pub const NOTICES_PAGE: &str = "notices";
+
 /// The address of page `number` of the blog index.
 fn blog_page_path(number: usize) -> String {
     if number == 1 {
@@ -210,7 +215,12 @@ fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Lay
         practice_name: config.practice.name.clone(),
         therapist: config.therapist_with_credential(),
         credential_name: config.therapist.credential_name.clone(),
-        license_number: config.therapist.license_number.clone(),
+        license: config.license_line(),
+        sample: config.is_sample(),
+        notices_url: library
+            .page(NOTICES_PAGE)
+            .filter(|page| page.is_published())
+            .map(|page| page.url.clone()),
         city: config.practice.city.clone(),
         state: config.practice.state.clone(),
         phone: config.practice.phone.clone(),

@@ -12,7 +12,15 @@ pub struct Layout {
     pub practice_name: String,
     pub therapist: String,
     pub credential_name: String,
-    pub license_number: String,
+    /// "Licensed Marriage and Family Therapist, LMFT 123456": shown on
+    /// every page, as California asks of a licensee's advertising.
+    pub license: String,
+    /// Some facts in `site.toml` are still samples: every page says the
+    /// site is not live, and asks search engines to keep away.
+    pub sample: bool,
+    /// The notices for clients (Good Faith Estimate, fees, the Board), when
+    /// that page exists.
+    pub notices_url: Option<String>,
     pub city: String,
     pub state: String,
     pub phone: String,

@@ -1,5 +1,6 @@
 //! A small SMTP server on loopback that records what it is sent: enough of
-//! RFC 5321 for lettre (greeting, EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT).
+//! RFC 5321 for lettre (greeting, EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT),
+//! and, when started with a login, AUTH PLAIN (RFC 4954) that checks it.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,6 +44,22 @@ impl SmtpServer {
     /// recording it, before the "250" that tells the client it was taken.
     /// A client killed meanwhile is caught in the middle of a delivery.
     pub async fn start_slow(port: u16, receiving: Duration, recorded: Duration) -> Self {
+        Self::serve(port, (receiving, recorded), None).await
+    }
+
+    /// Like [`Self::start`], but asks for a login: only `user` with
+    /// `password` gets 235; any other gets 535, as a real provider answers.
+    pub async fn start_with_login(user: &str, password: &str) -> Self {
+        let login = Some((user.to_string(), password.to_string()));
+        Self::serve(0, (Duration::ZERO, Duration::ZERO), login).await
+    }
+
+    async fn serve(
+        port: u16,
+        (receiving, recorded): (Duration, Duration),
+        login: Option<(String, String)>,
+    ) -> Self {
+        let login = Arc::new(login);
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -54,9 +71,9 @@ impl SmtpServer {
                 let Ok((socket, _)) = listener.accept().await else {
                     return;
                 };
-                let (store, phase) = (store.clone(), phases.clone());
+                let (store, phase, login) = (store.clone(), phases.clone(), login.clone());
                 tokio::spawn(async move {
-                    let _ = converse(socket, store, phase, (receiving, recorded)).await;
+                    let _ = converse(socket, store, phase, (receiving, recorded), &login).await;
                 });
             }
         });
@@ -84,6 +101,7 @@ async fn converse(
     store: Arc<Mutex<Vec<Received>>>,
     phase: Arc<AtomicU8>,
     (receiving, recorded): (Duration, Duration),
+    login: &Option<(String, String)>,
 ) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read);
@@ -101,9 +119,34 @@ async fn converse(
         let command = line.trim_end().to_string();
         let upper = command.to_ascii_uppercase();
         if upper.starts_with("EHLO") {
+            let auth: &[u8] = if login.is_some() {
+                b"250-AUTH PLAIN\r\n"
+            } else {
+                b""
+            };
             write
-                .write_all(b"250-localhost\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                .write_all(b"250-localhost\r\n250-8BITMIME\r\n")
                 .await?;
+            write.write_all(auth).await?;
+            write.write_all(b"250 SMTPUTF8\r\n").await?;
+        } else if upper.starts_with("AUTH PLAIN") {
+            use base64::Engine as _;
+            let given = command.split_whitespace().nth(2).unwrap_or_default();
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(given)
+                .unwrap_or_default();
+            let expected = login
+                .as_ref()
+                .map(|(user, password)| format!("\0{user}\0{password}").into_bytes());
+            if expected.as_deref() == Some(decoded.as_slice()) {
+                write
+                    .write_all(b"235 2.7.0 Authentication successful\r\n")
+                    .await?;
+            } else {
+                write
+                    .write_all(b"535 5.7.8 Authentication credentials invalid\r\n")
+                    .await?;
+            }
         } else if upper.starts_with("HELO") || upper.starts_with("NOOP") {
             write.write_all(b"250 OK\r\n").await?;
         } else if upper.starts_with("RSET") {
