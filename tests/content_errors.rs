@@ -193,7 +193,9 @@ fn check_passes_on_good_content() {
     let copy = ContentCopy::new();
     let (ok, stdout, stderr) = run(&["check"], &copy);
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("No problems found"), "{stdout}");
+    // Advice may remain (the shipped pages about medication await a
+    // clinician's review date), but no error.
+    assert!(stdout.contains("No errors"), "{stdout}");
 }
 
 #[test]

@@ -43,13 +43,20 @@ fn new_creates_a_draft_with_its_front_matter_and_prints_its_path() {
     assert!(!ok && stderr.contains("already exists"), "{stderr}");
 }
 
+/// The shipped words get no writing advice; the health checks' findings
+/// (pages about medication not yet reviewed, claims of evidence without a
+/// source) are for the therapist to settle, so they are the only advice.
 #[test]
-fn the_shipped_content_gets_no_writing_advice() {
+fn the_shipped_content_gets_no_writing_advice_beyond_health_findings() {
     let copy = ContentCopy::new();
-    let (ok, stdout, stderr) = run(&copy, &["check"]);
+    let (ok, _, stderr) = run(&copy, &["check"]);
     assert!(ok, "{stderr}");
-    assert!(!stderr.contains("warning:"), "{stderr}");
-    assert!(stdout.contains("No problems found"), "{stdout}");
+    for line in stderr.lines().filter(|l| l.contains("warning:")) {
+        assert!(
+            line.contains("has no `reviewed:` date") || line.contains("but cites nothing"),
+            "unexpected advice on the shipped content: {line}"
+        );
+    }
 }
 
 #[test]

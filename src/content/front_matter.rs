@@ -37,12 +37,16 @@ pub struct FrontMatter {
     /// A retired article answers 410 Gone with a page that helps readers on.
     #[serde(default)]
     pub retired: bool,
+    /// The day a clinician last checked the page's health content (`YYYY-MM-DD`).
+    pub reviewed: Option<String>,
+    /// Who reviewed it, e.g. "Jordan Lee, MD"; the therapist when absent.
+    pub reviewed_by: Option<String>,
     #[serde(flatten)]
     unknown: BTreeMap<String, IgnoredAny>,
 }
 
 /// The field names a front matter may use, for messages.
-pub const FIELDS: [&str; 13] = [
+pub const FIELDS: [&str; 15] = [
     "title",
     "description",
     "date",
@@ -56,6 +60,8 @@ pub const FIELDS: [&str; 13] = [
     "expires",
     "image",
     "retired",
+    "reviewed",
+    "reviewed_by",
 ];
 
 /// A problem in the front matter, at a line of the whole file.

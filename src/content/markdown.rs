@@ -5,7 +5,7 @@
 //! table of contents and anchor checks, internal links, problems with their
 //! lines). It never stops at the first problem.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -74,7 +74,29 @@ pub struct Rendered {
     pub link_texts: Vec<LinkText>,
     /// Each paragraph's word count and first line.
     pub paragraphs: Vec<(usize, usize)>,
+    /// The readable text of each block (paragraph, heading, list item, table
+    /// cell), for checks that read what the page says.
+    pub blocks: Vec<TextBlock>,
+    /// Footnote definitions no reference points to (label, line): left out
+    /// of the page's sources.
+    pub unused_footnotes: Vec<(String, usize)>,
 }
+
+/// One block's text as a reader sees it (no addresses, no markup).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextBlock {
+    /// The line of its first word.
+    pub line: usize,
+    pub text: String,
+    /// It holds a link or a footnote reference: it names where it comes from.
+    pub sourced: bool,
+    /// It is part of a footnote: it is a source, not a claim.
+    pub in_source: bool,
+}
+
+/// The id of the "Sources" section that ends a page with footnotes; kept
+/// from headings so a "## Sources" heading cannot take it.
+pub const SOURCES_ID: &str = "sources";
 
 pub fn options() -> Options {
     Options::ENABLE_TABLES
@@ -100,10 +122,25 @@ pub fn render(
     let mut link: Option<LinkText> = None;
     let mut paragraph: Option<(usize, usize)> = None;
     let mut html_block: Option<(usize, String)> = None;
+    let mut blocks = Blocks::default();
+    let mut footnotes = Footnotes::default();
+    // The sources section takes this id whenever the page has footnotes.
+    used_ids.insert(SOURCES_ID.to_string());
 
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
         let line = line_at(range.start);
+        blocks.see(&event, line);
         match event {
+            Event::FootnoteReference(ref label) => {
+                let sup = footnotes.reference(label);
+                push(&mut heading, &mut events, Event::InlineHtml(sup.into()));
+            }
+            // A definition's events are set aside where it is written and
+            // placed, numbered, in the sources list at the end.
+            Event::Start(Tag::FootnoteDefinition(label)) => {
+                footnotes.open = Some((label.to_string(), line, events.len()));
+            }
+            Event::End(TagEnd::FootnoteDefinition) => footnotes.close(&mut events),
             Event::Start(Tag::Heading { level, id, .. }) => {
                 heading = Some(OpenHeading {
                     level,
@@ -277,8 +314,212 @@ pub fn render(
         }
     }
 
+    rendered.blocks = blocks.finish();
+    for (label, line) in undefined_footnotes(markdown, &footnotes.defined) {
+        rendered.problems.push(Problem {
+            line: line_at(line),
+            message: format!(
+                "the footnote [^{label}] is never defined; add its source on a line of its own, for example `[^{label}]: Author, “Title”, Journal (Year), https://…`"
+            ),
+        });
+    }
+    rendered.unused_footnotes = footnotes.append_sources(&mut events);
     pulldown_cmark::html::push_html(&mut rendered.html, events.into_iter());
     rendered
+}
+
+/// References to footnotes that have no definition, as (label, byte
+/// offset). pulldown-cmark's GFM footnotes leave such a reference as plain
+/// text, so the older footnote syntax, which reports every reference, is
+/// parsed to find them; only for a file that has any.
+fn undefined_footnotes(markdown: &str, defined: &HashSet<String>) -> Vec<(String, usize)> {
+    if !markdown.contains("[^") {
+        return Vec::new();
+    }
+    Parser::new_ext(markdown, options() | Options::ENABLE_OLD_FOOTNOTES)
+        .into_offset_iter()
+        .filter_map(|(event, range)| match event {
+            Event::FootnoteReference(label) if !defined.contains(&label.to_lowercase()) => {
+                Some((label.to_string(), range.start))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Footnotes become a numbered "Sources" list that ends the page, numbered
+/// by first reference; each reference links to its source and back.
+#[derive(Default)]
+struct Footnotes<'a> {
+    /// Label (lowercased, as pulldown-cmark matches them) → number.
+    numbers: HashMap<String, usize>,
+    /// How many times each number has been cited so far.
+    cited: Vec<usize>,
+    /// Every label defined, lowercased.
+    defined: HashSet<String>,
+    /// Label (lowercased) → (label as written, line, its events).
+    definitions: HashMap<String, (String, usize, Vec<Event<'a>>)>,
+    /// The definition being read: label, line, where its events start.
+    open: Option<(String, usize, usize)>,
+}
+
+impl<'a> Footnotes<'a> {
+    /// The superscript for one reference: `cite-N`, then `cite-N-2`, … so
+    /// each repeated reference has its own id to come back to.
+    fn reference(&mut self, label: &str) -> String {
+        let next = self.numbers.len() + 1;
+        let number = *self.numbers.entry(label.to_lowercase()).or_insert(next);
+        if number > self.cited.len() {
+            self.cited.push(0);
+        }
+        self.cited[number - 1] += 1;
+        let id = cite_id(number, self.cited[number - 1]);
+        format!("<sup id=\"{id}\"><a href=\"#source-{number}\">{number}</a></sup>")
+    }
+
+    fn close(&mut self, events: &mut Vec<Event<'a>>) {
+        if let Some((label, line, start)) = self.open.take() {
+            let body: Vec<Event<'a>> = events.drain(start..).collect();
+            let key = label.to_lowercase();
+            self.defined.insert(key.clone());
+            self.definitions.entry(key).or_insert((label, line, body));
+        }
+    }
+
+    /// Appends the sources section to `events`; returns the definitions no
+    /// reference points to (label, line), which are left out.
+    fn append_sources(mut self, events: &mut Vec<Event<'a>>) -> Vec<(String, usize)> {
+        let mut by_number: Vec<(usize, String)> =
+            self.numbers.iter().map(|(k, n)| (*n, k.clone())).collect();
+        by_number.sort_unstable();
+        if !by_number.is_empty() {
+            events.push(Event::Html(
+                format!("<section class=\"sources\" aria-labelledby=\"{SOURCES_ID}\">\n<h2 id=\"{SOURCES_ID}\">Sources</h2>\n<ol>\n").into(),
+            ));
+            for (number, key) in by_number {
+                let Some((_, _, mut body)) = self.definitions.remove(&key) else {
+                    continue;
+                };
+                let back: String = (1..=self.cited[number - 1])
+                    .map(|nth| {
+                        let which = if nth == 1 { String::new() } else { format!(" ({nth})") };
+                        format!(
+                            " <a class=\"source-back\" href=\"#{}\" aria-label=\"Back to where source {number} is cited{which}\">↩</a>",
+                            cite_id(number, nth)
+                        )
+                    })
+                    .collect();
+                // The back links end the source's last paragraph, not a line of their own.
+                let at = body
+                    .iter()
+                    .rposition(|e| matches!(e, Event::End(TagEnd::Paragraph)))
+                    .unwrap_or(body.len());
+                body.insert(at, Event::InlineHtml(back.into()));
+                events.push(Event::Html(format!("<li id=\"source-{number}\">").into()));
+                events.extend(body);
+                events.push(Event::Html("</li>\n".into()));
+            }
+            events.push(Event::Html("</ol>\n</section>\n".into()));
+        }
+        let mut unused: Vec<(String, usize)> = self
+            .definitions
+            .into_values()
+            .map(|(label, line, _)| (label, line))
+            .collect();
+        unused.sort_by_key(|(_, line)| *line);
+        unused
+    }
+}
+
+fn cite_id(number: usize, nth: usize) -> String {
+    if nth == 1 {
+        format!("cite-{number}")
+    } else {
+        format!("cite-{number}-{nth}")
+    }
+}
+
+/// Gathers each block's text as the events pass.
+#[derive(Default)]
+struct Blocks {
+    done: Vec<TextBlock>,
+    open: Option<TextBlock>,
+    /// Inside a footnote definition (they may nest blocks).
+    footnote_depth: usize,
+    in_code_block: bool,
+}
+
+impl Blocks {
+    fn see(&mut self, event: &Event<'_>, line: usize) {
+        match event {
+            Event::Text(text) | Event::Code(text) if !self.in_code_block => {
+                self.current(line).text.push_str(text);
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(open) = self.open.as_mut() {
+                    open.text.push(' ');
+                }
+            }
+            Event::FootnoteReference(_) | Event::Start(Tag::Link { .. }) => {
+                self.current(line).sourced = true;
+            }
+            Event::Start(Tag::CodeBlock(_)) => {
+                self.flush();
+                self.in_code_block = true;
+            }
+            Event::End(TagEnd::CodeBlock) => self.in_code_block = false,
+            Event::Start(Tag::FootnoteDefinition(_)) => {
+                self.flush();
+                self.footnote_depth += 1;
+            }
+            Event::End(TagEnd::FootnoteDefinition) => {
+                self.flush();
+                self.footnote_depth = self.footnote_depth.saturating_sub(1);
+            }
+            Event::Start(
+                Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::Superscript
+                | Tag::Subscript
+                | Tag::Image { .. },
+            )
+            | Event::End(
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+                | TagEnd::Image
+                | TagEnd::Link,
+            ) => {}
+            Event::Start(_) | Event::End(_) => self.flush(),
+            _ => {}
+        }
+    }
+
+    fn current(&mut self, line: usize) -> &mut TextBlock {
+        let in_source = self.footnote_depth > 0;
+        self.open.get_or_insert_with(|| TextBlock {
+            line,
+            text: String::new(),
+            sourced: false,
+            in_source,
+        })
+    }
+
+    fn flush(&mut self) {
+        if let Some(block) = self.open.take()
+            && !block.text.trim().is_empty()
+        {
+            self.done.push(block);
+        }
+    }
+
+    fn finish(mut self) -> Vec<TextBlock> {
+        self.flush();
+        self.done
+    }
 }
 
 struct OpenHeading<'a> {
@@ -723,7 +964,7 @@ mod tests {
         );
         assert!(out.html.contains("<div class=\"table-wrap\" role=\"region\" aria-label=\"Table\" tabindex=\"0\">\n<table>"));
         assert!(out.html.contains("</table>\n</div>"));
-        assert!(out.html.contains("footnote-reference"));
+        assert!(out.html.contains("<sup id=\"cite-1\">"));
         assert!(out.html.contains("<del>old</del>"));
         assert!(out.html.contains("“quoted”"));
     }
@@ -801,6 +1042,94 @@ mod tests {
         assert!(fine.problems.is_empty(), "{:?}", fine.problems);
         let image = render_plain("![A chart](https://example.org/chart.png)\n");
         assert!(image.problems[0].message.contains("on another site"));
+    }
+
+    #[test]
+    fn footnotes_become_a_numbered_sources_list_at_the_end() {
+        let out = render_plain(
+            "Intro[^b] and more[^a].\n\n[^a]: Second, https://example.org/a/very/long/address\n\n[^b]: First source.\n\nMiddle cites [^b] again.\n\n## Later\n\nEnd.\n",
+        );
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let html = &out.html;
+        assert!(
+            html.contains("Intro<sup id=\"cite-1\"><a href=\"#source-1\">1</a></sup> and more<sup id=\"cite-2\"><a href=\"#source-2\">2</a></sup>."),
+            "{html}"
+        );
+        assert!(
+            html.contains("cites <sup id=\"cite-1-2\"><a href=\"#source-1\">1</a></sup> again"),
+            "{html}"
+        );
+        // The sources come last, in order of first reference, with a way back to each citation.
+        let sources = html
+            .find("<section class=\"sources\" aria-labelledby=\"sources\">\n<h2 id=\"sources\">Sources</h2>\n<ol>")
+            .expect(html);
+        assert!(sources > html.find("End.").unwrap(), "{html}");
+        assert!(
+            html.contains("<li id=\"source-1\">\n<p>First source. <a class=\"source-back\" href=\"#cite-1\" aria-label=\"Back to where source 1 is cited\">↩</a> <a class=\"source-back\" href=\"#cite-1-2\" aria-label=\"Back to where source 1 is cited (2)\">↩</a></p>\n</li>"),
+            "{html}"
+        );
+        assert!(html.contains("<li id=\"source-2\">\n<p>Second, https://example.org/a/very/long/address <a class=\"source-back\" href=\"#cite-2\""), "{html}");
+        assert!(
+            !html[..sources].contains("First source"),
+            "no definition where it was written: {html}"
+        );
+        // The section is not a heading of the article (no table of contents entry).
+        let ids: Vec<_> = out.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["later"]);
+        assert!(
+            out.blocks
+                .iter()
+                .any(|b| b.in_source && b.text.contains("First source"))
+        );
+    }
+
+    #[test]
+    fn footnote_mistakes_are_found_with_their_lines() {
+        let out = render_plain("Text[^missing].\n\nMore.\n\n[^spare]: Never cited.\n");
+        assert_eq!(
+            out.problems,
+            [Problem {
+                line: 1,
+                message: "the footnote [^missing] is never defined; add its source on a line of its own, for example `[^missing]: Author, “Title”, Journal (Year), https://…`".to_string()
+            }]
+        );
+        assert_eq!(out.unused_footnotes, [("spare".to_string(), 5)]);
+        assert!(!out.html.contains("Never cited"), "{}", out.html);
+        assert!(!out.html.contains("class=\"sources\""), "{}", out.html);
+        // A heading called Sources keeps the section's id free.
+        let out = render_plain("## Sources\n\nA[^1].\n\n[^1]: B.\n");
+        assert_eq!(out.headings[0].id, "sources-1");
+        assert_eq!(out.html.matches("id=\"sources\"").count(), 1);
+        // Raw HTML in a source is held to the same rules.
+        let out =
+            render_plain("A[^1].\n\n[^1]: <img src=\"https://t.example/p.gif\" onerror=\"x()\">\n");
+        assert!(
+            out.problems
+                .iter()
+                .any(|p| p.line == 3 && p.message.contains("onerror")),
+            "{:?}",
+            out.problems
+        );
+    }
+
+    #[test]
+    fn blocks_carry_their_text_line_and_sources() {
+        let out = render_plain(
+            "Studies\nshow *this*.\n\n- one [link](https://example.org)\n- two\n\n```\ncode dose\n```\n",
+        );
+        let blocks: Vec<(usize, &str, bool)> = out
+            .blocks
+            .iter()
+            .map(|b| (b.line, b.text.as_str(), b.sourced))
+            .collect();
+        assert_eq!(
+            blocks,
+            [
+                (1, "Studies show this.", false),
+                (4, "one link", true),
+                (5, "two", false)
+            ]
+        );
     }
 
     #[test]

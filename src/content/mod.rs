@@ -3,6 +3,7 @@
 //! into a [`Library`]. Knows nothing about HTTP or templates.
 
 pub mod front_matter;
+pub mod health;
 pub mod links;
 pub mod markdown;
 pub mod record;
@@ -88,6 +89,13 @@ pub struct Document {
     /// The title for search results and link previews, when shorter than `title`.
     pub seo_title: Option<String>,
     pub expires: Option<NaiveDate>,
+    /// `reviewed:`: the day a clinician last checked the page's health facts.
+    pub reviewed: Option<NaiveDate>,
+    /// `reviewed_by:`, else the therapist with her credential ("Name, LMFT").
+    pub reviewed_by: String,
+    /// Where the body first names a medication (line, word as written); see
+    /// [`Document::discusses_medication`].
+    pub medication_mention: Option<(usize, String)>,
     pub status: Status,
     /// Shown to readers in this load: published, or in preview a draft or
     /// scheduled page.
@@ -156,6 +164,13 @@ impl Document {
         } else {
             Vec::new()
         }
+    }
+
+    /// Whether the body names a medication (ketamine, esketamine, Spravato,
+    /// medication, medicine, prescribing, dose…): such a page needs a
+    /// clinician's review (`reviewed:`), shown to readers and search engines.
+    pub fn discusses_medication(&self) -> bool {
+        self.medication_mention.is_some()
     }
 
     /// The page's last change: `updated`, else `date`.
@@ -256,6 +271,8 @@ struct Meta {
     expires: Option<NaiveDate>,
     image: Option<(String, usize)>,
     call_to_action: String,
+    reviewed: Option<NaiveDate>,
+    reviewed_by: String,
 }
 
 impl Meta {
@@ -477,7 +494,8 @@ fn load_into(
                         reread = read_again(file, config, &options, &mut found);
                         reread.as_ref().unwrap_or(*file)
                     };
-                    let mut document = render_file(file, &urls, &keys_by_url, &mut found);
+                    let mut document =
+                        render_file(file, &urls, &keys_by_url, options.today, &mut found);
                     document.fingerprint = key;
                     Arc::new((document, found))
                 }
@@ -701,6 +719,7 @@ fn check_front_matter(
     let title_misspelt = front.misspelt("title");
     let description_misspelt = front.misspelt("description");
     let date_misspelt = front.misspelt("date");
+    let reviewed_misspelt = front.misspelt("reviewed");
     let mut require = |value: Option<String>, misspelt: bool, message: &str| {
         non_empty(value).unwrap_or_else(|| {
             if readable && !misspelt {
@@ -737,6 +756,14 @@ fn check_front_matter(
     let date = date_field("date", front.date);
     let updated = date_field("updated", front.updated);
     let expires = date_field("expires", front.expires);
+    let reviewed = date_field("reviewed", front.reviewed);
+    let reviewed_by = non_empty(front.reviewed_by);
+    if reviewed_by.is_some() && reviewed.is_none() && !reviewed_misspelt {
+        advise.push((
+            line("reviewed_by"),
+            "`reviewed_by:` names a reviewer but there is no `reviewed:` date; add the day of the review (YYYY-MM-DD)".to_string(),
+        ));
+    }
     if let (Some(date), Some(expires)) = (date, expires)
         && expires <= date
     {
@@ -804,6 +831,8 @@ fn check_front_matter(
             .image
             .map(|image| (image.trim().to_string(), line("image"))),
         call_to_action,
+        reviewed,
+        reviewed_by: reviewed_by.unwrap_or_else(|| config.therapist_with_credential()),
     }
 }
 
@@ -988,6 +1017,7 @@ fn render_file(
     file: &Parsed,
     urls: &HashMap<String, String>,
     keys_by_url: &HashMap<String, String>,
+    today: NaiveDate,
     problems: &mut Diagnostics,
 ) -> Document {
     let resolver = links::Resolver::new(urls, keys_by_url, file.folder);
@@ -1019,7 +1049,42 @@ fn render_file(
         body_line: file.body_line,
         links_to_consultation: rendered.links.iter().any(|l| l.target == CONSULTATION_KEY),
     });
-    for (line, message) in file.advice.iter().cloned().chain(advice) {
+    let medication_mention = health::first_medication_mention(&rendered.blocks);
+    let health_advice = health::review_advice(
+        medication_mention.as_ref(),
+        file.meta.reviewed,
+        front_matter_line(file, "reviewed"),
+        front_matter_line(file, "title"),
+        today,
+    )
+    .into_iter()
+    .chain(
+        health::unsourced_claims(&rendered.blocks)
+            .into_iter()
+            .map(|(line, claim)| {
+                (
+                    line,
+                    format!(
+                        "this paragraph says “{claim}” but cites nothing; add a footnote with the study ([^1] here, and a line `[^1]: Author, “Title”, Journal (Year), https://…`) or link to it, or describe what you see in your own work instead"
+                    ),
+                )
+            }),
+    )
+    .chain(rendered.unused_footnotes.iter().map(|(label, line)| {
+        (
+            *line,
+            format!(
+                "the footnote [^{label}] is never referred to, so it is left out of the sources; cite it with [^{label}] where it supports the text, or remove it"
+            ),
+        )
+    }));
+    for (line, message) in file
+        .advice
+        .iter()
+        .cloned()
+        .chain(advice)
+        .chain(health_advice)
+    {
         problems.push(Diagnostic::warning(&file.source, line, message));
     }
     for (anchor, line) in &rendered.self_anchors {
@@ -1047,6 +1112,9 @@ fn render_file(
         aliases: file.meta.aliases.clone(),
         seo_title: file.meta.seo_title.clone(),
         expires: file.meta.expires,
+        reviewed: file.meta.reviewed,
+        reviewed_by: file.meta.reviewed_by.clone(),
+        medication_mention,
         status: file.status,
         visible: file.visible,
         image: file.meta.image.clone(),
@@ -1172,5 +1240,207 @@ fn check_settings_references(
                 format!("featured names `{name}`, but there is no published article content/blog/{name}.md"),
             ));
         }
+    }
+}
+
+/// Loads for unit tests: the shipped content in a temporary folder, plus files.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// The shipped content with `files` (path under content/, text) added,
+    /// loaded as of `today`.
+    pub fn shipped_with(files: &[(&str, &str)], today: NaiveDate) -> Result<Library, Diagnostics> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let content = dir.path().join("content");
+        for folder in ["blog", "pages"] {
+            std::fs::create_dir_all(content.join(folder)).expect("a folder");
+            for entry in std::fs::read_dir(root.join(folder)).expect("shipped content") {
+                let path = entry.expect("an entry").path();
+                std::fs::copy(
+                    &path,
+                    content.join(folder).join(path.file_name().expect("a name")),
+                )
+                .expect("a copy");
+            }
+        }
+        std::fs::copy(
+            root.join(record::FILE_NAME),
+            content.join(record::FILE_NAME),
+        )
+        .expect("the record");
+        for (name, text) in files {
+            std::fs::write(content.join(name), text).expect("a fixture");
+        }
+        let config = SiteConfig::load(&root.join("site.toml")).expect("the shipped settings");
+        load_with(
+            &content,
+            &config,
+            LoadOptions {
+                today,
+                preview: false,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn page(front: &str, body: &str) -> String {
+        format!("---\ntitle: X\ndescription: d\n{front}---\n\n{body}\n")
+    }
+
+    /// The messages (line, severity, text) reported for `pages/x.md`.
+    fn reported(found: &Diagnostics) -> Vec<(usize, bool, String)> {
+        found
+            .iter()
+            .filter(|d| d.path.ends_with("pages/x.md"))
+            .map(|d| (d.line, d.is_error(), d.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn review_fields_are_read_with_the_therapist_as_default_reviewer() {
+        let library = testing::shipped_with(
+            &[
+                ("pages/x.md", &page("reviewed: 2025-11-02\n", "Ketamine.")),
+                (
+                    "pages/y.md",
+                    &page(
+                        "reviewed: 2025-11-02\nreviewed_by: \"Jordan Lee, MD\"\n",
+                        "Text.",
+                    ),
+                ),
+            ],
+            day(2026, 1, 1),
+        )
+        .unwrap();
+        let x = library.page("x").unwrap();
+        assert_eq!(x.reviewed, Some(day(2025, 11, 2)));
+        assert_eq!(x.reviewed_by, "Alicia Taverner, LMFT");
+        assert!(x.discusses_medication());
+        let y = library.page("y").unwrap();
+        assert_eq!(y.reviewed_by, "Jordan Lee, MD");
+        assert!(!y.discusses_medication());
+        assert!(
+            reported(&library.warnings).is_empty(),
+            "{}",
+            library.warnings
+        );
+    }
+
+    #[test]
+    fn a_bad_or_misspelt_review_field_is_a_problem_at_its_line() {
+        let found = testing::shipped_with(
+            &[("pages/x.md", &page("reviewed: last spring\n", "Text."))],
+            day(2026, 1, 1),
+        )
+        .unwrap_err();
+        assert_eq!(
+            reported(&found),
+            [(
+                4,
+                true,
+                "`reviewed: last spring` is not a date; write it as YYYY-MM-DD, for example 2025-06-12"
+                    .to_string()
+            )]
+        );
+        let found = testing::shipped_with(
+            &[(
+                "pages/x.md",
+                &page("reviwed: 2025-01-01\nreviewd_by: Dr. Lee\n", "Text."),
+            )],
+            day(2026, 1, 1),
+        )
+        .unwrap_err();
+        let messages = reported(&found);
+        assert!(
+            messages.contains(&(
+                4,
+                true,
+                "unknown field `reviwed`; did you mean `reviewed`?".to_string()
+            )),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(&(
+                5,
+                true,
+                "unknown field `reviewd_by`; did you mean `reviewed_by`?".to_string()
+            )),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_page_about_medication_without_a_current_review_is_advised() {
+        let today = day(2026, 6, 1);
+        let warnings = |front: &str| {
+            let library = testing::shipped_with(
+                &[(
+                    "pages/x.md",
+                    &page(front, "Intro.\n\nWe talk about your medication."),
+                )],
+                today,
+            )
+            .unwrap();
+            reported(&library.warnings)
+        };
+        let missing = warnings("");
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert_eq!(missing[0].0, 2, "the title's line");
+        assert!(
+            !missing[0].1 && missing[0].2.contains("no `reviewed:` date"),
+            "{missing:?}"
+        );
+        assert!(missing[0].2.contains("“medication”, line 8"), "{missing:?}");
+        let stale = warnings("reviewed: 2025-05-01\n");
+        assert_eq!(stale.len(), 1, "{stale:?}");
+        assert_eq!(stale[0].0, 4, "the reviewed: line");
+        assert!(stale[0].2.contains("more than 12 months ago"), "{stale:?}");
+        assert!(warnings("reviewed: 2025-07-01\n").is_empty());
+        // Which day is "today" is the load's, not the machine's.
+        let later = testing::shipped_with(
+            &[("pages/x.md", &page("reviewed: 2025-07-01\n", "A dose."))],
+            day(2027, 7, 2),
+        )
+        .unwrap();
+        assert_eq!(reported(&later.warnings).len(), 1);
+    }
+
+    #[test]
+    fn unsourced_claims_and_footnote_mistakes_are_reported_at_their_lines() {
+        let body = "Studies show it helps.\n\nStudies show it helps, in [a trial](https://example.org).\n\nResearch suggests so[^1].\n\n80% of clients feel better.\n\n[^1]: A source.\n\n[^2]: Never cited.";
+        let library =
+            testing::shipped_with(&[("pages/x.md", &page("", body))], day(2026, 1, 1)).unwrap();
+        let lines: Vec<(usize, bool)> = reported(&library.warnings)
+            .into_iter()
+            .map(|(line, error, _)| (line, error))
+            .collect();
+        assert_eq!(
+            lines,
+            [(6, false), (12, false), (16, false)],
+            "{}",
+            library.warnings
+        );
+        let found = testing::shipped_with(
+            &[("pages/x.md", &page("", "Text.\n\nA claim[^gone]."))],
+            day(2026, 1, 1),
+        )
+        .unwrap_err();
+        let messages = reported(&found);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert_eq!((messages[0].0, messages[0].1), (8, true));
+        assert!(
+            messages[0].2.contains("[^gone] is never defined"),
+            "{messages:?}"
+        );
     }
 }

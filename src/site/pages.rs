@@ -15,7 +15,7 @@ use super::feeds::{self, SitemapEntry};
 use super::structured_data::{self, PageKind, Subject};
 use super::views::{
     ArticleCard, ArticlePage, BlogIndexPage, ConsultationPage, ContentPage, ErrorPage, GonePage,
-    Head, HomePage, Layout, NavLink, Pager, ServiceCard, TocEntry,
+    Head, HomePage, Layout, NavLink, Pager, Reviewed, ServiceCard, TocEntry,
 };
 use super::{
     BuildError, CACHE_IMMUTABLE, CACHE_PAGE, CACHE_REVALIDATE, HTML, PageBody, Resource, Site,
@@ -157,7 +157,13 @@ pub fn build(
         .map(|page| {
             let kind = PageKind::Page;
             let body = PageBody {
-                head: builder.head(kind, page.search_title(), &page.description, &page.url),
+                head: builder.head(
+                    kind,
+                    Some(page),
+                    page.search_title(),
+                    &page.description,
+                    &page.url,
+                ),
                 title: page.title.clone(),
                 html: page.html.to_string(),
             };
@@ -323,7 +329,14 @@ impl<'a> Builder<'a> {
     }
 
     /// The head of a page, with its link-preview tags and structured data.
-    fn head(&self, kind: PageKind<'_>, title: &str, description: &str, path: &str) -> Head {
+    fn head(
+        &self,
+        kind: PageKind<'_>,
+        document: Option<&Document>,
+        title: &str,
+        description: &str,
+        path: &str,
+    ) -> Head {
         let mut head = Head::new(self.config, title, description, path);
         let image = self
             .share_images
@@ -345,6 +358,7 @@ impl<'a> Builder<'a> {
             self.config,
             &Subject {
                 kind,
+                document,
                 path,
                 title,
                 description,
@@ -365,7 +379,13 @@ impl<'a> Builder<'a> {
             } else {
                 PageKind::Page
             };
-            let head = self.head(kind, page.search_title(), &page.description, &page.url);
+            let head = self.head(
+                kind,
+                Some(page),
+                page.search_title(),
+                &page.description,
+                &page.url,
+            );
             let (template, html) = match page.slug.as_str() {
                 "home" => ("home.html", self.home(page, head)),
                 "consultation" => (
@@ -384,6 +404,7 @@ impl<'a> Builder<'a> {
                         layout: self.layout,
                         head,
                         page,
+                        reviewed: Reviewed::of(page),
                         cta: (slug != "privacy").then(|| self.cta(page)),
                     }
                     .render(),
@@ -485,6 +506,7 @@ impl<'a> Builder<'a> {
         let linked_from = &article.linked_from[..article.linked_from.len().min(LINKED_FROM_SHOWN)];
         let head = self.head(
             PageKind::Article(article),
+            Some(article),
             article.search_title(),
             &article.description,
             &article.url,
@@ -494,6 +516,7 @@ impl<'a> Builder<'a> {
             head,
             article,
             card: ArticleCard::new(article),
+            reviewed: Reviewed::of(article),
             updated: article
                 .updated
                 .filter(|updated| Some(*updated) != article.date)
@@ -546,7 +569,7 @@ impl<'a> Builder<'a> {
             } else {
                 format!("Articles, page {number} of {count}")
             };
-            let head = self.head(PageKind::BlogIndex, &title, &description, &path);
+            let head = self.head(PageKind::BlogIndex, None, &title, &description, &path);
             let html = BlogIndexPage {
                 layout: self.layout,
                 head,

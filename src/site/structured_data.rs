@@ -31,6 +31,9 @@ enum Node {
     Person(Person),
     WebSite(WebSite),
     WebPage(WebPage),
+    /// A page about medication: schema.org's WebPage for health content,
+    /// whose `lastReviewed`/`reviewedBy` say who checked it and when.
+    MedicalWebPage(WebPage),
     ProfilePage(WebPage),
     CollectionPage(WebPage),
     BreadcrumbList(BreadcrumbList),
@@ -124,6 +127,19 @@ struct WebPage {
     main_entity: Option<Ref>,
     #[serde(skip_serializing_if = "Option::is_none")]
     date_modified: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_reviewed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reviewed_by: Option<Reviewer>,
+}
+
+/// Whoever reviewed the page, named as its front matter names them
+/// ("Jordan Lee, MD"): not necessarily the site's therapist.
+#[derive(Serialize)]
+struct Reviewer {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: String,
 }
 
 #[derive(Serialize)]
@@ -166,6 +182,9 @@ struct BlogPosting {
 /// The page being described.
 pub struct Subject<'a> {
     pub kind: PageKind<'a>,
+    /// The Markdown file the page shows, if any: its review and whether it
+    /// discusses medication.
+    pub document: Option<&'a Document>,
     pub path: &'a str,
     pub title: &'a str,
     pub description: &'a str,
@@ -228,7 +247,19 @@ fn graph(config: &SiteConfig, subject: &Subject<'_>) -> Graph {
             PageKind::Article(article) => article.last_modified().map(|d| d.to_string()),
             _ => None,
         },
+        last_reviewed: subject
+            .document
+            .and_then(|d| d.reviewed)
+            .map(|d| d.to_string()),
+        reviewed_by: subject
+            .document
+            .filter(|d| d.reviewed.is_some())
+            .map(|d| Reviewer {
+                kind: "Person",
+                name: d.reviewed_by.clone(),
+            }),
     };
+    let medical = subject.document.is_some_and(Document::discusses_medication);
     let mut nodes = vec![
         Node::MedicalBusiness(Business {
             id: practice.id.clone(),
@@ -281,6 +312,7 @@ fn graph(config: &SiteConfig, subject: &Subject<'_>) -> Graph {
         match subject.kind {
             PageKind::Profile => Node::ProfilePage(page),
             PageKind::BlogIndex => Node::CollectionPage(page),
+            _ if medical => Node::MedicalWebPage(page),
             _ => Node::WebPage(page),
         },
         Node::BreadcrumbList(BreadcrumbList {
@@ -340,6 +372,7 @@ mod tests {
     fn script_closing_tags_cannot_escape() {
         let subject = Subject {
             kind: PageKind::Page,
+            document: None,
             path: "/x",
             title: "</script><script>alert(1)</script> & more",
             description: "d",
@@ -358,6 +391,7 @@ mod tests {
     fn the_practice_and_therapist_are_described() {
         let subject = Subject {
             kind: PageKind::Profile,
+            document: None,
             path: "/about",
             title: "About",
             description: "d",
@@ -380,5 +414,69 @@ mod tests {
         );
         assert_eq!(graph[3]["@type"], "ProfilePage");
         assert_eq!(graph[3]["mainEntity"]["@id"], person["@id"]);
+    }
+
+    fn document(body: &str, reviewed: Option<&str>) -> Document {
+        let front = reviewed.map_or(String::new(), |day| {
+            format!("reviewed: {day}\nreviewed_by: \"Jordan Lee, MD\"\n")
+        });
+        let file = format!("---\ntitle: X\ndescription: d\n{front}---\n\n{body}\n");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let library =
+            crate::content::testing::shipped_with(&[("pages/x.md", &file)], today).unwrap();
+        library.page("x").unwrap().clone()
+    }
+
+    fn page_node(document: &Document, kind: PageKind<'_>) -> serde_json::Value {
+        let subject = Subject {
+            kind,
+            document: Some(document),
+            path: "/x",
+            title: "X",
+            description: "d",
+            image: "https://www.example.com/i.png",
+            practice_image: "https://www.example.com/i.png",
+        };
+        let value: serde_json::Value = serde_json::from_str(&json_ld(&config(), &subject)).unwrap();
+        value["@graph"][3].clone()
+    }
+
+    #[test]
+    fn a_reviewed_page_about_medication_is_a_medical_web_page() {
+        let reviewed = document("Ketamine is a medicine.", Some("2025-11-02"));
+        let page = page_node(&reviewed, PageKind::Page);
+        assert_eq!(page["@type"], "MedicalWebPage");
+        assert_eq!(page["lastReviewed"], "2025-11-02");
+        assert_eq!(page["reviewedBy"]["@type"], "Person");
+        assert_eq!(page["reviewedBy"]["name"], "Jordan Lee, MD");
+        // An article keeps its BlogPosting; its page node is the medical one.
+        let value: serde_json::Value = serde_json::from_str(&json_ld(
+            &config(),
+            &Subject {
+                kind: PageKind::Article(&reviewed),
+                document: Some(&reviewed),
+                path: "/blog/x",
+                title: "X",
+                description: "d",
+                image: "https://www.example.com/i.png",
+                practice_image: "https://www.example.com/i.png",
+            },
+        ))
+        .unwrap();
+        let types: Vec<&str> = value["@graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["@type"].as_str().unwrap())
+            .collect();
+        assert!(
+            types.contains(&"BlogPosting") && types.contains(&"MedicalWebPage"),
+            "{types:?}"
+        );
+
+        let plain = document("Couples learn to listen.", None);
+        let page = page_node(&plain, PageKind::Page);
+        assert_eq!(page["@type"], "WebPage");
+        assert!(page.get("lastReviewed").is_none() && page.get("reviewedBy").is_none());
     }
 }

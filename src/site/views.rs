@@ -134,6 +134,24 @@ pub fn display_date(date: chrono::NaiveDate) -> String {
     date.format("%B %-d, %Y").to_string()
 }
 
+/// "Reviewed by {by} on {date}", shown near the byline of a reviewed page.
+#[derive(Debug, Clone)]
+pub struct Reviewed {
+    pub by: String,
+    pub date_iso: String,
+    pub date_display: String,
+}
+
+impl Reviewed {
+    pub fn of(document: &Document) -> Option<Self> {
+        document.reviewed.map(|date| Self {
+            by: document.reviewed_by.clone(),
+            date_iso: date.format("%Y-%m-%d").to_string(),
+            date_display: display_date(date),
+        })
+    }
+}
+
 /// A service on the home page.
 #[derive(Debug, Clone)]
 pub struct ServiceCard {
@@ -186,6 +204,7 @@ pub struct ArticlePage<'a> {
     pub head: Head,
     pub article: &'a Document,
     pub card: ArticleCard,
+    pub reviewed: Option<Reviewed>,
     pub updated: Option<(String, String)>,
     pub toc: Vec<TocEntry>,
     pub linked_from: Vec<ArticleCard>,
@@ -199,6 +218,7 @@ pub struct ContentPage<'a> {
     pub layout: &'a Layout,
     pub head: Head,
     pub page: &'a Document,
+    pub reviewed: Option<Reviewed>,
     pub cta: Option<&'a CallToAction>,
 }
 
