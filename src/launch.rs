@@ -164,6 +164,23 @@ fn check_content(sources: &Sources, config: &SiteConfig, report: &mut Report) {
     // The library as published today, for what only a launch asks of it.
     if let Ok(library) = content::load(&sources.content, config) {
         check_notices(sources, &library, report);
+        check_reviews(&library, report);
+    }
+}
+
+/// A page about medication goes live only once someone qualified has read
+/// it: the therapist, and for KAP her prescriber. Until `reviewed:` says so,
+/// it blocks (the plain check only advises).
+fn check_reviews(library: &Library, report: &mut Report) {
+    let unreviewed = library
+        .documents
+        .iter()
+        .filter(|d| d.is_published() && d.discusses_medication() && d.reviewed.is_none());
+    for document in unreviewed {
+        report.block(Item {
+            place: format!("{}:1", document.source.display()),
+            message: "this page discusses medication and nobody has reviewed it; once the therapist (and, for its risks, her prescriber) approves it, add `reviewed: YYYY-MM-DD` to its front matter".into(),
+        });
     }
 }
 

@@ -302,7 +302,10 @@ async fn a_missing_notices_page_and_an_unlinked_one_block() {
         "{report}"
     );
 
+    // Gone altogether: the file, the links to it and its published record.
     std::fs::remove_file(copy.path("pages/notices.md")).unwrap();
+    copy.edit("pages/privacy.md", "(notices.md)", "(consultation.md)");
+    copy.edit("published-urls.txt", "/notices\n", "");
     let report = launch::check(
         &copy.sources(),
         &copy.root().join("practice.db"),
@@ -377,6 +380,50 @@ async fn the_sample_confirmation_says_no_one_receives_the_request() {
             confirmation.contains("No one will receive this request"),
             sample,
             "sample: {sample}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_medication_page_nobody_reviewed_blocks_the_launch() {
+    let copy = ContentCopy::filled_in();
+    let guide = "blog/ketamine-assisted-psychotherapy-guide.md";
+    let text = copy.read(guide);
+    let unreviewed: String = text
+        .lines()
+        .filter(|line| !line.starts_with("reviewed:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    copy.write(guide, &unreviewed);
+    let report = launch::check(
+        &copy.sources(),
+        &copy.root().join("practice.db"),
+        env_from(&[]),
+    )
+    .await;
+    let place = format!("{}:1: ", copy.path(guide).display());
+    let about_the_guide: Vec<String> = places(&report)
+        .into_iter()
+        .filter(|b| b.starts_with(&place))
+        .collect();
+    assert_eq!(about_the_guide.len(), 1, "{report}");
+    assert!(
+        about_the_guide[0].contains("nobody has reviewed it"),
+        "{report}"
+    );
+    // The shipped KAP page and guide are not reviewed yet, so they block too.
+    let shipped = ContentCopy::new();
+    let report = launch::check(
+        &shipped.sources(),
+        &shipped.root().join("practice.db"),
+        env_from(&[]),
+    )
+    .await;
+    for file in [guide, "pages/ketamine-assisted-psychotherapy.md"] {
+        let place = format!("{}:1: ", shipped.path(file).display());
+        assert!(
+            places(&report).iter().any(|b| b.starts_with(&place)),
+            "{file}: {report}"
         );
     }
 }

@@ -51,13 +51,22 @@ async fn the_page_lists_every_field_and_choice_the_form_asks_for() {
     asked.dedup();
     let mut listed: Vec<String> = FORM_FIELDS.iter().map(|(f, _)| f.to_string()).collect();
     listed.sort();
-    assert_eq!(asked, listed, "a new form field needs a line on the privacy page");
+    assert_eq!(
+        asked, listed,
+        "a new form field needs a line on the privacy page"
+    );
     for (_, words) in FORM_FIELDS {
         assert!(privacy.contains(words), "privacy lists {words:?}");
     }
-    for choice in text(&form, "input[name=contact] + label, input[name=topic] + label") {
+    for choice in text(
+        &form,
+        "input[name=contact] + label, input[name=topic] + label",
+    ) {
         let choice = choice.trim().to_lowercase();
-        assert!(privacy.contains(&choice), "privacy names the choice {choice:?}");
+        assert!(
+            privacy.contains(&choice),
+            "privacy names the choice {choice:?}"
+        );
     }
 }
 
@@ -68,7 +77,11 @@ async fn mail_and_the_calendar_carry_only_what_the_page_says() {
     assert!(privacy.contains(
         "Never your name, email address, phone number, note or what the consultation is about"
     ));
-    assert!(privacy.contains("None contains your phone number, your note or what the consultation is about"));
+    assert!(
+        privacy.contains(
+            "None contains your phone number, your note or what the consultation is about"
+        )
+    );
     assert!(privacy.contains("your first name and last initial"));
 
     app.book_as(&JANE, 8).await;
