@@ -28,12 +28,17 @@ pub struct BuildStatus {
     pub warnings: Arc<Diagnostics>,
 }
 
-/// Logs each piece of advice as `path:line: warning: message`: once per
-/// build, so the server's log shows what `check` would say without anyone
-/// running it, and not once per request.
+/// Logs each piece of advice as `path:line: message` (at WARN level, which
+/// already says it is a warning): once per build, so the server's log shows
+/// what `check` would say without anyone running it, and not once per request.
 fn log_warnings(warnings: &Diagnostics) {
     for warning in warnings.iter().filter(|d| !d.is_error()) {
-        tracing::warn!("{warning}");
+        tracing::warn!(
+            "{}:{}: {}",
+            warning.path.display(),
+            warning.line,
+            warning.message
+        );
     }
 }
 

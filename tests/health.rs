@@ -280,7 +280,7 @@ async fn the_preview_and_the_log_show_the_advice_of_each_build() {
     );
     reloader.rebuild().unwrap();
     let expected = format!(
-        "{}:7: warning: this paragraph says “studies show”",
+        "{}:7: this paragraph says “studies show”",
         copy.path(file).display()
     );
     let logged = log.text().matches(&expected).count();

@@ -1521,6 +1521,26 @@ mod tests {
     }
 
     #[test]
+    fn a_reviewer_without_a_review_date_is_advised() {
+        let library = testing::shipped_with(
+            &[(
+                "pages/x.md",
+                &page("reviewed_by: \"Jordan Lee, MD\"\n", "Text."),
+            )],
+            day(2026, 1, 1),
+        )
+        .unwrap();
+        let advice = reported(&library.warnings);
+        assert_eq!(advice.len(), 1, "{advice:?}");
+        assert_eq!((advice[0].0, advice[0].1), (4, false));
+        assert!(
+            advice[0].2.contains("there is no `reviewed:` date"),
+            "{advice:?}"
+        );
+        assert_eq!(library.page("x").unwrap().reviewed_by, "Jordan Lee, MD");
+    }
+
+    #[test]
     fn a_page_about_medication_without_a_current_review_is_advised() {
         let today = day(2026, 6, 1);
         let warnings = |front: &str| {
