@@ -23,6 +23,23 @@ pub struct BuildStatus {
     pub generation: u64,
     /// The problems of the latest attempt, when it failed.
     pub problems: Option<Arc<Diagnostics>>,
+    /// The writing advice of the latest attempt (whether or not it built),
+    /// which the preview shows beside the errors.
+    pub warnings: Arc<Diagnostics>,
+}
+
+/// Logs each piece of advice as `path:line: message` (at WARN level, which
+/// already says it is a warning): once per build, so the server's log shows
+/// what `check` would say without anyone running it, and not once per request.
+fn log_warnings(warnings: &Diagnostics) {
+    for warning in warnings.iter().filter(|d| !d.is_error()) {
+        tracing::warn!(
+            "{}:{}: {}",
+            warning.path.display(),
+            warning.line,
+            warning.message
+        );
+    }
 }
 
 /// A debounce short enough to feel instant, long enough to see an editor's
@@ -63,9 +80,15 @@ impl Reloader {
             }
             Err(err) => return Err(err),
         };
+        let warnings = Arc::new(match &problems {
+            Some(problems) => problems.warnings(),
+            None => site.warnings().clone(),
+        });
+        log_warnings(&warnings);
         let (status, _) = watch::channel(BuildStatus {
             generation: 1,
             problems,
+            warnings,
         });
         let reloader = Arc::new(Self {
             sources,
@@ -137,10 +160,13 @@ impl Reloader {
             preview: self.preview,
         };
         let started = std::time::Instant::now();
+        let mut warnings = Diagnostics::default();
         let outcome = match Site::rebuild(&self.sources, options, &self.site.current()) {
             Ok(site) => {
+                warnings = site.warnings().clone();
                 self.site.replace(site);
                 tracing::info!("site rebuilt in {} ms", started.elapsed().as_millis());
+                log_warnings(&warnings);
                 self.compress_in_background();
                 Ok(())
             }
@@ -148,6 +174,8 @@ impl Reloader {
                 for problem in problems.iter().filter(|p| p.is_error()) {
                     tracing::warn!("{problem}");
                 }
+                warnings = problems.warnings();
+                log_warnings(&warnings);
                 tracing::warn!("the site was not updated; the last good version keeps serving");
                 Err(Arc::new(problems))
             }
@@ -159,6 +187,7 @@ impl Reloader {
         self.status.send_modify(|status| {
             status.generation += 1;
             status.problems = outcome.as_ref().err().cloned();
+            status.warnings = Arc::new(warnings);
         });
         outcome
     }

@@ -79,6 +79,22 @@ fn break_everything(copy: &ContentCopy) -> Vec<Planted> {
         "30-minute",
         "30-minute consultation",
     );
+    // The same, spelt out, and as how long the call lasts.
+    plant(
+        SESSION,
+        "to see if a KAP session",
+        "(a thirty-minute call; the consultation lasts 20 minutes) to see if a KAP session",
+        "a thirty-minute call",
+        "this says a 30-minute consultation",
+    );
+    // A footnote that is cited but never written.
+    plant(
+        AFFAIR,
+        "book a free 30-minute consultation today",
+        "book a free 30-minute consultation today[^license]",
+        "[^license]",
+        "the footnote [^license] is never defined",
+    );
     // A placeholder that does not exist.
     plant(
         VERSUS,
@@ -108,6 +124,12 @@ fn break_everything(copy: &ContentCopy) -> Vec<Planted> {
         file: "pages/affair-recovery-intensives.md".into(),
         marker: "(intensives.md",
         says: "which is a draft",
+    });
+    // The second length on the line with the thirty-minute call.
+    planted.push(Planted {
+        file: SESSION.into(),
+        marker: "a thirty-minute call",
+        says: "this says a 20-minute consultation",
     });
     // A missing description.
     copy.write(

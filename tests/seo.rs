@@ -277,6 +277,59 @@ async fn every_page_has_structured_data_and_share_tags() {
     assert!(!body.contains("FAQPage") && !body.contains("SearchAction"));
 }
 
+/// Search engines are told which pages are health content: a page that
+/// names a medication is a MedicalWebPage (an article keeps its
+/// BlogPosting), and its review, once dated, is on that node.
+#[tokio::test]
+async fn pages_about_medication_are_medical_web_pages_with_their_review() {
+    let copy = ContentCopy::new();
+    copy.edit(
+        "blog/kap-vs-iv-ketamine-clinics.md",
+        "---\n",
+        "---\nreviewed: 2025-11-20\nreviewed_by: \"Sam Ortiz, MD\"\n",
+    );
+    let site = Site::load(&copy.sources()).unwrap();
+    let library = content::load(&copy.sources().content, site.config().unwrap()).unwrap();
+    let app = router(site);
+    for document in library.documents.iter().filter(|d| d.is_published()) {
+        let graph = json_ld(&Html::parse_document(&get(&app, &document.url).await.body));
+        let page_types: Vec<&str> = graph["@graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| {
+                n["@id"]
+                    .as_str()
+                    .filter(|id| id.ends_with("#webpage"))
+                    .map(|_| n["@type"].as_str().unwrap())
+            })
+            .collect();
+        let expected = if document.slug == "about" {
+            "ProfilePage"
+        } else if document.discusses_medication() {
+            "MedicalWebPage"
+        } else {
+            "WebPage"
+        };
+        assert_eq!(page_types, [expected], "{}", document.url);
+    }
+    let article = Html::parse_document(&get(&app, "/blog/kap-vs-iv-ketamine-clinics").await.body);
+    let graph = json_ld(&article);
+    node(&graph, "BlogPosting");
+    let page = node(&graph, "MedicalWebPage");
+    assert_eq!(page["lastReviewed"], "2025-11-20");
+    assert_eq!(
+        page["reviewedBy"],
+        serde_json::json!({"@type": "Person", "name": "Sam Ortiz, MD"})
+    );
+    let privacy = Html::parse_document(&get(&app, "/privacy").await.body);
+    assert!(
+        node(&json_ld(&privacy), "WebPage")
+            .get("lastReviewed")
+            .is_none()
+    );
+}
+
 #[tokio::test]
 async fn other_spellings_redirect_to_the_canonical_address() {
     let app = router(shipped_site());

@@ -133,3 +133,28 @@ fn a_renamed_article_without_an_alias_is_caught_and_the_fix_is_named() {
             .contains("/blog/kap-or-iv\n")
     );
 }
+
+#[test]
+fn check_prints_health_advice_with_file_and_line_and_still_passes() {
+    let copy = ContentCopy::new();
+    let file = "blog/old-review.md";
+    copy.write(
+        file,
+        "---\ntitle: Dosing Days\ndescription: What a dosing day is like.\ndate: 2025-02-01\nreviewed: 2020-01-01\n---\n\nEach dose is small.\n\nResearch proves it works.\n\n[Book a consultation](../pages/consultation.md)\n",
+    );
+    let (ok, _, stderr) = run(&copy, &["check"]);
+    assert!(ok, "advice never fails the check: {stderr}");
+    let path = copy.path(file).display().to_string();
+    for (line, says) in [
+        (5, "`reviewed: 2020-01-01` is more than 12 months ago"),
+        (10, "says “research proves” but cites nothing"),
+    ] {
+        let prefix = format!("{path}:{line}: warning: ");
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&prefix) && l.contains(says)),
+            "expected {prefix}… {says} in:\n{stderr}"
+        );
+    }
+}

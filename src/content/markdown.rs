@@ -323,6 +323,11 @@ pub fn render(
             ),
         });
     }
+    // `#sources`, `#source-2` and `#cite-2` are this page's own anchors too.
+    let sources_ids = footnotes.ids();
+    rendered
+        .self_anchors
+        .retain(|(anchor, _)| !sources_ids.contains(anchor));
     rendered.unused_footnotes = footnotes.append_sources(&mut events);
     pulldown_cmark::html::push_html(&mut rendered.html, events.into_iter());
     rendered
@@ -375,6 +380,20 @@ impl<'a> Footnotes<'a> {
         self.cited[number - 1] += 1;
         let id = cite_id(number, self.cited[number - 1]);
         format!("<sup id=\"{id}\"><a href=\"#source-{number}\">{number}</a></sup>")
+    }
+
+    /// The ids the sources list and its citations give the page.
+    fn ids(&self) -> HashSet<String> {
+        let mut ids = HashSet::new();
+        if !self.numbers.is_empty() {
+            ids.insert(SOURCES_ID.to_string());
+        }
+        for (index, &count) in self.cited.iter().enumerate() {
+            let number = index + 1;
+            ids.insert(format!("source-{number}"));
+            ids.extend((1..=count).map(|nth| cite_id(number, nth)));
+        }
+        ids
     }
 
     fn close(&mut self, events: &mut Vec<Event<'a>>) {
@@ -1096,6 +1115,11 @@ mod tests {
         assert_eq!(out.unused_footnotes, [("spare".to_string(), 5)]);
         assert!(!out.html.contains("Never cited"), "{}", out.html);
         assert!(!out.html.contains("class=\"sources\""), "{}", out.html);
+        // Links to the sources and citations are links to this page's own anchors.
+        let out = render_plain(
+            "A[^1], see [the sources](#sources) and [1](#source-1).\n\n[^1]: B.\n\n[x](#source-2)\n",
+        );
+        assert_eq!(out.self_anchors, [("source-2".to_string(), 5)]);
         // A heading called Sources keeps the section's id free.
         let out = render_plain("## Sources\n\nA[^1].\n\n[^1]: B.\n");
         assert_eq!(out.headings[0].id, "sources-1");

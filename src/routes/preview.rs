@@ -1,6 +1,7 @@
 //! The therapist's preview (`serve --preview`): a script that reloads the
 //! page when the site is rebuilt, and a panel on every page listing what
-//! keeps her latest change from being published. Never mounted otherwise.
+//! keeps her latest change from being published (errors) and the writing
+//! advice `check` would give (warnings). Never mounted otherwise.
 
 use std::convert::Infallible;
 
@@ -54,22 +55,23 @@ async fn events(State(state): State<AppState>) -> Response {
 #[derive(Template)]
 #[template(path = "preview/problems.html")]
 struct ProblemsPanel {
-    problems: Vec<(String, String)>,
+    /// (`path:line`, message) of each error, then of each piece of advice.
+    errors: Vec<(String, String)>,
+    advice: Vec<(String, String)>,
 }
 
-/// Puts the problems of the latest build at the top of every HTML page.
+/// Puts the problems and advice of the latest build at the top of every HTML page.
 pub async fn show_problems(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(problems) = state
-        .preview
-        .as_ref()
-        .and_then(|status| status.borrow().problems.clone())
-    else {
+    let Some(status) = state.preview.as_ref().map(|status| status.borrow().clone()) else {
         return next.run(request).await;
     };
+    if status.problems.is_none() && status.warnings.is_empty() {
+        return next.run(request).await;
+    }
     // An uncompressed body, so the panel can be inserted.
     request.headers_mut().remove(header::ACCEPT_ENCODING);
     let response = next.run(request).await;
@@ -85,7 +87,7 @@ pub async fn show_problems(
         return super::HttpError::Internal("preview body".into()).into_response();
     };
     let page = String::from_utf8_lossy(&bytes);
-    let panel = render_panel(&problems);
+    let panel = render_panel(status.problems.as_deref(), &status.warnings);
     let page = page.replacen(
         "<main id=\"main\">",
         &format!("<main id=\"main\">\n{panel}"),
@@ -99,18 +101,23 @@ pub async fn show_problems(
     Response::from_parts(parts, axum::body::Body::from(page))
 }
 
-fn render_panel(problems: &Diagnostics) -> String {
-    let problems = problems
-        .iter()
-        .filter(|p| p.is_error())
-        .map(|p| {
-            (
-                format!("{}:{}", p.path.display(), p.line),
-                p.message.clone(),
-            )
-        })
-        .collect();
-    ProblemsPanel { problems }
-        .render()
-        .unwrap_or_else(|err| format!("<p>The problems could not be shown: {err}</p>"))
+fn render_panel(problems: Option<&Diagnostics>, warnings: &Diagnostics) -> String {
+    let listed = |found: &Diagnostics, errors: bool| {
+        found
+            .iter()
+            .filter(|p| p.is_error() == errors)
+            .map(|p| {
+                (
+                    format!("{}:{}", p.path.display(), p.line),
+                    p.message.clone(),
+                )
+            })
+            .collect()
+    };
+    ProblemsPanel {
+        errors: problems.map_or_else(Vec::new, |problems| listed(problems, true)),
+        advice: listed(warnings, false),
+    }
+    .render()
+    .unwrap_or_else(|err| format!("<p>The problems could not be shown: {err}</p>"))
 }
