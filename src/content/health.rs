@@ -28,12 +28,33 @@ const MEDICATION_WORDS: [&str; 13] = [
     "dosage",
     "dosages",
 ];
-const PRESCRIBE_STEMS: [&str; 2] = ["prescrib", "prescrip"];
+/// "prescribe", "prescriber", "prescribing"; not "prescription", which the
+/// federal cost notice names among the bills it covers.
+const PRESCRIBE_STEMS: [&str; 1] = ["prescrib"];
+
+/// The name of a service, not talk of the medicine: the home page, About
+/// and the booking form name "Ketamine-Assisted Psychotherapy" without
+/// making any claim about ketamine.
+const SERVICE_NAMES: [&str; 2] = ["ketamine-assisted", "ketamine assisted"];
+
+/// `text` with every service name blanked out (same length, so the words
+/// left keep their places).
+fn without_service_names(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut masked = text.to_string();
+    for name in SERVICE_NAMES {
+        for (at, _) in lower.match_indices(name) {
+            masked.replace_range(at..at + name.len(), &" ".repeat(name.len()));
+        }
+    }
+    masked
+}
 
 /// The first mention of medication in the blocks: its line and the word as written.
 pub fn first_medication_mention(blocks: &[TextBlock]) -> Option<(usize, String)> {
     blocks.iter().find_map(|block| {
-        words(&block.text)
+        let text = without_service_names(&block.text);
+        words(&text)
             .find(|word| {
                 let lower = word.to_lowercase();
                 MEDICATION_WORDS.contains(&lower.as_str())
@@ -231,7 +252,7 @@ mod tests {
             "your medication",
             "the medicine",
             "a doctor prescribes it",
-            "a prescription",
+            "ketamine-assisted therapy with ketamine",
             "one dose",
             "the dosing session",
         ] {
@@ -246,6 +267,10 @@ mod tests {
             "medicinal herbs",
             "prescient words",
             "closed doors",
+            // A bill's items and a service's name are not talk of medicine.
+            "related costs like prescription drugs",
+            "Ketamine-Assisted Psychotherapy (KAP)",
+            "ketamine assisted psychotherapy",
         ] {
             assert_eq!(
                 first_medication_mention(&[block(text, false)]),
