@@ -19,7 +19,7 @@ use axum::http::{Request, StatusCode};
 use common::{ContentCopy, router};
 use http_body_util::BodyExt;
 use practice_site::site::Site;
-use practice_site::site::export::{RENDERED_PER_REQUEST, export, file_for};
+use practice_site::site::export::{export, file_for};
 use tower::ServiceExt;
 
 /// Content with an alias and a retired article, so the export has redirects and 410s.
@@ -77,7 +77,7 @@ async fn every_exported_file_is_byte_identical_to_the_live_response() {
     let resources: Vec<(String, PathBuf, bool, bool)> = site
         .resources()
         .into_iter()
-        .filter(|(path, r)| r.status == StatusCode::OK && !RENDERED_PER_REQUEST.contains(path))
+        .filter(|(_, r)| r.status == StatusCode::OK && !r.stand_in)
         .map(|(path, r)| {
             (
                 path.to_string(),
@@ -271,7 +271,7 @@ async fn nginx_serves_the_export_exactly_as_the_server_does() {
     let paths: Vec<String> = site
         .resources()
         .into_iter()
-        .filter(|(path, r)| r.status == StatusCode::OK && !RENDERED_PER_REQUEST.contains(path))
+        .filter(|(_, r)| r.status == StatusCode::OK && !r.stand_in)
         .map(|(path, _)| path.to_string())
         .collect();
     let app = router(site);

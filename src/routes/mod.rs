@@ -208,8 +208,8 @@ async fn serve(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let site = state.site.current();
-    if let Some(resource) = site.get(uri.path()) {
-        return Ok(respond(resource, &headers));
+    if let Some(response) = prepared(&site, &method, uri.path(), &headers) {
+        return Ok(response);
     }
     if (method == Method::GET || method == Method::HEAD)
         && let Some(canonical) = site.canonical_redirect(uri.path())
@@ -221,6 +221,32 @@ async fn serve(
             .into_response());
     }
     Err(HttpError::NotFound)
+}
+
+/// The one answer to a GET or HEAD for a page or file the site has
+/// prepared, with every header it needs: the front door
+/// ([`prepared::PreparedFirst`]) and the router's own fallback both call
+/// this, so the two cannot answer differently. `None` for anything else.
+pub fn prepared(site: &Site, method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
+    let is_head = match *method {
+        Method::GET => false,
+        Method::HEAD => true,
+        _ => return None,
+    };
+    let resource = site.get(path)?;
+    let mut response = respond(resource, headers);
+    security::apply(response.headers_mut(), security::is_over_https(headers));
+    // The length of the body a GET would get, and for HEAD no body.
+    let length = axum::body::HttpBody::size_hint(response.body()).exact();
+    if let Some(length) = length {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    if is_head {
+        *response.body_mut() = axum::body::Body::empty();
+    }
+    Some(response)
 }
 
 /// Turns a prepared resource into a response for this request: the coding

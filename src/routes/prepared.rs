@@ -5,8 +5,8 @@
 //! limit or wait for, no error to render, nothing that could panic or take
 //! long), and skipping them halves the cost of serving a page.
 //!
-//! `tests/site.rs` checks that, for every prepared path, this answers
-//! exactly what the router answers.
+//! The answer itself is [`super::prepared`], the same function the
+//! router's fallback calls, so the two paths cannot disagree.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,14 +15,12 @@ use std::task::{Context, Poll};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, header};
 use axum::response::Response;
 use futures_util::future::{Either, Ready, ready};
 use tower::Service;
 
-use super::{AppState, respond, security};
+use super::AppState;
 use crate::site::SiteHandle;
-use crate::site::export::RENDERED_PER_REQUEST;
 
 /// The application as the server runs it: [`super::app`], with the
 /// prepared pages answered before routing.
@@ -44,32 +42,13 @@ impl PreparedFirst {
 
     /// The answer to `request` if it asks for a prepared page or file.
     fn answer<B>(&self, request: &Request<B>) -> Option<Response> {
-        let is_head = match *request.method() {
-            Method::GET => false,
-            Method::HEAD => true,
-            _ => return None,
-        };
-        let path = request.uri().path();
-        if RENDERED_PER_REQUEST.contains(&path) {
-            return None;
-        }
         let site = self.site.as_ref()?.load();
-        let resource = site.get(path)?;
-        let headers = request.headers();
-        let mut response = respond(resource, headers);
-        security::apply(response.headers_mut(), security::is_over_https(headers));
-        // As the router does: the length of the body a GET would get, and
-        // for HEAD no body.
-        let length = axum::body::HttpBody::size_hint(response.body()).exact();
-        if let Some(length) = length {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-        }
-        if is_head {
-            *response.body_mut() = Body::empty();
-        }
-        Some(response)
+        super::prepared(
+            &site,
+            request.method(),
+            request.uri().path(),
+            request.headers(),
+        )
     }
 }
 

@@ -5,6 +5,10 @@
 //! Layout: `/` is `index.html`; a page `/a/b` is `a/b.html`; every other file
 //! keeps its path (`/sitemap.xml`, `/static/css/site.<hash>.css`). The 404
 //! page is `404.html`; a retired page's 410 body is `<path>.gone.html`.
+//! A page the server renders per request (the booking form) is written as
+//! its stand-in (`Resource::stand_in`): the consultation page with the
+//! practice's phone and email; a static host proxies it to the server to
+//! offer online booking (see the nginx snippet).
 
 use std::fmt::Write as _;
 use std::io;
@@ -13,12 +17,6 @@ use std::path::{Path, PathBuf};
 use axum::http::StatusCode;
 
 use super::{HTML, Resource, Site};
-
-/// Pages the server renders per request (the booking form), so the export
-/// can only hold their static stand-in: the consultation page with the
-/// practice's phone and email. A static host proxies them to the server to
-/// offer online booking (see the nginx snippet).
-pub const RENDERED_PER_REQUEST: [&str; 1] = ["/consultation"];
 
 /// What an export wrote, for the command's summary.
 #[derive(Debug, Default)]
@@ -145,7 +143,8 @@ fn write_resource(target: &Path, resource: &Resource, options: Options) -> io::R
     Ok(())
 }
 
-/// The nginx snippet's fixed part, with the site's security headers on
+/// The nginx snippet's fixed part, with the site's security headers and
+/// cache policies (the server's own constants, so the two cannot drift) on
 /// every answer (nginx drops a level's `add_header`s where a location has
 /// its own, so each location repeats them).
 fn nginx_header() -> String {
@@ -156,6 +155,9 @@ fn nginx_header() -> String {
     NGINX_HEADER
         .replace("@security@", &security.join(" "))
         .replace("@hsts@", super::STRICT_TRANSPORT_SECURITY)
+        .replace("@page@", super::CACHE_PAGE)
+        .replace("@immutable@", super::CACHE_IMMUTABLE)
+        .replace("@error@", super::CACHE_ERROR)
 }
 
 const NGINX_HEADER: &str = r#"# Written by `practice-site export`. Include it inside a `server { }` block
@@ -171,10 +173,10 @@ gzip_vary on;
 @security@
 error_page 404 /404.html;
 
-location = /feed.xml { default_type application/atom+xml; @security@ add_header Cache-Control "public, max-age=300, must-revalidate"; }
-location = /404.html { internal; @security@ add_header Cache-Control "no-store"; }
+location = /feed.xml { default_type application/atom+xml; @security@ add_header Cache-Control "@page@"; }
+location = /404.html { internal; @security@ add_header Cache-Control "@error@"; }
 location ~ \.gone\.html$ { internal; @security@ }
-location ~ "^/static/.+\.[0-9a-f]{10}\.[a-z0-9]+$" { @security@ add_header Cache-Control "public, max-age=31536000, immutable"; }
+location ~ "^/static/.+\.[0-9a-f]{10}\.[a-z0-9]+$" { @security@ add_header Cache-Control "@immutable@"; }
 location / {
     # One spelling per page: no trailing slash, no index.html, no .html.
     rewrite ^(/.*)/index\.html$ $1 permanent;
@@ -182,11 +184,11 @@ location / {
     rewrite ^(/.+)/$ $1 permanent;
     default_type text/html;
     @security@
-    add_header Cache-Control "public, max-age=300, must-revalidate";
+    add_header Cache-Control "@page@";
     try_files $uri $uri.html =404;
 }
 location = /index.html { return 301 /; }
-location = / { @security@ add_header Cache-Control "public, max-age=300, must-revalidate"; try_files /index.html =404; }
+location = / { @security@ add_header Cache-Control "@page@"; try_files /index.html =404; }
 
 # Online booking needs the server itself. To offer it, send these to it:
 #   location = /consultation { proxy_pass http://127.0.0.1:3000; }

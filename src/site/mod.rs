@@ -89,6 +89,8 @@ pub const CACHE_PAGE: &str = "public, max-age=300, must-revalidate";
 pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Unhashed asset URLs (for old links and tools) revalidate every time.
 pub const CACHE_REVALIDATE: &str = "public, max-age=0, must-revalidate";
+/// Error pages: never kept, so a fixed page is seen at once.
+pub const CACHE_ERROR: &str = "no-store";
 
 /// The rendered site: every public URL and its response.
 #[derive(Debug)]
@@ -214,7 +216,7 @@ impl Site {
             Resource::new(
                 status,
                 HTML,
-                "no-store",
+                CACHE_ERROR,
                 Bytes::from_static(EMPTY_PAGE.as_bytes()),
             )
         };
@@ -260,8 +262,12 @@ impl Site {
         self.next_change
     }
 
+    /// What the server answers for `path`: every prepared page and file but
+    /// the stand-ins for pages it renders per request.
     pub fn get(&self, path: &str) -> Option<&Resource> {
-        self.resources.get(path)
+        self.resources
+            .get(path)
+            .filter(|resource| !resource.stand_in)
     }
 
     /// Every resource, error pages included, in no order.

@@ -18,7 +18,8 @@ use super::views::{
     Head, HomePage, Layout, NavLink, Pager, Reviewed, ServiceCard, TocEntry,
 };
 use super::{
-    BuildError, CACHE_IMMUTABLE, CACHE_PAGE, CACHE_REVALIDATE, HTML, PageBody, Resource, Site,
+    BuildError, CACHE_ERROR, CACHE_IMMUTABLE, CACHE_PAGE, CACHE_REVALIDATE, HTML, PageBody,
+    Resource, Site,
 };
 use crate::config::{CallToAction, SiteConfig};
 use crate::content::{Document, Library, fingerprint};
@@ -411,6 +412,12 @@ impl<'a> Builder<'a> {
                 ),
             };
             self.insert_html(&page.url, template, html, None)?;
+            if page.slug == "consultation" {
+                // Live, the booking form answers here; this is the export's page.
+                if let Some(stand_in) = self.resources.get_mut(&page.url) {
+                    stand_in.stand_in = true;
+                }
+            }
         }
         Ok(())
     }
@@ -704,7 +711,7 @@ impl<'a> Builder<'a> {
             template: "error.html",
             source,
         })?;
-        Ok(Resource::new(status, HTML, "no-store", Bytes::from(html)))
+        Ok(Resource::new(status, HTML, CACHE_ERROR, Bytes::from(html)))
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Resource {
     pub identity: Representation,
     /// The compressed forms of a compressible body (none for small or binary ones).
     encodings: Option<Arc<Encodings>>,
+    /// The static stand-in for a page the server renders per request (the
+    /// booking form): only the export serves it; the server never does.
+    pub stand_in: bool,
 }
 
 /// The compressed forms of one body, each made at most once. `None` in a
@@ -82,6 +85,7 @@ impl Resource {
                     brotli: OnceLock::new(),
                 })
             }),
+            stand_in: false,
         }
     }
 
