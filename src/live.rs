@@ -65,6 +65,8 @@ pub struct Reloader {
     /// How often the watcher woke up to look at the files: for tests and
     /// diagnostics, as a watcher that wakes itself would burn a core.
     wakeups: std::sync::atomic::AtomicU64,
+    /// True once the watcher is registered: an edit from then on is seen.
+    watching: watch::Sender<bool>,
 }
 
 impl Reloader {
@@ -104,6 +106,7 @@ impl Reloader {
             status,
             building: Mutex::new(()),
             wakeups: std::sync::atomic::AtomicU64::new(0),
+            watching: watch::Sender::new(false),
         });
         Ok(reloader)
     }
@@ -151,6 +154,15 @@ impl Reloader {
     /// How many times the file watcher has woken up so far.
     pub fn wakeups(&self) -> u64 {
         self.wakeups.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Resolves once [`Reloader::run`] watches the files, so a caller (a
+    /// test) can edit knowing the change will be seen, without guessing a
+    /// delay.
+    pub async fn until_watching(&self) {
+        let mut watching = self.watching.subscribe();
+        // The sender lives as long as `self`, so this cannot fail.
+        let _ = watching.wait_for(|&on| on).await;
     }
 
     pub fn is_preview(&self) -> bool {
@@ -247,6 +259,7 @@ impl Reloader {
         // sends open events): rebuild only when a file really changed.
         let watched = self.watched_paths();
         let mut seen = fingerprint(&watched);
+        self.watching.send_replace(true);
         loop {
             let wait = self
                 .site

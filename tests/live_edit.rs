@@ -37,8 +37,8 @@ async fn an_edit_is_served_within_a_second_and_a_broken_one_never_is() {
     let reloader = Reloader::start(copy.sources(), false, Arc::new(SystemClock)).unwrap();
     let router = common::live_router(&reloader);
     let watching = tokio::spawn(Arc::clone(&reloader).run());
-    // Let the watcher settle before the first edit.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Edit only once the watcher is listening.
+    reloader.until_watching().await;
 
     copy.edit(ARTICLE, "My personal journey", "My own personal journey");
     let took = wait_for(&router, ARTICLE_URL, Duration::from_secs(1), |body| {

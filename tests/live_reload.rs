@@ -290,7 +290,7 @@ async fn an_idle_watcher_stays_asleep_and_an_edit_wakes_it() {
     let copy = ContentCopy::new();
     let (reloader, router) = start(&copy, false, Arc::new(SystemClock));
     let watching = tokio::spawn(Arc::clone(&reloader).run());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    reloader.until_watching().await;
     // Reading every page, as readers do.
     for path in ["/", ARTICLE_URL, "/blog", "/feed.xml"] {
         assert_eq!(get(&router, path).await.status, StatusCode::OK);
