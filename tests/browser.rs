@@ -3,8 +3,9 @@
 //! site. Follow the calls to action and the cross-links and come back; book
 //! a consultation and see the confirmation; reach the consultation with the
 //! keyboard alone; never scroll sideways on a small phone; read lines of a
-//! comfortable length; print an article. Screenshots of the main pages at
-//! phone and desktop widths go to `target/screenshots/` for a person to look at.
+//! comfortable length; print an article. `scripts/screenshots` saves the main
+//! pages at phone and desktop widths to `target/screenshots/` for a person
+//! to look at.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `chromium`,
 //! `chromium-driver`); `scripts/test` installs them. Without them these
@@ -794,7 +795,10 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
+/// Not a test (a picture proves nothing by itself): `scripts/screenshots`
+/// runs it for a person to look at the pages.
 #[tokio::test]
+#[ignore = "takes screenshots for a person to look at: run scripts/screenshots"]
 async fn screenshots_of_home_the_blog_an_article_and_the_consultation_page() {
     in_browser(|v| async move {
         let dir = screenshot_dir();
