@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::availability;
 use super::ics::{self, ClientEvent};
+use super::rules::BookingRules;
 use super::store::{CancelledBy, Consultation, MailKind, NewMail};
-use crate::config::BookingRules;
 
 /// The practice's facts that mail needs.
 #[derive(Debug, Clone)]

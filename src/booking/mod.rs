@@ -11,6 +11,7 @@ pub mod ics;
 pub mod limits;
 pub mod messages;
 pub mod notify;
+pub mod rules;
 pub mod settings;
 pub mod store;
 pub mod tokens;
@@ -22,12 +23,13 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
-use crate::config::{BookingRules, SiteConfig};
+use crate::config::SiteConfig;
 use availability::Slot;
 use form::BookingRequest;
 use limits::Limits;
 use messages::{Letters, Practice};
 use notify::{Mailer, Outbox};
+use rules::BookingRules;
 use settings::Secrets;
 use store::{
     BookingStore, CancelledBy, Consultation, Moved, NewConsultation, Purged, Status, StoreError,
