@@ -396,7 +396,7 @@ fn serve(
         // With --port 0 the system chose the port: say which.
         let address = listener.local_addr().unwrap_or(address);
         reloader.compress_in_background();
-        let state = AppState::live(&reloader, Arc::clone(&booking));
+        let state = AppState::live(&reloader, Arc::clone(&booking)).trusting_proxy(secrets.trust_proxy);
         let workers = Workers::start(booking);
         let shutdown = shutdown_signal();
         let watching = tokio::spawn(Arc::clone(&reloader).run());

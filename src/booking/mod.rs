@@ -47,10 +47,6 @@ pub struct Booking {
     /// `None`: the admin login is off.
     pub admin_password_hash: Option<String>,
     pub limits: Limits,
-    /// Take the client address from `X-Forwarded-For` (behind a proxy only).
-    pub trust_proxy: bool,
-    /// The site's public address is https, so cookies are always `Secure`.
-    pub https: bool,
     /// `None`: email is off and the dashboard is the source of truth.
     pub mailer: Option<Mailer>,
     /// Wakes the outbox worker when mail is queued.
@@ -109,12 +105,10 @@ impl Booking {
             store,
             clock,
             rules: config.booking.clone(),
-            https: practice.base_url.starts_with("https://"),
             practice,
             keys: Keys::new(key),
             admin_password_hash: secrets.admin_password_hash.clone(),
             limits: Limits::default(),
-            trust_proxy: secrets.trust_proxy,
             mailer,
             mail_queued: Arc::new(Notify::new()),
         })

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::client::{ClientAddr, FORM_LIMIT, form, html, limit, private_headers, see_other};
 use super::views::{DashboardPage, DetailPage, DetailView, LoginPage, Row};
-use super::{AppState, HttpError};
+use super::{AppState, HttpError, session};
 use crate::booking::Booking;
 use crate::booking::admin::{self as auth, SESSION_LENGTH};
 use crate::booking::availability::describe;
@@ -52,14 +52,9 @@ impl FromRequestParts<AppState> for AdminSession {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let token = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(auth::session_token);
+        let token = session::session_token(&parts.headers);
         if let Some(token) = token.filter(|t| tokens::looks_like_token(t)) {
-            let token_hash = tokens::token_hash(token);
+            let token_hash = tokens::token_hash(&token);
             let valid = state
                 .booking
                 .store
@@ -97,15 +92,6 @@ impl AdminSession {
             )
             .map_err(|_| HttpError::Forbidden)
     }
-}
-
-/// Whether the session cookie gets `Secure`: always when the site's public
-/// address is https, and when a proxy says the request came over https.
-fn secure(booking: &Booking, headers: &HeaderMap) -> bool {
-    booking.https
-        || headers
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
 }
 
 fn head(booking: &Booking, title: &str) -> Head {
@@ -192,11 +178,8 @@ async fn login(
         .await?;
     tracing::info!("admin logged in");
     let mut response = see_other("/admin");
-    if let Ok(cookie) =
-        HeaderValue::from_str(&auth::session_cookie(&token, secure(&booking, &headers)))
-    {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
+    let cookie = session::session_cookie(&token, state.network.secure(&headers));
+    session::set(response.headers_mut(), &cookie);
     Ok(response)
 }
 
@@ -220,11 +203,8 @@ async fn logout(
         .delete_session(&session.token_hash)
         .await?;
     let mut response = see_other("/admin/login");
-    if let Ok(cookie) =
-        HeaderValue::from_str(&auth::expired_cookie(secure(&state.booking, &headers)))
-    {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
+    let cookie = session::expired_cookie(state.network.secure(&headers));
+    session::set(response.headers_mut(), &cookie);
     Ok(response)
 }
 
