@@ -103,12 +103,12 @@ impl Booking {
             .transpose()?;
         Ok(Self {
             store,
+            limits: Limits::new(clock.clone()),
             clock,
             rules: config.booking.clone(),
             practice,
             keys: Keys::new(key),
             admin_password_hash: secrets.admin_password_hash.clone(),
-            limits: Limits::default(),
             mailer,
             mail_queued: Arc::new(Notify::new()),
         })

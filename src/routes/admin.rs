@@ -140,8 +140,7 @@ async fn login(
     posted: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
     let booking = state.booking.clone();
-    limit(&booking.limits.login, client, &state)?;
-    limit(&booking.limits.login_global, client, &state)?;
+    limit(booking.limits.login(client.0))?;
     let posted = form(posted)?;
     booking
         .keys

@@ -102,7 +102,7 @@ async fn submit(
     client: ClientAddr,
     posted: Result<Form<BookingForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
-    limit(&state.booking.limits.public_posts, client, &state)?;
+    limit(state.booking.limits.public_post(client.0))?;
     let mut posted = form(posted)?;
     let booking = &state.booking;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
@@ -305,7 +305,7 @@ async fn cancel(
     Path(link): Path<String>,
     posted: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
-    limit(&state.booking.limits.public_posts, client, &state)?;
+    limit(state.booking.limits.public_post(client.0))?;
     let posted = form(posted)?;
     let booking = &state.booking;
     let consultation = find(booking, &link).await?;
@@ -391,7 +391,7 @@ async fn change(
     Path(link): Path<String>,
     posted: Result<Form<ChangeForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
-    limit(&state.booking.limits.public_posts, client, &state)?;
+    limit(state.booking.limits.public_post(client.0))?;
     let posted = form(posted)?;
     let booking = &state.booking;
     let consultation = find(booking, &link).await?;

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{AppState, HttpError};
-use crate::booking::limits::{RateLimiter, UNKNOWN_CLIENT};
+use crate::booking::limits::UNKNOWN_CLIENT;
 
 /// The largest form body accepted (the booking form with a full note is
 /// about 5 KiB); more is answered 413.
@@ -71,11 +71,9 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-/// One request against `limiter`, or 429.
-pub fn limit(limiter: &RateLimiter, client: ClientAddr, state: &AppState) -> Result<(), HttpError> {
-    limiter
-        .check(client.0, state.booking.now())
-        .map_err(HttpError::TooManyRequests)
+/// A request within its rate limit, or 429 with the seconds to wait.
+pub fn limit(check: Result<(), u64>) -> Result<(), HttpError> {
+    check.map_err(HttpError::TooManyRequests)
 }
 
 /// A form body, or the right error: 413 past [`FORM_LIMIT`], else 400.
