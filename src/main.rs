@@ -367,7 +367,7 @@ fn serve(
                 return ExitCode::FAILURE;
             }
         };
-        if booking.admin_password_hash.is_none() {
+        if !booking.login_on() {
             tracing::warn!("ADMIN_PASSWORD_HASH is not set; the /admin login is off");
         }
         let listener = match tokio::net::TcpListener::bind(address).await {

@@ -18,7 +18,7 @@ pub mod tokens;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -32,25 +32,27 @@ use notify::{Mailer, Outbox};
 use rules::BookingRules;
 use settings::Secrets;
 use store::{
-    BookingStore, CancelledBy, Consultation, Moved, NewConsultation, Purged, Status, StoreError,
+    BookingStore, CancelledBy, Consultation, Listing, MailCounts, Moved, NewConsultation, Purged,
+    Status, StoreError,
 };
-use tokens::Keys;
+use tokens::{Keys, Purpose, TokenError};
 
 /// Everything booking needs, shared by every request. Read-only after start
-/// except through the store, the clock and the limiters.
+/// except through the store, the clock and the limiters. The routes call
+/// its methods; its parts stay private.
 pub struct Booking {
-    pub store: Arc<dyn BookingStore>,
-    pub clock: Arc<dyn Clock>,
-    pub rules: BookingRules,
-    pub practice: Practice,
-    pub keys: Keys,
+    store: Arc<dyn BookingStore>,
+    clock: Arc<dyn Clock>,
+    rules: BookingRules,
+    practice: Practice,
+    keys: Keys,
     /// `None`: the admin login is off.
-    pub admin_password_hash: Option<String>,
-    pub limits: Limits,
+    admin_password_hash: Option<String>,
+    limits: Limits,
     /// `None`: email is off and the dashboard is the source of truth.
-    pub mailer: Option<Mailer>,
+    mailer: Option<Mailer>,
     /// Wakes the outbox worker when mail is queued.
-    pub mail_queued: Arc<Notify>,
+    mail_queued: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Booking {
@@ -67,6 +69,16 @@ pub enum BookError {
     Taken,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What a login attempt came to.
+#[derive(Debug)]
+pub enum Login {
+    /// No password hash is set: nobody can log in.
+    Off,
+    WrongPassword,
+    /// A new session: the token for the cookie (shown once, stored hashed).
+    Session(String),
 }
 
 /// A new booking: its private link's token (shown once, never stored).
@@ -116,6 +128,125 @@ impl Booking {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// When and how consultations can be booked.
+    pub fn rules(&self) -> &BookingRules {
+        &self.rules
+    }
+
+    /// The practice as booking pages and email name it.
+    pub fn practice(&self) -> &Practice {
+        &self.practice
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Whether email is sent (else the dashboard is the source of truth).
+    pub fn mail_on(&self) -> bool {
+        self.mailer.is_some()
+    }
+
+    /// Whether the admin login is on (`ADMIN_PASSWORD_HASH` is set).
+    pub fn login_on(&self) -> bool {
+        self.admin_password_hash.is_some()
+    }
+
+    /// A form token for `purpose`, bound to `binding`, issued now.
+    pub fn issue_token(&self, purpose: Purpose, binding: &str) -> String {
+        self.keys.issue(purpose, binding, self.now())
+    }
+
+    /// Checks a posted form token: signed here for `purpose` and `binding`,
+    /// at least `min_age` and at most `max_age` old.
+    pub fn check_token(
+        &self,
+        token: &str,
+        purpose: Purpose,
+        binding: &str,
+        min_age: Duration,
+        max_age: Duration,
+    ) -> Result<(), TokenError> {
+        self.keys
+            .verify(token, purpose, binding, self.now(), min_age, max_age)
+    }
+
+    /// The therapist's calendar feed's secret address.
+    pub fn feed_url(&self) -> String {
+        self.practice
+            .url(&format!("/admin/feed/{}.ics", self.keys.feed_token()))
+    }
+
+    pub fn is_feed_token(&self, candidate: &str) -> bool {
+        self.keys.is_feed_token(candidate)
+    }
+
+    /// Checks the therapist's password (argon2, off the async workers) and
+    /// opens a session when it matches.
+    pub async fn log_in(&self, password: String) -> Result<Login, StoreError> {
+        let Some(hash) = self.admin_password_hash.clone() else {
+            return Ok(Login::Off);
+        };
+        let matches = tokio::task::spawn_blocking(move || admin::verify_password(&hash, &password))
+            .await
+            .unwrap_or_else(|err| {
+                tracing::error!(%err, "the password check failed");
+                false
+            });
+        if !matches {
+            tracing::warn!("admin login refused: wrong password");
+            return Ok(Login::WrongPassword);
+        }
+        let token = tokens::random_token();
+        let now = self.now();
+        self.store
+            .create_session(
+                &tokens::token_hash(&token),
+                now,
+                now + admin::SESSION_LENGTH,
+            )
+            .await?;
+        tracing::info!("admin logged in");
+        Ok(Login::Session(token))
+    }
+
+    /// The hash of a session cookie's token, if it names a live session.
+    pub async fn session(&self, token: &str) -> Result<Option<String>, StoreError> {
+        if !tokens::looks_like_token(token) {
+            return Ok(None);
+        }
+        let hash = tokens::token_hash(token);
+        let valid = self.store.session_valid(&hash, self.now()).await?;
+        Ok(valid.then_some(hash))
+    }
+
+    /// Ends the session whose token hashes to `hash`.
+    pub async fn log_out(&self, hash: &str) -> Result<(), StoreError> {
+        self.store.delete_session(hash).await
+    }
+
+    pub async fn consultation(&self, id: i64) -> Result<Option<Consultation>, StoreError> {
+        self.store.consultation(id).await
+    }
+
+    pub async fn consultations(&self, listing: Listing) -> Result<Vec<Consultation>, StoreError> {
+        self.store.consultations(listing).await
+    }
+
+    /// How the outbox stands, for the dashboard.
+    pub async fn mail_counts(&self) -> Result<MailCounts, StoreError> {
+        self.store.mail_counts().await
+    }
+
+    /// The therapist deletes a consultation. `false` if there was none.
+    pub async fn delete(&self, id: i64) -> Result<bool, StoreError> {
+        let deleted = self.store.delete(id).await?;
+        if deleted {
+            tracing::info!(booking = id, "consultation deleted by the therapist");
+        }
+        Ok(deleted)
     }
 
     pub fn letters(&self) -> Letters<'_> {
@@ -343,10 +474,8 @@ impl Booking {
     /// The therapist's calendar feed.
     pub async fn feed(&self) -> Result<String, StoreError> {
         let since = self.now() - self.rules.retention;
-        let consultations: Vec<Consultation> = self
-            .store
-            .consultations(store::Listing::Upcoming(since))
-            .await?;
+        let consultations: Vec<Consultation> =
+            self.store.consultations(Listing::Upcoming(since)).await?;
         let practice = &self.practice;
         Ok(ics::feed(
             practice.host(),

@@ -21,12 +21,12 @@ use serde::Deserialize;
 use super::client::{ClientAddr, FORM_LIMIT, form, html, limit, private_headers, see_other};
 use super::views::{DashboardPage, DetailPage, DetailView, LoginPage, Row};
 use super::{AppState, HttpError, session};
-use crate::booking::Booking;
-use crate::booking::admin::{self as auth, SESSION_LENGTH};
+use crate::booking::admin::SESSION_LENGTH;
 use crate::booking::availability::describe;
 use crate::booking::messages::Practice;
 use crate::booking::store::{CancelledBy, Consultation, Listing, Status};
-use crate::booking::tokens::{self, Purpose};
+use crate::booking::tokens::Purpose;
+use crate::booking::{Booking, Login};
 use crate::site::views::Head;
 
 pub fn router() -> Router<AppState> {
@@ -52,16 +52,13 @@ impl FromRequestParts<AppState> for AdminSession {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let token = session::session_token(&parts.headers);
-        if let Some(token) = token.filter(|t| tokens::looks_like_token(t)) {
-            let token_hash = tokens::token_hash(&token);
-            let valid = state
+        if let Some(token) = session::session_token(&parts.headers) {
+            let found = state
                 .booking
-                .store
-                .session_valid(&token_hash, state.booking.now())
+                .session(&token)
                 .await
                 .map_err(|err| HttpError::from(err).into_response())?;
-            if valid {
+            if let Some(token_hash) = found {
                 return Ok(Self { token_hash });
             }
         }
@@ -74,19 +71,15 @@ impl FromRequestParts<AppState> for AdminSession {
 
 impl AdminSession {
     fn csrf(&self, booking: &Booking) -> String {
-        booking
-            .keys
-            .issue(Purpose::Admin, &self.token_hash, booking.now())
+        booking.issue_token(Purpose::Admin, &self.token_hash)
     }
 
     fn check(&self, booking: &Booking, token: &str) -> Result<(), HttpError> {
         booking
-            .keys
-            .verify(
+            .check_token(
                 token,
                 Purpose::Admin,
                 &self.token_hash,
-                booking.now(),
                 Duration::zero(),
                 SESSION_LENGTH,
             )
@@ -96,9 +89,9 @@ impl AdminSession {
 
 fn head(booking: &Booking, title: &str) -> Head {
     Head {
-        title: format!("{title} | {}", booking.practice.name),
+        title: format!("{title} | {}", booking.practice().name),
         description: String::new(),
-        canonical: booking.practice.url("/admin"),
+        canonical: booking.practice().url("/admin"),
         path: String::new(),
         noindex: true,
         ..Head::default()
@@ -119,9 +112,9 @@ fn render_login(
     let view = LoginPage {
         layout: site.layout(),
         head: head(booking, "Log in"),
-        token: booking.keys.issue(Purpose::Login, "", booking.now()),
+        token: booking.issue_token(Purpose::Login, ""),
         error,
-        login_off: booking.admin_password_hash.is_none(),
+        login_off: !booking.login_on(),
     };
     Ok(html(status, view.render()?))
 }
@@ -140,42 +133,28 @@ async fn login(
     posted: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
     let booking = state.booking.clone();
-    limit(booking.limits.login(client.0))?;
+    limit(booking.limits().login(client.0))?;
     let posted = form(posted)?;
     booking
-        .keys
-        .verify(
+        .check_token(
             &posted.token,
             Purpose::Login,
             "",
-            booking.now(),
             Duration::zero(),
             Duration::hours(1),
         )
         .map_err(|_| HttpError::Forbidden)?;
-    let Some(hash) = booking.admin_password_hash.clone() else {
-        return render_login(&state, StatusCode::FORBIDDEN, None);
+    let token = match booking.log_in(posted.password).await? {
+        Login::Session(token) => token,
+        Login::Off => return render_login(&state, StatusCode::FORBIDDEN, None),
+        Login::WrongPassword => {
+            return render_login(
+                &state,
+                StatusCode::FORBIDDEN,
+                Some("That password is not right."),
+            );
+        }
     };
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let password = posted.password;
-    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &password))
-        .await
-        .map_err(|err| HttpError::Internal(format!("password check: {err}")))?;
-    if !matches {
-        tracing::warn!("admin login refused: wrong password");
-        return render_login(
-            &state,
-            StatusCode::FORBIDDEN,
-            Some("That password is not right."),
-        );
-    }
-    let token = tokens::random_token();
-    let now = booking.now();
-    booking
-        .store
-        .create_session(&tokens::token_hash(&token), now, now + SESSION_LENGTH)
-        .await?;
-    tracing::info!("admin logged in");
     let mut response = see_other("/admin");
     let cookie = session::session_cookie(&token, state.network.secure(&headers));
     session::set(response.headers_mut(), &cookie);
@@ -196,11 +175,7 @@ async fn logout(
 ) -> Result<Response, HttpError> {
     let posted = form(posted)?;
     session.check(&state.booking, &posted.token)?;
-    state
-        .booking
-        .store
-        .delete_session(&session.token_hash)
-        .await?;
+    state.booking.log_out(&session.token_hash).await?;
     let mut response = see_other("/admin/login");
     let cookie = session::expired_cookie(state.network.secure(&headers));
     session::set(response.headers_mut(), &cookie);
@@ -216,7 +191,7 @@ fn status_label(consultation: &Consultation) -> &'static str {
 }
 
 fn row(booking: &Booking, consultation: &Consultation) -> Row {
-    let local = consultation.start.with_timezone(&booking.rules.time_zone);
+    let local = consultation.start.with_timezone(&booking.rules().time_zone);
     Row {
         url: Practice::admin_path(consultation.id),
         when: local.format("%a %b %-d, %Y, %-I:%M %p").to_string(),
@@ -240,28 +215,26 @@ async fn dashboard(
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
     let now = booking.now();
-    let upcoming = booking.store.consultations(Listing::Upcoming(now)).await?;
-    let past = booking.store.consultations(Listing::Past(now)).await?;
-    let mail = booking.store.mail_counts().await?;
+    let upcoming = booking.consultations(Listing::Upcoming(now)).await?;
+    let past = booking.consultations(Listing::Past(now)).await?;
+    let mail = booking.mail_counts().await?;
     let site = state.site.current();
     let view = DashboardPage {
         layout: site.layout(),
         head: head(booking, "Consultations"),
         upcoming: upcoming.iter().map(|c| row(booking, c)).collect(),
         past: past.iter().map(|c| row(booking, c)).collect(),
-        mail_on: booking.mailer.is_some(),
+        mail_on: booking.mail_on(),
         mail_waiting: mail.waiting,
         mail_failed: mail.failed,
-        feed_url: booking
-            .practice
-            .url(&format!("/admin/feed/{}.ics", booking.keys.feed_token())),
+        feed_url: booking.feed_url(),
         csrf: session.csrf(booking),
         notice: match notice.done.as_deref() {
             Some("deleted") => Some("The consultation was deleted."),
             _ => None,
         },
-        zone: &booking.rules.time_zone_label,
-        retention_days: booking.rules.retention.num_days(),
+        zone: &booking.rules().time_zone_label,
+        retention_days: booking.rules().retention.num_days(),
     };
     Ok(html(StatusCode::OK, view.render()?))
 }
@@ -282,18 +255,14 @@ async fn render_detail(
     error: Option<&str>,
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
-    let c = booking
-        .store
-        .consultation(id)
-        .await?
-        .ok_or(HttpError::NotFound)?;
+    let c = booking.consultation(id).await?.ok_or(HttpError::NotFound)?;
     let site = state.site.current();
     let view = DetailPage {
         layout: site.layout(),
         head: head(booking, "Consultation"),
         c: DetailView {
             id: c.id,
-            when: describe(&booking.rules, c.start),
+            when: describe(booking.rules(), c.start),
             status: status_label(&c).to_string(),
             name: c.name.clone(),
             email: c.email.clone(),
@@ -310,7 +279,7 @@ async fn render_detail(
             contact: c.contact.label(),
             topic: c.topic.label(),
             note: c.note.clone(),
-            booked_at: describe(&booking.rules, c.created_at),
+            booked_at: describe(booking.rules(), c.created_at),
             can_cancel: c.status == Status::Booked,
         },
         csrf: session.csrf(booking),
@@ -356,10 +325,9 @@ async fn delete(
         )
         .await;
     }
-    if !state.booking.store.delete(id).await? {
+    if !state.booking.delete(id).await? {
         return Err(HttpError::NotFound);
     }
-    tracing::info!(booking = id, "consultation deleted by the therapist");
     Ok(see_other("/admin?done=deleted"))
 }
 
@@ -368,12 +336,12 @@ async fn export(
     _session: AdminSession,
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
-    let all = booking.store.consultations(Listing::All).await?;
+    let all = booking.consultations(Listing::All).await?;
     let mut csv = String::from(
         "id,start (local),start (UTC),status,name,email,phone,contact by,about,note,booked at (UTC)\r\n",
     );
     for c in &all {
-        let local = c.start.with_timezone(&booking.rules.time_zone);
+        let local = c.start.with_timezone(&booking.rules().time_zone);
         let fields = [
             c.id.to_string(),
             local.format("%Y-%m-%d %H:%M %Z").to_string(),
@@ -428,7 +396,7 @@ async fn feed(
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
     let token = file.strip_suffix(".ics").ok_or(HttpError::NotFound)?;
-    if !booking.keys.is_feed_token(token) {
+    if !booking.is_feed_token(token) {
         return Err(HttpError::NotFound);
     }
     let mut response = booking.feed().await?.into_response();
