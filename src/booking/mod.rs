@@ -32,8 +32,7 @@ use notify::{Mailer, Outbox};
 use rules::BookingRules;
 use settings::Secrets;
 use store::{
-    BookingStore, CancelledBy, Consultation, Listing, MailCounts, Moved, NewConsultation, Purged,
-    Status, StoreError,
+    BookingStore, CancelledBy, Consultation, Listing, MailCounts, Moved, Purged, Status, StoreError,
 };
 use tokens::{Keys, Purpose, TokenError};
 
@@ -291,49 +290,40 @@ impl Booking {
             .ok_or(BookError::Taken)?;
         let now = self.now();
         let token = tokens::random_token();
-        let new = NewConsultation {
-            slot,
-            name: request.name.clone(),
-            email: request.email.clone(),
-            phone: request.phone.clone(),
-            contact: request.contact,
-            topic: request.topic,
-            note: request.note.clone(),
-            manage_hash: tokens::token_hash(&token),
+        let guard = availability::guard(&self.rules, &slot);
+        // The store checks the guard and inserts inside one transaction and
+        // holds it open while the mail, which names the new id, is written.
+        let pending = self
+            .store
+            .begin_booking(
+                slot,
+                &request.client,
+                &tokens::token_hash(&token),
+                now,
+                &guard,
+            )
+            .await?
+            .ok_or(BookError::Taken)?;
+        let id = pending.id();
+        let consultation = Consultation {
+            id,
+            start: slot.start,
+            end: slot.end,
+            status: Status::Booked,
+            client: request.client.clone(),
+            sequence: 0,
             created_at: now,
+            cancelled_at: None,
+            cancelled_by: None,
         };
         let manage_url = self.manage_url(&token);
         let letters = self.letters();
-        let mail = |id: i64| {
-            let consultation = Consultation {
-                id,
-                start: new.slot.start,
-                end: new.slot.end,
-                status: Status::Booked,
-                name: new.name.clone(),
-                email: new.email.clone(),
-                phone: new.phone.clone(),
-                contact: new.contact,
-                topic: new.topic,
-                note: new.note.clone(),
-                sequence: 0,
-                created_at: now,
-                cancelled_at: None,
-                cancelled_by: None,
-            };
-            let mut mail = vec![
-                letters.therapist_new(&consultation, now),
-                letters.confirmation(&consultation, &manage_url, now, false),
-            ];
-            mail.extend(letters.reminder(&consultation, &manage_url, now));
-            mail
-        };
-        let guard = availability::guard(&self.rules, &slot);
-        let id = self
-            .store
-            .book(&new, &guard, &mail)
-            .await?
-            .ok_or(BookError::Taken)?;
+        let mut mail = vec![
+            letters.therapist_new(&consultation, now),
+            letters.confirmation(&consultation, &manage_url, now, false),
+        ];
+        mail.extend(letters.reminder(&consultation, &manage_url, now));
+        pending.commit(&mail).await?;
         self.mail_queued.notify_one();
         tracing::info!(booking = id, "consultation booked");
         Ok(Booked { id, token })

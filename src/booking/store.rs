@@ -18,7 +18,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::availability::{Busy, Guard, Slot};
-use super::form::{ContactMethod, Topic};
+use super::form::{ClientDetails, ContactMethod, Topic};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -65,38 +65,19 @@ impl CancelledBy {
     }
 }
 
-/// A consultation as stored.
+/// A consultation as stored: the request's [`ClientDetails`] with its time,
+/// state and history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Consultation {
     pub id: i64,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub status: Status,
-    pub name: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub contact: ContactMethod,
-    pub topic: Topic,
-    pub note: Option<String>,
+    pub client: ClientDetails,
     pub sequence: u32,
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancelled_by: Option<CancelledBy>,
-}
-
-/// A consultation to write.
-#[derive(Debug, Clone)]
-pub struct NewConsultation {
-    pub slot: Slot,
-    pub name: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub contact: ContactMethod,
-    pub topic: Topic,
-    pub note: Option<String>,
-    /// [`super::tokens::token_hash`] of the private link's token.
-    pub manage_hash: String,
-    pub created_at: DateTime<Utc>,
 }
 
 /// What an email is about; reminders are withdrawn when plans change.
@@ -199,22 +180,33 @@ pub struct Purged {
     pub sessions: u64,
 }
 
-/// Builds the outbox entries of a new booking once its id is known.
-pub type MailFor<'a> = &'a (dyn Fn(i64) -> Vec<NewMail> + Send + Sync);
+/// A booking written but not yet committed: its transaction stays open
+/// while the service writes the mail that names its id. Dropped without
+/// [`PendingBooking::commit`], nothing is kept.
+#[async_trait]
+pub trait PendingBooking: Send {
+    /// The new consultation's id.
+    fn id(&self) -> i64;
+
+    /// Queues `mail` with the booking and commits both at once.
+    async fn commit(self: Box<Self>, mail: &[NewMail]) -> Result<(), StoreError>;
+}
 
 /// Everything the site keeps, behind one interface.
 #[async_trait]
 pub trait BookingStore: Send + Sync {
-    /// Books `new` in one transaction, if `guard` still holds there (nothing
-    /// booked too close, the day not full) and the slot's unique constraint
-    /// agrees; the mail `mail(id)` is written in the same transaction.
-    /// `Ok(None)` means the time was taken.
-    async fn book(
+    /// Starts booking `slot` for `client` in one transaction, if `guard`
+    /// still holds there (nothing booked too close, the day not full) and
+    /// the slot's unique constraint agrees. `Ok(None)` means the time was
+    /// taken. The caller writes the mail and commits ([`PendingBooking`]).
+    async fn begin_booking(
         &self,
-        new: &NewConsultation,
+        slot: Slot,
+        client: &ClientDetails,
+        manage_hash: &str,
+        now: DateTime<Utc>,
         guard: &Guard,
-        mail: MailFor<'_>,
-    ) -> Result<Option<i64>, StoreError>;
+    ) -> Result<Option<Box<dyn PendingBooking>>, StoreError>;
 
     /// Booked consultations starting in `[from, to)`.
     async fn busy_between(
@@ -494,13 +486,15 @@ fn consultation_from_row(row: &SqliteRow) -> Result<Consultation, sqlx::Error> {
             "cancelled" => Status::Cancelled,
             _ => return Err(decode("status", "status")),
         },
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        phone: row.try_get("phone")?,
-        contact: ContactMethod::from_code(&contact)
-            .ok_or_else(|| decode("contact_method", "contact method"))?,
-        topic: Topic::from_code(&topic).ok_or_else(|| decode("topic", "topic"))?,
-        note: row.try_get("note")?,
+        client: ClientDetails {
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            phone: row.try_get("phone")?,
+            contact: ContactMethod::from_code(&contact)
+                .ok_or_else(|| decode("contact_method", "contact method"))?,
+            topic: Topic::from_code(&topic).ok_or_else(|| decode("topic", "topic"))?,
+            note: row.try_get("note")?,
+        },
         sequence: row.try_get::<i64, _>("sequence")?.try_into().unwrap_or(0),
         created_at: from_ts(row.try_get("created_at")?),
         cancelled_at: row.try_get::<Option<i64>, _>("cancelled_at")?.map(from_ts),
@@ -587,6 +581,26 @@ async fn withdraw_reminders(
     Ok(())
 }
 
+/// A booking inserted in an open SQLite transaction.
+struct SqlitePending {
+    tx: Transaction<'static, Sqlite>,
+    id: i64,
+    now: DateTime<Utc>,
+}
+
+#[async_trait]
+impl PendingBooking for SqlitePending {
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    async fn commit(mut self: Box<Self>, mail: &[NewMail]) -> Result<(), StoreError> {
+        insert_mail(&mut self.tx, self.id, mail, self.now).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// `BEGIN IMMEDIATE` takes SQLite's write lock at once, so the checks and
 /// the write in one transaction see no other writer in between (a plain
 /// `BEGIN` would fail with "database is locked" when two upgrade at once).
@@ -594,12 +608,14 @@ const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 #[async_trait]
 impl BookingStore for SqliteStore {
-    async fn book(
+    async fn begin_booking(
         &self,
-        new: &NewConsultation,
+        slot: Slot,
+        client: &ClientDetails,
+        manage_hash: &str,
+        now: DateTime<Utc>,
         guard: &Guard,
-        mail: MailFor<'_>,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<Box<dyn PendingBooking>>, StoreError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         if !guard_holds(&mut tx, guard, 0).await? {
             return Ok(None);
@@ -610,27 +626,24 @@ impl BookingStore for SqliteStore {
              VALUES (?1, ?2, 'booked', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              RETURNING id",
         )
-        .bind(ts(new.slot.start))
-        .bind(ts(new.slot.end))
-        .bind(&new.name)
-        .bind(&new.email)
-        .bind(&new.phone)
-        .bind(new.contact.code())
-        .bind(new.topic.code())
-        .bind(&new.note)
-        .bind(&new.manage_hash)
-        .bind(ts(new.created_at))
+        .bind(ts(slot.start))
+        .bind(ts(slot.end))
+        .bind(&client.name)
+        .bind(&client.email)
+        .bind(&client.phone)
+        .bind(client.contact.code())
+        .bind(client.topic.code())
+        .bind(&client.note)
+        .bind(manage_hash)
+        .bind(ts(now))
         .fetch_one(&mut *tx)
         .await;
-        let id = match inserted {
-            Ok(id) => id,
+        match inserted {
+            Ok(id) => Ok(Some(Box::new(SqlitePending { tx, id, now }))),
             // The database's own guarantee: the slot's unique index.
-            Err(err) if is_unique_violation(&err) => return Ok(None),
-            Err(err) => return Err(err.into()),
-        };
-        insert_mail(&mut tx, id, &mail(id), new.created_at).await?;
-        tx.commit().await?;
-        Ok(Some(id))
+            Err(err) if is_unique_violation(&err) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
     }
 
     async fn busy_between(
@@ -1003,21 +1016,30 @@ mod tests {
         (dir, store)
     }
 
-    fn new(start: i64, hash: &str) -> NewConsultation {
-        NewConsultation {
-            slot: Slot {
-                start: at(start),
-                end: at(start + 900),
-            },
+    fn jane() -> ClientDetails {
+        ClientDetails {
             name: "Jane Doe".into(),
             email: "jane@example.com".into(),
             phone: None,
             contact: ContactMethod::Email,
             topic: Topic::Individual,
             note: None,
-            manage_hash: hash.into(),
-            created_at: at(0),
         }
+    }
+
+    /// Books a 15-minute slot at `start` with no mail, committing at once.
+    async fn book(store: &SqliteStore, start: i64, hash: &str, guard: &Guard) -> Option<i64> {
+        let slot = Slot {
+            start: at(start),
+            end: at(start + 900),
+        };
+        let pending = store
+            .begin_booking(slot, &jane(), hash, at(0), guard)
+            .await
+            .unwrap()?;
+        let id = pending.id();
+        pending.commit(&[]).await.unwrap();
+        Some(id)
     }
 
     fn open_guard(start: i64) -> Guard {
@@ -1052,34 +1074,21 @@ mod tests {
     #[tokio::test]
     async fn booking_checks_the_guard_inside_the_transaction() {
         let (_dir, store) = store().await;
-        let none = |_: i64| Vec::new();
-        let first = store
-            .book(&new(10_000, "h1"), &open_guard(10_000), &none)
-            .await
-            .unwrap();
+        let first = book(&store, 10_000, "h1", &open_guard(10_000)).await;
         assert!(first.is_some());
-        let again = store
-            .book(&new(10_000, "h2"), &open_guard(10_000), &none)
-            .await
-            .unwrap();
+        let again = book(&store, 10_000, "h2", &open_guard(10_000)).await;
         assert_eq!(again, None, "taken");
         // An overlapping, different start is refused by the guard.
         let mut overlapping = open_guard(10_300);
         overlapping.conflict_to = at(11_200);
-        let clash = store
-            .book(&new(10_300, "h3"), &overlapping, &none)
-            .await
-            .unwrap();
+        let clash = book(&store, 10_300, "h3", &overlapping).await;
         assert_eq!(clash, None);
         // The daily maximum counts booked consultations of the day.
         let mut full = open_guard(20_000);
         full.day_from = at(0);
         full.day_to = at(30_000);
         full.daily_maximum = 1;
-        assert_eq!(
-            store.book(&new(20_000, "h4"), &full, &none).await.unwrap(),
-            None
-        );
+        assert_eq!(book(&store, 20_000, "h4", &full).await, None);
         // Cancelling frees the slot.
         let id = first.unwrap();
         assert!(
@@ -1095,10 +1104,33 @@ mod tests {
                 .unwrap()
         );
         assert!(
-            store
-                .book(&new(10_000, "h5"), &open_guard(10_000), &none)
+            book(&store, 10_000, "h5", &open_guard(10_000))
                 .await
-                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_booking_never_committed_keeps_nothing() {
+        let (_dir, store) = store().await;
+        let slot = Slot {
+            start: at(10_000),
+            end: at(10_900),
+        };
+        let pending = store
+            .begin_booking(slot, &jane(), "h1", at(0), &open_guard(10_000))
+            .await
+            .unwrap()
+            .unwrap();
+        drop(pending);
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM consultations")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(count, 0);
+        assert!(
+            book(&store, 10_000, "h2", &open_guard(10_000))
+                .await
                 .is_some()
         );
     }

@@ -195,9 +195,9 @@ fn row(booking: &Booking, consultation: &Consultation) -> Row {
     Row {
         url: Practice::admin_path(consultation.id),
         when: local.format("%a %b %-d, %Y, %-I:%M %p").to_string(),
-        name: consultation.name.clone(),
-        topic: consultation.topic.label(),
-        contact: consultation.contact.label(),
+        name: consultation.client.name.clone(),
+        topic: consultation.client.topic.label(),
+        contact: consultation.client.contact.label(),
         status: status_label(consultation),
         cancelled: consultation.status == Status::Cancelled,
     }
@@ -264,21 +264,22 @@ async fn render_detail(
             id: c.id,
             when: describe(booking.rules(), c.start),
             status: status_label(&c).to_string(),
-            name: c.name.clone(),
-            email: c.email.clone(),
-            phone: c.phone.clone(),
+            name: c.client.name.clone(),
+            email: c.client.email.clone(),
+            phone: c.client.phone.clone(),
             phone_href: format!(
                 "tel:{}",
-                c.phone
+                c.client
+                    .phone
                     .as_deref()
                     .unwrap_or_default()
                     .chars()
                     .filter(|ch| ch.is_ascii_digit() || *ch == '+')
                     .collect::<String>()
             ),
-            contact: c.contact.label(),
-            topic: c.topic.label(),
-            note: c.note.clone(),
+            contact: c.client.contact.label(),
+            topic: c.client.topic.label(),
+            note: c.client.note.clone(),
             booked_at: describe(booking.rules(), c.created_at),
             can_cancel: c.status == Status::Booked,
         },
@@ -347,12 +348,12 @@ async fn export(
             local.format("%Y-%m-%d %H:%M %Z").to_string(),
             c.start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             status_label(c).to_string(),
-            c.name.clone(),
-            c.email.clone(),
-            c.phone.clone().unwrap_or_default(),
-            c.contact.label().to_string(),
-            c.topic.label().to_string(),
-            c.note.clone().unwrap_or_default(),
+            c.client.name.clone(),
+            c.client.email.clone(),
+            c.client.phone.clone().unwrap_or_default(),
+            c.client.contact.label().to_string(),
+            c.client.topic.label().to_string(),
+            c.client.note.clone().unwrap_or_default(),
             c.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();

@@ -180,7 +180,7 @@ fn client_view(booking: &Booking, consultation: &Consultation) -> ClientView {
     ClientView {
         when: crate::booking::availability::describe(booking.rules(), consultation.start),
         minutes: booking.practice().minutes,
-        contact: match consultation.contact {
+        contact: match consultation.client.contact {
             crate::booking::form::ContactMethod::Email => "email",
             crate::booking::form::ContactMethod::Phone => "phone",
             crate::booking::form::ContactMethod::Text => "text message",
