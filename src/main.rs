@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use practice_site::booking::settings::Secrets;
-use practice_site::booking::store::{BookingStore, SqliteStore, StoreError, database_path};
+use practice_site::booking::store::{SessionStore, SqliteStore, StoreError, database_path};
 use practice_site::booking::{Booking, Workers, admin, tokens};
 use practice_site::config::SiteConfig;
 use practice_site::content::{front_matter, record};
