@@ -1,8 +1,27 @@
 //! Booking the free consultation: open slots, the form, storage, mail, the
 //! calendar files and the therapist's login. [`Booking`] is the service the
-//! routes call; it owns no HTTP and renders no page.
+//! routes call; it owns no HTTP (no header, cookie or proxy: those are in
+//! `routes`) and renders no page.
 //!
-//! `booking` reads `config`; `routes` reads `booking` and `site`.
+//! The routes see methods only; the store, keys, limiters and mailer stay
+//! private. Every change is one transaction the service drives: it checks
+//! the slot, asks the store to write the change (for a new booking, the
+//! store hands back the open transaction, [`store::PendingBooking`]), writes
+//! the mail that reports it, and commits both together, then wakes the
+//! outbox. The map of the parts:
+//!
+//! - [`rules`]: `[booking]` checked into `BookingRules`;
+//! - [`availability`]: open slots, a pure function of the rules and "now";
+//! - [`form`]: the posted form into a `BookingRequest` (a time and the
+//!   `ClientDetails`, the one type for who asks);
+//! - [`store`]: SQLite, split by concern;
+//! - [`messages`], [`ics`], [`notify`]: the words, the calendar files, the
+//!   outbox worker;
+//! - [`tokens`], [`admin`], [`limits`], [`settings`]: signed tokens and
+//!   private links, the password, rate limits, secrets from the environment.
+//!
+//! `booking` reads `config`, and `config` reads [`rules`]; `routes` reads
+//! `booking` and `site`.
 
 pub mod admin;
 pub mod availability;

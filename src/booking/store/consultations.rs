@@ -139,7 +139,8 @@ pub trait ConsultationStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// Moves a booked consultation to `slot` under the same rules as
-    /// [`BookingStore::book`], withdraws its unsent reminders and queues `mail`.
+    /// [`ConsultationStore::begin_booking`] (the guard and the unique index,
+    /// in one transaction), withdraws its unsent reminders and queues `mail`.
     async fn reschedule(
         &self,
         id: i64,
