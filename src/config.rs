@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{NaiveDate, NaiveTime, Weekday};
 use serde::Deserialize;
 
+use crate::booking::rules::{BookingRules, BookingSettings};
 use crate::diagnostic::{Diagnostic, Diagnostics, LineIndex};
 
 /// The placeholder for the consultation's length, written in Markdown and in
@@ -144,140 +144,6 @@ pub struct NavigationLink {
     pub path: String,
 }
 
-/// `[booking]` as the therapist writes it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BookingSettings {
-    #[serde(default = "default_time_zone_label")]
-    time_zone_label: String,
-    #[serde(default)]
-    buffer_minutes: u32,
-    #[serde(default = "default_notice")]
-    minimum_notice_hours: u32,
-    #[serde(default = "default_days_ahead")]
-    days_ahead: u32,
-    #[serde(default = "default_daily_maximum")]
-    daily_maximum: u32,
-    #[serde(default)]
-    blocked_dates: Vec<String>,
-    #[serde(default = "default_retention")]
-    retention_days: u32,
-    #[serde(default)]
-    hours: WeeklyHours,
-    /// True once the therapist has confirmed the hours, buffer, notice and
-    /// blocked dates; until then clients could book times nobody chose.
-    #[serde(default)]
-    hours_confirmed: bool,
-}
-
-impl Default for BookingSettings {
-    fn default() -> Self {
-        Self {
-            hours_confirmed: false,
-            time_zone_label: default_time_zone_label(),
-            buffer_minutes: 0,
-            minimum_notice_hours: default_notice(),
-            days_ahead: default_days_ahead(),
-            daily_maximum: default_daily_maximum(),
-            blocked_dates: Vec::new(),
-            retention_days: default_retention(),
-            hours: WeeklyHours::default(),
-        }
-    }
-}
-
-fn default_time_zone_label() -> String {
-    "Pacific Time".to_string()
-}
-fn default_notice() -> u32 {
-    24
-}
-fn default_days_ahead() -> u32 {
-    30
-}
-fn default_daily_maximum() -> u32 {
-    4
-}
-fn default_retention() -> u32 {
-    90
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WeeklyHours {
-    #[serde(default)]
-    monday: Vec<String>,
-    #[serde(default)]
-    tuesday: Vec<String>,
-    #[serde(default)]
-    wednesday: Vec<String>,
-    #[serde(default)]
-    thursday: Vec<String>,
-    #[serde(default)]
-    friday: Vec<String>,
-    #[serde(default)]
-    saturday: Vec<String>,
-    #[serde(default)]
-    sunday: Vec<String>,
-}
-
-/// The checked `[booking]` settings: when consultations can be booked.
-/// The consultation's length is not here: it is `[consultation] minutes`.
-#[derive(Debug, Clone)]
-pub struct BookingRules {
-    pub time_zone: chrono_tz::Tz,
-    /// How the time zone is named on pages and in email ("Pacific Time").
-    pub time_zone_label: String,
-    pub buffer: chrono::Duration,
-    pub minimum_notice: chrono::Duration,
-    pub days_ahead: u32,
-    pub daily_maximum: u32,
-    pub blocked_dates: Vec<NaiveDate>,
-    /// Consultations are deleted this long after they ended.
-    pub retention: chrono::Duration,
-    /// Opening hours per weekday, Monday first, in local time.
-    pub hours: [Vec<(NaiveTime, NaiveTime)>; 7],
-}
-
-impl Default for BookingRules {
-    fn default() -> Self {
-        Self {
-            time_zone: chrono_tz::America::Los_Angeles,
-            time_zone_label: default_time_zone_label(),
-            buffer: chrono::Duration::zero(),
-            minimum_notice: chrono::Duration::hours(default_notice().into()),
-            days_ahead: default_days_ahead(),
-            daily_maximum: default_daily_maximum(),
-            blocked_dates: Vec::new(),
-            retention: chrono::Duration::days(default_retention().into()),
-            hours: Default::default(),
-        }
-    }
-}
-
-impl BookingRules {
-    /// The opening hours of one weekday.
-    pub fn hours_on(&self, weekday: Weekday) -> &[(NaiveTime, NaiveTime)] {
-        &self.hours[weekday.num_days_from_monday() as usize]
-    }
-}
-
-/// Parses `"09:00-12:00"`.
-fn parse_range(text: &str) -> Result<(NaiveTime, NaiveTime), String> {
-    let (from, to) = text
-        .split_once('-')
-        .ok_or_else(|| format!("`{text}` is not a range like \"09:00-12:00\""))?;
-    let time = |t: &str| {
-        NaiveTime::parse_from_str(t.trim(), "%H:%M")
-            .map_err(|_| format!("`{}` in `{text}` is not a time like 09:00", t.trim()))
-    };
-    let (from, to) = (time(from)?, time(to)?);
-    if from >= to {
-        return Err(format!("`{text}` ends before it starts"));
-    }
-    Ok((from, to))
-}
-
 /// The call to action used when an article names none.
 pub const DEFAULT_CALL_TO_ACTION: &str = "general";
 
@@ -359,7 +225,7 @@ impl SiteConfig {
             ),
             (
                 RETENTION_DAYS,
-                config.booking_settings.retention_days.to_string(),
+                config.booking_settings.retention_days().to_string(),
             ),
             (LICENSE, license_line(&config.therapist)),
         ];
@@ -380,21 +246,15 @@ impl SiteConfig {
             expand(key, &mut cta.heading);
             expand(key, &mut cta.text);
         }
-        config.booking = check_booking(
-            &config.booking_settings,
+        match config.booking_settings.check(
             config.consultation.minutes,
             config.practice.time_zone,
-        )
-        .unwrap_or_else(|found| {
-            for (needle, message) in found {
-                problems.push(Diagnostic::new(
-                    path,
-                    line_in_booking(text, &needle, &lines),
-                    message,
-                ));
-            }
-            BookingRules::default()
-        });
+            path,
+            &lines,
+        ) {
+            Ok(rules) => config.booking = rules,
+            Err(found) => problems.extend(found),
+        }
         config.source = path.to_path_buf();
         config.source_text = text.to_string();
         config.sample_facts = sample_facts(&config, path, text);
@@ -492,114 +352,6 @@ impl SiteConfig {
     pub fn absolute_url(&self, path: &str) -> String {
         format!("{}{}", self.practice.base_url, path)
     }
-}
-
-/// The line of `needle` within the `[booking]` section (or the section's own
-/// line), so a problem there points at the setting, not at a namesake above.
-fn line_in_booking(text: &str, needle: &str, lines: &LineIndex) -> usize {
-    let section = text.find("[booking").unwrap_or(0);
-    let offset = text[section..]
-        .find(needle)
-        .map_or(section, |offset| section + offset);
-    lines.line_of(offset)
-}
-
-/// Checks `[booking]`; every problem comes back as (text to find its line, message).
-fn check_booking(
-    settings: &BookingSettings,
-    minutes: u32,
-    time_zone: chrono_tz::Tz,
-) -> Result<BookingRules, Vec<(String, String)>> {
-    let mut problems = Vec::new();
-    if settings.buffer_minutes > 240 {
-        problems.push((
-            "buffer_minutes".to_string(),
-            "buffer_minutes must be at most 240".to_string(),
-        ));
-    }
-    if settings.days_ahead == 0 || settings.days_ahead > 365 {
-        problems.push((
-            "days_ahead".to_string(),
-            "days_ahead must be between 1 and 365".to_string(),
-        ));
-    }
-    if settings.minimum_notice_hours > 24 * 60 {
-        problems.push((
-            "minimum_notice_hours".to_string(),
-            "minimum_notice_hours must be at most 1440 (60 days)".to_string(),
-        ));
-    }
-    if settings.daily_maximum == 0 {
-        problems.push((
-            "daily_maximum".to_string(),
-            "daily_maximum must be at least 1".to_string(),
-        ));
-    }
-    if settings.retention_days == 0 || settings.retention_days > 3650 {
-        problems.push((
-            "retention_days".to_string(),
-            "retention_days must be between 1 and 3650".to_string(),
-        ));
-    }
-    let mut blocked_dates = Vec::new();
-    for date in &settings.blocked_dates {
-        match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
-            Ok(day) => blocked_dates.push(day),
-            Err(_) => problems.push((
-                format!("\"{date}\""),
-                format!("blocked date `{date}` is not a date like 2026-12-24 (YYYY-MM-DD)"),
-            )),
-        }
-    }
-    let mut hours: [Vec<(NaiveTime, NaiveTime)>; 7] = Default::default();
-    let days = [
-        ("monday", &settings.hours.monday),
-        ("tuesday", &settings.hours.tuesday),
-        ("wednesday", &settings.hours.wednesday),
-        ("thursday", &settings.hours.thursday),
-        ("friday", &settings.hours.friday),
-        ("saturday", &settings.hours.saturday),
-        ("sunday", &settings.hours.sunday),
-    ];
-    for (index, (day, ranges)) in days.into_iter().enumerate() {
-        for range in ranges {
-            match parse_range(range) {
-                Ok((from, to)) => {
-                    if (to - from).num_minutes() < i64::from(minutes) {
-                        problems.push((
-                            format!("{day} ="),
-                            format!(
-                                "{day}: `{range}` is shorter than one consultation ([consultation] minutes)"
-                            ),
-                        ));
-                    }
-                    hours[index].push((from, to));
-                }
-                Err(message) => problems.push((format!("{day} ="), format!("{day}: {message}"))),
-            }
-        }
-        hours[index].sort();
-        if hours[index].windows(2).any(|pair| pair[0].1 > pair[1].0) {
-            problems.push((
-                format!("{day} ="),
-                format!("{day}: the time ranges overlap"),
-            ));
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    Ok(BookingRules {
-        time_zone,
-        time_zone_label: settings.time_zone_label.clone(),
-        buffer: chrono::Duration::minutes(settings.buffer_minutes.into()),
-        minimum_notice: chrono::Duration::hours(settings.minimum_notice_hours.into()),
-        days_ahead: settings.days_ahead,
-        daily_maximum: settings.daily_maximum,
-        blocked_dates,
-        retention: chrono::Duration::days(settings.retention_days.into()),
-        hours,
-    })
 }
 
 /// The licence line for the footer, About, the JSON-LD and every email. A
@@ -765,7 +517,7 @@ fn sample_facts(config: &SiteConfig, path: &Path, text: &str) -> Vec<Diagnostic>
             ),
         ));
     }
-    if !config.booking_settings.hours_confirmed {
+    if !config.booking_settings.hours_confirmed() {
         facts.push(at(
             "hours_confirmed",
             "sample fact: the booking hours, buffer, notice and blocked dates are not confirmed; check them under [booking] and set hours_confirmed = true".to_string(),
@@ -869,59 +621,6 @@ mod tests {
         assert!(err.contains("`{{minutes}}`"), "{err}");
         assert!(err.contains("{{consultation_minutes}}"), "{err}");
         assert!(config_expand(&values, "open {{ never").is_err());
-    }
-
-    #[test]
-    fn shipped_booking_hours_are_read() {
-        let config = SiteConfig::parse(Path::new("site.toml"), SHIPPED).unwrap();
-        let rules = &config.booking;
-        assert_eq!(rules.time_zone, chrono_tz::America::Los_Angeles);
-        assert!(!rules.hours_on(Weekday::Mon).is_empty());
-        assert!(rules.hours_on(Weekday::Sun).is_empty());
-        assert!(rules.daily_maximum >= 1);
-    }
-
-    #[test]
-    fn booking_mistakes_are_reported_with_their_lines() {
-        let text = SHIPPED
-            .replace(
-                "time_zone = \"America/Los_Angeles\"",
-                "time_zone = \"Pacific\"",
-            )
-            .replacen("monday = [", "monday = [\"9-5\", ", 1)
-            .replacen("blocked_dates = [", "blocked_dates = [\"2026-02-30\", ", 1);
-        let err = SiteConfig::parse(Path::new("site.toml"), &text).unwrap_err();
-        let line = |needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
-        let found: Vec<(usize, &str)> = err.iter().map(|d| (d.line, d.message.as_str())).collect();
-        // The time zone is the practice's, in [practice].
-        assert!(
-            found
-                .iter()
-                .any(|(l, m)| *l == line("time_zone =") && m.contains("Pacific")),
-            "{found:?}"
-        );
-        assert!(
-            found
-                .iter()
-                .any(|(l, m)| *l == line("monday =") && m.contains("9-5")),
-            "{found:?}"
-        );
-        assert!(
-            found
-                .iter()
-                .any(|(l, m)| *l == line("blocked_dates =") && m.contains("2026-02-30")),
-            "{found:?}"
-        );
-    }
-
-    #[test]
-    fn hours_shorter_than_a_consultation_are_refused() {
-        let text = SHIPPED.replacen("monday = [", "monday = [\"08:00-08:10\", ", 1);
-        let err = SiteConfig::parse(Path::new("site.toml"), &text).unwrap_err();
-        assert!(
-            err.to_string().contains("shorter than one consultation"),
-            "{err}"
-        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use practice_site::booking::settings::Secrets;
-use practice_site::booking::store::{BookingStore, SqliteStore, StoreError, database_path};
+use practice_site::booking::store::{SessionStore, SqliteStore, StoreError, database_path};
 use practice_site::booking::{Booking, Workers, admin, tokens};
 use practice_site::config::SiteConfig;
 use practice_site::content::{front_matter, record};
@@ -367,7 +367,7 @@ fn serve(
                 return ExitCode::FAILURE;
             }
         };
-        if booking.admin_password_hash.is_none() {
+        if !booking.login_on() {
             tracing::warn!("ADMIN_PASSWORD_HASH is not set; the /admin login is off");
         }
         let listener = match tokio::net::TcpListener::bind(address).await {
@@ -396,7 +396,7 @@ fn serve(
         // With --port 0 the system chose the port: say which.
         let address = listener.local_addr().unwrap_or(address);
         reloader.compress_in_background();
-        let state = AppState::live(&reloader, Arc::clone(&booking));
+        let state = AppState::live(&reloader, Arc::clone(&booking)).trusting_proxy(secrets.trust_proxy);
         let workers = Workers::start(booking);
         let shutdown = shutdown_signal();
         let watching = tokio::spawn(Arc::clone(&reloader).run());

@@ -21,7 +21,7 @@ fn outbox(app: &TestApp, port: u16) -> Outbox {
         "www.example.com",
     )
     .unwrap();
-    Outbox::new(app.booking.store.clone(), app.clock.clone(), mailer)
+    Outbox::new(Arc::new(app.store.clone()), app.clock.clone(), mailer)
 }
 
 /// Collects everything logged.

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use chrono::Duration;
 use common::booking_app::{JANE, NowSeconds, TestApp};
 use common::smtp::SmtpServer;
@@ -24,7 +26,7 @@ fn outbox(app: &TestApp, port: u16) -> Outbox {
         "www.example.com",
     )
     .unwrap();
-    Outbox::new(app.booking.store.clone(), app.clock.clone(), mailer)
+    Outbox::new(Arc::new(app.store.clone()), app.clock.clone(), mailer)
 }
 
 /// Undoes quoted-printable soft breaks and `=XX` escapes well enough to search.

@@ -1,12 +1,12 @@
-//! The therapist's login: an argon2 password hash from the environment, and
-//! a session cookie, the only cookie this site ever sets.
+//! The therapist's password: an argon2 hash from the environment
+//! (`ADMIN_PASSWORD_HASH`, made by `practice-site hash-password`), checked in
+//! constant time, and how long a login lasts. The session cookie that
+//! carries a login is HTTP, so it lives in `routes::session`.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::Duration;
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "admin_session";
 /// A login lasts this long.
 pub const SESSION_LENGTH: Duration = Duration::hours(12);
 
@@ -39,33 +39,6 @@ pub fn verify_password(phc: &str, password: &str) -> bool {
     })
 }
 
-/// The `Set-Cookie` value for a new session. `secure` adds `Secure`.
-pub fn session_cookie(token: &str, secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        SESSION_LENGTH.num_seconds(),
-        if secure { "; Secure" } else { "" }
-    )
-}
-
-/// The `Set-Cookie` value that ends a session in the browser.
-pub fn expired_cookie(secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
-}
-
-/// The session token in a `Cookie` header, if any.
-pub fn session_token(cookie_header: &str) -> Option<&str> {
-    cookie_header
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim())
-        .filter(|value| !value.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,23 +53,5 @@ mod tests {
         assert_ne!(hash, hash_password("correct horse").unwrap());
         assert!(check_hash("plain text").is_err());
         assert!(!verify_password("plain text", "plain text"));
-    }
-
-    #[test]
-    fn the_cookie_is_locked_down() {
-        let cookie = session_cookie("abc", true);
-        for part in [
-            "admin_session=abc",
-            "Path=/admin",
-            "HttpOnly",
-            "SameSite=Strict",
-            "Secure",
-        ] {
-            assert!(cookie.contains(part), "{cookie}");
-        }
-        assert!(!session_cookie("abc", false).contains("Secure"));
-        assert_eq!(session_token("a=b; admin_session=xyz; c=d"), Some("xyz"));
-        assert_eq!(session_token("admin_session="), None);
-        assert_eq!(session_token("other=1"), None);
     }
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
-use crate::config::BookingRules;
+use super::rules::BookingRules;
 
 /// One bookable time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

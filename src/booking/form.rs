@@ -1,7 +1,10 @@
 //! The booking form: what the browser sends ([`BookingForm`], every field a
 //! string, kept as typed for re-rendering) and what the practice accepts
-//! ([`BookingRequest`]). Parsing is pure; whether the slot is still open is
-//! the caller's question.
+//! ([`BookingRequest`]: a time and the [`ClientDetails`]). Parsing is pure;
+//! whether the slot is still open is the caller's question.
+//!
+//! [`ClientDetails`] is the one type for who asks and about what: the
+//! request carries it, and so does every stored `Consultation`, unchanged.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -106,16 +109,23 @@ impl Topic {
     }
 }
 
-/// A form that passed every check.
+/// Who asks for a consultation, how to reach them and what it is about:
+/// the checked fields of the form, as they are stored and shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BookingRequest {
-    pub slot: DateTime<Utc>,
+pub struct ClientDetails {
     pub name: String,
     pub email: String,
     pub phone: Option<String>,
     pub contact: ContactMethod,
     pub topic: Topic,
     pub note: Option<String>,
+}
+
+/// A form that passed every check: a time and who asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingRequest {
+    pub slot: DateTime<Utc>,
+    pub client: ClientDetails,
 }
 
 /// One problem with one field: the field's id (for the summary's link and
@@ -279,12 +289,14 @@ impl BookingForm {
         match (slot, contact, topic) {
             (Some(slot), Some(contact), Some(topic)) if errors.is_empty() => Ok(BookingRequest {
                 slot,
-                name,
-                email,
-                phone: (!phone.is_empty()).then_some(phone),
-                contact,
-                topic,
-                note: (!note.is_empty()).then_some(note),
+                client: ClientDetails {
+                    name,
+                    email,
+                    phone: (!phone.is_empty()).then_some(phone),
+                    contact,
+                    topic,
+                    note: (!note.is_empty()).then_some(note),
+                },
             }),
             _ => Err(errors),
         }
@@ -378,12 +390,15 @@ mod tests {
     fn a_complete_form_becomes_a_typed_request() {
         let request = good().parse().unwrap();
         assert_eq!(request.slot.timestamp(), 1_781_020_800);
-        assert_eq!(request.name, "Jane Doe");
-        assert_eq!(request.email, "jane@example.com");
-        assert_eq!(request.phone, None);
-        assert_eq!(request.contact, ContactMethod::Email);
-        assert_eq!(request.topic, Topic::Couples);
-        assert_eq!(request.note.as_deref(), Some("Evenings are best.\nThanks"));
+        assert_eq!(request.client.name, "Jane Doe");
+        assert_eq!(request.client.email, "jane@example.com");
+        assert_eq!(request.client.phone, None);
+        assert_eq!(request.client.contact, ContactMethod::Email);
+        assert_eq!(request.client.topic, Topic::Couples);
+        assert_eq!(
+            request.client.note.as_deref(),
+            Some("Evenings are best.\nThanks")
+        );
     }
 
     #[test]
@@ -404,7 +419,7 @@ mod tests {
         assert!(errors.get("phone").unwrap().contains("phone number"));
         form.phone = "(909) 555-0123".into();
         assert_eq!(
-            form.parse().unwrap().phone.as_deref(),
+            form.parse().unwrap().client.phone.as_deref(),
             Some("(909) 555-0123")
         );
         let mut form = good();

@@ -78,7 +78,10 @@ pub fn feed(
                 .timestamp(stamp)
                 .starts(consultation.start)
                 .ends(consultation.end)
-                .summary(&format!("Consultation: {}", short_name(&consultation.name)))
+                .summary(&format!(
+                    "Consultation: {}",
+                    short_name(&consultation.client.name)
+                ))
                 .description(&format!("Details: {link}"))
                 .url(&link)
                 .status(status(consultation))
@@ -91,7 +94,7 @@ pub fn feed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::booking::form::{ContactMethod, Topic};
+    use crate::booking::form::{ClientDetails, ContactMethod, Topic};
 
     fn consultation() -> Consultation {
         let at = |s| DateTime::from_timestamp(s, 0).unwrap();
@@ -100,12 +103,14 @@ mod tests {
             start: at(1_781_020_800),
             end: at(1_781_021_700),
             status: Status::Booked,
-            name: "Mary Ann O'Neil-Smith".into(),
-            email: "m@example.com".into(),
-            phone: Some("909 555 0123".into()),
-            contact: ContactMethod::Phone,
-            topic: Topic::Kap,
-            note: Some("private note".into()),
+            client: ClientDetails {
+                name: "Mary Ann O'Neil-Smith".into(),
+                email: "m@example.com".into(),
+                phone: Some("909 555 0123".into()),
+                contact: ContactMethod::Phone,
+                topic: Topic::Kap,
+                note: Some("private note".into()),
+            },
             sequence: 2,
             created_at: at(0),
             cancelled_at: None,

@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::availability;
 use super::ics::{self, ClientEvent};
+use super::rules::BookingRules;
 use super::store::{CancelledBy, Consultation, MailKind, NewMail};
-use crate::config::BookingRules;
 
 /// The practice's facts that mail needs.
 #[derive(Debug, Clone)]
@@ -71,6 +71,7 @@ impl Letters<'_> {
 
     fn greeting(consultation: &Consultation) -> String {
         let first = consultation
+            .client
             .name
             .split_whitespace()
             .next()
@@ -101,7 +102,7 @@ impl Letters<'_> {
             self.practice.minutes,
             self.practice.therapist,
             self.first_name_of_therapist(),
-            consultation.contact.label().to_lowercase(),
+            consultation.client.contact.label().to_lowercase(),
         );
         ics::client_calendar(
             consultation,
@@ -190,7 +191,7 @@ impl Letters<'_> {
         };
         NewMail {
             kind: MailKind::Confirmation,
-            recipient: consultation.email.clone(),
+            recipient: consultation.client.email.clone(),
             subject: format!(
                 "{} {}",
                 if moved {
@@ -206,7 +207,7 @@ impl Letters<'_> {
                 self.when(consultation.start),
                 self.practice.minutes,
                 self.first_name_of_therapist(),
-                consultation.contact.label().to_lowercase(),
+                consultation.client.contact.label().to_lowercase(),
                 self.signature()
             ),
             ics: Some(self.client_ics(consultation, manage_url, now)),
@@ -228,7 +229,7 @@ impl Letters<'_> {
         }
         Some(NewMail {
             kind: MailKind::Reminder,
-            recipient: consultation.email.clone(),
+            recipient: consultation.client.email.clone(),
             subject: format!(
                 "Reminder: your consultation tomorrow at {} {}",
                 availability::time_label(self.rules, consultation.start),
@@ -240,7 +241,7 @@ impl Letters<'_> {
                 self.practice.therapist,
                 self.when(consultation.start),
                 self.first_name_of_therapist(),
-                consultation.contact.label().to_lowercase(),
+                consultation.client.contact.label().to_lowercase(),
                 self.signature()
             ),
             ics: None,
@@ -272,7 +273,7 @@ impl Letters<'_> {
         };
         NewMail {
             kind: MailKind::Cancellation,
-            recipient: consultation.email.clone(),
+            recipient: consultation.client.email.clone(),
             subject: format!("Consultation cancelled: {}", self.when(consultation.start)),
             body: format!(
                 "{}\n\n{what} on {} is cancelled.{follow_up}\n\nWhen you are ready, you can book another time:\n{}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
@@ -290,7 +291,7 @@ impl Letters<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::booking::form::{ContactMethod, Topic};
+    use crate::booking::form::{ClientDetails, ContactMethod, Topic};
     use crate::booking::store::Status;
 
     fn practice() -> Practice {
@@ -312,12 +313,14 @@ mod tests {
             start: at(start),
             end: at(start + 900),
             status: Status::Booked,
-            name: "Jane Q. Doe".into(),
-            email: "jane@example.com".into(),
-            phone: Some("909 555 0199".into()),
-            contact: ContactMethod::Phone,
-            topic: Topic::Couples,
-            note: Some("my partner and I".into()),
+            client: ClientDetails {
+                name: "Jane Q. Doe".into(),
+                email: "jane@example.com".into(),
+                phone: Some("909 555 0199".into()),
+                contact: ContactMethod::Phone,
+                topic: Topic::Couples,
+                note: Some("my partner and I".into()),
+            },
             sequence: 0,
             created_at: at(0),
             cancelled_at: None,

@@ -1,8 +1,27 @@
 //! Booking the free consultation: open slots, the form, storage, mail, the
 //! calendar files and the therapist's login. [`Booking`] is the service the
-//! routes call; it owns no HTTP and renders no page.
+//! routes call; it owns no HTTP (no header, cookie or proxy: those are in
+//! `routes`) and renders no page.
 //!
-//! `booking` reads `config`; `routes` reads `booking` and `site`.
+//! The routes see methods only; the store, keys, limiters and mailer stay
+//! private. Every change is one transaction the service drives: it checks
+//! the slot, asks the store to write the change (for a new booking, the
+//! store hands back the open transaction, [`store::PendingBooking`]), writes
+//! the mail that reports it, and commits both together, then wakes the
+//! outbox. The map of the parts:
+//!
+//! - [`rules`]: `[booking]` checked into `BookingRules`;
+//! - [`availability`]: open slots, a pure function of the rules and "now";
+//! - [`form`]: the posted form into a `BookingRequest` (a time and the
+//!   `ClientDetails`, the one type for who asks);
+//! - [`store`]: SQLite, split by concern;
+//! - [`messages`], [`ics`], [`notify`]: the words, the calendar files, the
+//!   outbox worker;
+//! - [`tokens`], [`admin`], [`limits`], [`settings`]: signed tokens and
+//!   private links, the password, rate limits, secrets from the environment.
+//!
+//! `booking` reads `config`, and `config` reads [`rules`]; `routes` reads
+//! `booking` and `site`.
 
 pub mod admin;
 pub mod availability;
@@ -11,48 +30,47 @@ pub mod ics;
 pub mod limits;
 pub mod messages;
 pub mod notify;
+pub mod rules;
 pub mod settings;
 pub mod store;
 pub mod tokens;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
-use crate::config::{BookingRules, SiteConfig};
+use crate::config::SiteConfig;
 use availability::Slot;
 use form::BookingRequest;
 use limits::Limits;
 use messages::{Letters, Practice};
 use notify::{Mailer, Outbox};
+use rules::BookingRules;
 use settings::Secrets;
 use store::{
-    BookingStore, CancelledBy, Consultation, Moved, NewConsultation, Purged, Status, StoreError,
+    BookingStore, CancelledBy, Consultation, Listing, MailCounts, Moved, Purged, Status, StoreError,
 };
-use tokens::Keys;
+use tokens::{Keys, Purpose, TokenError};
 
 /// Everything booking needs, shared by every request. Read-only after start
-/// except through the store, the clock and the limiters.
+/// except through the store, the clock and the limiters. The routes call
+/// its methods; its parts stay private.
 pub struct Booking {
-    pub store: Arc<dyn BookingStore>,
-    pub clock: Arc<dyn Clock>,
-    pub rules: BookingRules,
-    pub practice: Practice,
-    pub keys: Keys,
+    store: Arc<dyn BookingStore>,
+    clock: Arc<dyn Clock>,
+    rules: BookingRules,
+    practice: Practice,
+    keys: Keys,
     /// `None`: the admin login is off.
-    pub admin_password_hash: Option<String>,
-    pub limits: Limits,
-    /// Take the client address from `X-Forwarded-For` (behind a proxy only).
-    pub trust_proxy: bool,
-    /// The site's public address is https, so cookies are always `Secure`.
-    pub https: bool,
+    admin_password_hash: Option<String>,
+    limits: Limits,
     /// `None`: email is off and the dashboard is the source of truth.
-    pub mailer: Option<Mailer>,
+    mailer: Option<Mailer>,
     /// Wakes the outbox worker when mail is queued.
-    pub mail_queued: Arc<Notify>,
+    mail_queued: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Booking {
@@ -69,6 +87,16 @@ pub enum BookError {
     Taken,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What a login attempt came to.
+#[derive(Debug)]
+pub enum Login {
+    /// No password hash is set: nobody can log in.
+    Off,
+    WrongPassword,
+    /// A new session: the token for the cookie (shown once, stored hashed).
+    Session(String),
 }
 
 /// A new booking: its private link's token (shown once, never stored).
@@ -105,14 +133,12 @@ impl Booking {
             .transpose()?;
         Ok(Self {
             store,
+            limits: Limits::new(clock.clone()),
             clock,
             rules: config.booking.clone(),
-            https: practice.base_url.starts_with("https://"),
             practice,
             keys: Keys::new(key),
             admin_password_hash: secrets.admin_password_hash.clone(),
-            limits: Limits::default(),
-            trust_proxy: secrets.trust_proxy,
             mailer,
             mail_queued: Arc::new(Notify::new()),
         })
@@ -120,6 +146,125 @@ impl Booking {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// When and how consultations can be booked.
+    pub fn rules(&self) -> &BookingRules {
+        &self.rules
+    }
+
+    /// The practice as booking pages and email name it.
+    pub fn practice(&self) -> &Practice {
+        &self.practice
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Whether email is sent (else the dashboard is the source of truth).
+    pub fn mail_on(&self) -> bool {
+        self.mailer.is_some()
+    }
+
+    /// Whether the admin login is on (`ADMIN_PASSWORD_HASH` is set).
+    pub fn login_on(&self) -> bool {
+        self.admin_password_hash.is_some()
+    }
+
+    /// A form token for `purpose`, bound to `binding`, issued now.
+    pub fn issue_token(&self, purpose: Purpose, binding: &str) -> String {
+        self.keys.issue(purpose, binding, self.now())
+    }
+
+    /// Checks a posted form token: signed here for `purpose` and `binding`,
+    /// at least `min_age` and at most `max_age` old.
+    pub fn check_token(
+        &self,
+        token: &str,
+        purpose: Purpose,
+        binding: &str,
+        min_age: Duration,
+        max_age: Duration,
+    ) -> Result<(), TokenError> {
+        self.keys
+            .verify(token, purpose, binding, self.now(), min_age, max_age)
+    }
+
+    /// The therapist's calendar feed's secret address.
+    pub fn feed_url(&self) -> String {
+        self.practice
+            .url(&format!("/admin/feed/{}.ics", self.keys.feed_token()))
+    }
+
+    pub fn is_feed_token(&self, candidate: &str) -> bool {
+        self.keys.is_feed_token(candidate)
+    }
+
+    /// Checks the therapist's password (argon2, off the async workers) and
+    /// opens a session when it matches.
+    pub async fn log_in(&self, password: String) -> Result<Login, StoreError> {
+        let Some(hash) = self.admin_password_hash.clone() else {
+            return Ok(Login::Off);
+        };
+        let matches = tokio::task::spawn_blocking(move || admin::verify_password(&hash, &password))
+            .await
+            .unwrap_or_else(|err| {
+                tracing::error!(%err, "the password check failed");
+                false
+            });
+        if !matches {
+            tracing::warn!("admin login refused: wrong password");
+            return Ok(Login::WrongPassword);
+        }
+        let token = tokens::random_token();
+        let now = self.now();
+        self.store
+            .create_session(
+                &tokens::token_hash(&token),
+                now,
+                now + admin::SESSION_LENGTH,
+            )
+            .await?;
+        tracing::info!("admin logged in");
+        Ok(Login::Session(token))
+    }
+
+    /// The hash of a session cookie's token, if it names a live session.
+    pub async fn session(&self, token: &str) -> Result<Option<String>, StoreError> {
+        if !tokens::looks_like_token(token) {
+            return Ok(None);
+        }
+        let hash = tokens::token_hash(token);
+        let valid = self.store.session_valid(&hash, self.now()).await?;
+        Ok(valid.then_some(hash))
+    }
+
+    /// Ends the session whose token hashes to `hash`.
+    pub async fn log_out(&self, hash: &str) -> Result<(), StoreError> {
+        self.store.delete_session(hash).await
+    }
+
+    pub async fn consultation(&self, id: i64) -> Result<Option<Consultation>, StoreError> {
+        self.store.consultation(id).await
+    }
+
+    pub async fn consultations(&self, listing: Listing) -> Result<Vec<Consultation>, StoreError> {
+        self.store.consultations(listing).await
+    }
+
+    /// How the outbox stands, for the dashboard.
+    pub async fn mail_counts(&self) -> Result<MailCounts, StoreError> {
+        self.store.mail_counts().await
+    }
+
+    /// The therapist deletes a consultation. `false` if there was none.
+    pub async fn delete(&self, id: i64) -> Result<bool, StoreError> {
+        let deleted = self.store.delete(id).await?;
+        if deleted {
+            tracing::info!(booking = id, "consultation deleted by the therapist");
+        }
+        Ok(deleted)
     }
 
     pub fn letters(&self) -> Letters<'_> {
@@ -164,49 +309,40 @@ impl Booking {
             .ok_or(BookError::Taken)?;
         let now = self.now();
         let token = tokens::random_token();
-        let new = NewConsultation {
-            slot,
-            name: request.name.clone(),
-            email: request.email.clone(),
-            phone: request.phone.clone(),
-            contact: request.contact,
-            topic: request.topic,
-            note: request.note.clone(),
-            manage_hash: tokens::token_hash(&token),
+        let guard = availability::guard(&self.rules, &slot);
+        // The store checks the guard and inserts inside one transaction and
+        // holds it open while the mail, which names the new id, is written.
+        let pending = self
+            .store
+            .begin_booking(
+                slot,
+                &request.client,
+                &tokens::token_hash(&token),
+                now,
+                &guard,
+            )
+            .await?
+            .ok_or(BookError::Taken)?;
+        let id = pending.id();
+        let consultation = Consultation {
+            id,
+            start: slot.start,
+            end: slot.end,
+            status: Status::Booked,
+            client: request.client.clone(),
+            sequence: 0,
             created_at: now,
+            cancelled_at: None,
+            cancelled_by: None,
         };
         let manage_url = self.manage_url(&token);
         let letters = self.letters();
-        let mail = |id: i64| {
-            let consultation = Consultation {
-                id,
-                start: new.slot.start,
-                end: new.slot.end,
-                status: Status::Booked,
-                name: new.name.clone(),
-                email: new.email.clone(),
-                phone: new.phone.clone(),
-                contact: new.contact,
-                topic: new.topic,
-                note: new.note.clone(),
-                sequence: 0,
-                created_at: now,
-                cancelled_at: None,
-                cancelled_by: None,
-            };
-            let mut mail = vec![
-                letters.therapist_new(&consultation, now),
-                letters.confirmation(&consultation, &manage_url, now, false),
-            ];
-            mail.extend(letters.reminder(&consultation, &manage_url, now));
-            mail
-        };
-        let guard = availability::guard(&self.rules, &slot);
-        let id = self
-            .store
-            .book(&new, &guard, &mail)
-            .await?
-            .ok_or(BookError::Taken)?;
+        let mut mail = vec![
+            letters.therapist_new(&consultation, now),
+            letters.confirmation(&consultation, &manage_url, now, false),
+        ];
+        mail.extend(letters.reminder(&consultation, &manage_url, now));
+        pending.commit(&mail).await?;
         self.mail_queued.notify_one();
         tracing::info!(booking = id, "consultation booked");
         Ok(Booked { id, token })
@@ -347,10 +483,8 @@ impl Booking {
     /// The therapist's calendar feed.
     pub async fn feed(&self) -> Result<String, StoreError> {
         let since = self.now() - self.rules.retention;
-        let consultations: Vec<Consultation> = self
-            .store
-            .consultations(store::Listing::Upcoming(since))
-            .await?;
+        let consultations: Vec<Consultation> =
+            self.store.consultations(Listing::Upcoming(since)).await?;
         let practice = &self.practice;
         Ok(ics::feed(
             practice.host(),

@@ -20,13 +20,13 @@ use serde::Deserialize;
 
 use super::client::{ClientAddr, FORM_LIMIT, form, html, limit, private_headers, see_other};
 use super::views::{DashboardPage, DetailPage, DetailView, LoginPage, Row};
-use super::{AppState, HttpError};
-use crate::booking::Booking;
-use crate::booking::admin::{self as auth, SESSION_LENGTH};
+use super::{AppState, HttpError, session};
+use crate::booking::admin::SESSION_LENGTH;
 use crate::booking::availability::describe;
 use crate::booking::messages::Practice;
 use crate::booking::store::{CancelledBy, Consultation, Listing, Status};
-use crate::booking::tokens::{self, Purpose};
+use crate::booking::tokens::Purpose;
+use crate::booking::{Booking, Login};
 use crate::site::views::Head;
 
 pub fn router() -> Router<AppState> {
@@ -52,21 +52,13 @@ impl FromRequestParts<AppState> for AdminSession {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let token = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(auth::session_token);
-        if let Some(token) = token.filter(|t| tokens::looks_like_token(t)) {
-            let token_hash = tokens::token_hash(token);
-            let valid = state
+        if let Some(token) = session::session_token(&parts.headers) {
+            let found = state
                 .booking
-                .store
-                .session_valid(&token_hash, state.booking.now())
+                .session(&token)
                 .await
                 .map_err(|err| HttpError::from(err).into_response())?;
-            if valid {
+            if let Some(token_hash) = found {
                 return Ok(Self { token_hash });
             }
         }
@@ -79,19 +71,15 @@ impl FromRequestParts<AppState> for AdminSession {
 
 impl AdminSession {
     fn csrf(&self, booking: &Booking) -> String {
-        booking
-            .keys
-            .issue(Purpose::Admin, &self.token_hash, booking.now())
+        booking.issue_token(Purpose::Admin, &self.token_hash)
     }
 
     fn check(&self, booking: &Booking, token: &str) -> Result<(), HttpError> {
         booking
-            .keys
-            .verify(
+            .check_token(
                 token,
                 Purpose::Admin,
                 &self.token_hash,
-                booking.now(),
                 Duration::zero(),
                 SESSION_LENGTH,
             )
@@ -99,20 +87,11 @@ impl AdminSession {
     }
 }
 
-/// Whether the session cookie gets `Secure`: always when the site's public
-/// address is https, and when a proxy says the request came over https.
-fn secure(booking: &Booking, headers: &HeaderMap) -> bool {
-    booking.https
-        || headers
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
-}
-
 fn head(booking: &Booking, title: &str) -> Head {
     Head {
-        title: format!("{title} | {}", booking.practice.name),
+        title: format!("{title} | {}", booking.practice().name),
         description: String::new(),
-        canonical: booking.practice.url("/admin"),
+        canonical: booking.practice().url("/admin"),
         path: String::new(),
         noindex: true,
         ..Head::default()
@@ -133,9 +112,9 @@ fn render_login(
     let view = LoginPage {
         layout: site.layout(),
         head: head(booking, "Log in"),
-        token: booking.keys.issue(Purpose::Login, "", booking.now()),
+        token: booking.issue_token(Purpose::Login, ""),
         error,
-        login_off: booking.admin_password_hash.is_none(),
+        login_off: !booking.login_on(),
     };
     Ok(html(status, view.render()?))
 }
@@ -154,49 +133,31 @@ async fn login(
     posted: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
     let booking = state.booking.clone();
-    limit(&booking.limits.login, client, &state)?;
-    limit(&booking.limits.login_global, client, &state)?;
+    limit(booking.limits().login(client.0))?;
     let posted = form(posted)?;
     booking
-        .keys
-        .verify(
+        .check_token(
             &posted.token,
             Purpose::Login,
             "",
-            booking.now(),
             Duration::zero(),
             Duration::hours(1),
         )
         .map_err(|_| HttpError::Forbidden)?;
-    let Some(hash) = booking.admin_password_hash.clone() else {
-        return render_login(&state, StatusCode::FORBIDDEN, None);
+    let token = match booking.log_in(posted.password).await? {
+        Login::Session(token) => token,
+        Login::Off => return render_login(&state, StatusCode::FORBIDDEN, None),
+        Login::WrongPassword => {
+            return render_login(
+                &state,
+                StatusCode::FORBIDDEN,
+                Some("That password is not right."),
+            );
+        }
     };
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let password = posted.password;
-    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &password))
-        .await
-        .map_err(|err| HttpError::Internal(format!("password check: {err}")))?;
-    if !matches {
-        tracing::warn!("admin login refused: wrong password");
-        return render_login(
-            &state,
-            StatusCode::FORBIDDEN,
-            Some("That password is not right."),
-        );
-    }
-    let token = tokens::random_token();
-    let now = booking.now();
-    booking
-        .store
-        .create_session(&tokens::token_hash(&token), now, now + SESSION_LENGTH)
-        .await?;
-    tracing::info!("admin logged in");
     let mut response = see_other("/admin");
-    if let Ok(cookie) =
-        HeaderValue::from_str(&auth::session_cookie(&token, secure(&booking, &headers)))
-    {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
+    let cookie = session::session_cookie(&token, state.network.secure(&headers));
+    session::set(response.headers_mut(), &cookie);
     Ok(response)
 }
 
@@ -214,17 +175,10 @@ async fn logout(
 ) -> Result<Response, HttpError> {
     let posted = form(posted)?;
     session.check(&state.booking, &posted.token)?;
-    state
-        .booking
-        .store
-        .delete_session(&session.token_hash)
-        .await?;
+    state.booking.log_out(&session.token_hash).await?;
     let mut response = see_other("/admin/login");
-    if let Ok(cookie) =
-        HeaderValue::from_str(&auth::expired_cookie(secure(&state.booking, &headers)))
-    {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
+    let cookie = session::expired_cookie(state.network.secure(&headers));
+    session::set(response.headers_mut(), &cookie);
     Ok(response)
 }
 
@@ -237,13 +191,13 @@ fn status_label(consultation: &Consultation) -> &'static str {
 }
 
 fn row(booking: &Booking, consultation: &Consultation) -> Row {
-    let local = consultation.start.with_timezone(&booking.rules.time_zone);
+    let local = consultation.start.with_timezone(&booking.rules().time_zone);
     Row {
         url: Practice::admin_path(consultation.id),
         when: local.format("%a %b %-d, %Y, %-I:%M %p").to_string(),
-        name: consultation.name.clone(),
-        topic: consultation.topic.label(),
-        contact: consultation.contact.label(),
+        name: consultation.client.name.clone(),
+        topic: consultation.client.topic.label(),
+        contact: consultation.client.contact.label(),
         status: status_label(consultation),
         cancelled: consultation.status == Status::Cancelled,
     }
@@ -261,28 +215,26 @@ async fn dashboard(
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
     let now = booking.now();
-    let upcoming = booking.store.consultations(Listing::Upcoming(now)).await?;
-    let past = booking.store.consultations(Listing::Past(now)).await?;
-    let mail = booking.store.mail_counts().await?;
+    let upcoming = booking.consultations(Listing::Upcoming(now)).await?;
+    let past = booking.consultations(Listing::Past(now)).await?;
+    let mail = booking.mail_counts().await?;
     let site = state.site.current();
     let view = DashboardPage {
         layout: site.layout(),
         head: head(booking, "Consultations"),
         upcoming: upcoming.iter().map(|c| row(booking, c)).collect(),
         past: past.iter().map(|c| row(booking, c)).collect(),
-        mail_on: booking.mailer.is_some(),
+        mail_on: booking.mail_on(),
         mail_waiting: mail.waiting,
         mail_failed: mail.failed,
-        feed_url: booking
-            .practice
-            .url(&format!("/admin/feed/{}.ics", booking.keys.feed_token())),
+        feed_url: booking.feed_url(),
         csrf: session.csrf(booking),
         notice: match notice.done.as_deref() {
             Some("deleted") => Some("The consultation was deleted."),
             _ => None,
         },
-        zone: &booking.rules.time_zone_label,
-        retention_days: booking.rules.retention.num_days(),
+        zone: &booking.rules().time_zone_label,
+        retention_days: booking.rules().retention.num_days(),
     };
     Ok(html(StatusCode::OK, view.render()?))
 }
@@ -303,35 +255,32 @@ async fn render_detail(
     error: Option<&str>,
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
-    let c = booking
-        .store
-        .consultation(id)
-        .await?
-        .ok_or(HttpError::NotFound)?;
+    let c = booking.consultation(id).await?.ok_or(HttpError::NotFound)?;
     let site = state.site.current();
     let view = DetailPage {
         layout: site.layout(),
         head: head(booking, "Consultation"),
         c: DetailView {
             id: c.id,
-            when: describe(&booking.rules, c.start),
+            when: describe(booking.rules(), c.start),
             status: status_label(&c).to_string(),
-            name: c.name.clone(),
-            email: c.email.clone(),
-            phone: c.phone.clone(),
+            name: c.client.name.clone(),
+            email: c.client.email.clone(),
+            phone: c.client.phone.clone(),
             phone_href: format!(
                 "tel:{}",
-                c.phone
+                c.client
+                    .phone
                     .as_deref()
                     .unwrap_or_default()
                     .chars()
                     .filter(|ch| ch.is_ascii_digit() || *ch == '+')
                     .collect::<String>()
             ),
-            contact: c.contact.label(),
-            topic: c.topic.label(),
-            note: c.note.clone(),
-            booked_at: describe(&booking.rules, c.created_at),
+            contact: c.client.contact.label(),
+            topic: c.client.topic.label(),
+            note: c.client.note.clone(),
+            booked_at: describe(booking.rules(), c.created_at),
             can_cancel: c.status == Status::Booked,
         },
         csrf: session.csrf(booking),
@@ -377,10 +326,9 @@ async fn delete(
         )
         .await;
     }
-    if !state.booking.store.delete(id).await? {
+    if !state.booking.delete(id).await? {
         return Err(HttpError::NotFound);
     }
-    tracing::info!(booking = id, "consultation deleted by the therapist");
     Ok(see_other("/admin?done=deleted"))
 }
 
@@ -389,23 +337,23 @@ async fn export(
     _session: AdminSession,
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
-    let all = booking.store.consultations(Listing::All).await?;
+    let all = booking.consultations(Listing::All).await?;
     let mut csv = String::from(
         "id,start (local),start (UTC),status,name,email,phone,contact by,about,note,booked at (UTC)\r\n",
     );
     for c in &all {
-        let local = c.start.with_timezone(&booking.rules.time_zone);
+        let local = c.start.with_timezone(&booking.rules().time_zone);
         let fields = [
             c.id.to_string(),
             local.format("%Y-%m-%d %H:%M %Z").to_string(),
             c.start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             status_label(c).to_string(),
-            c.name.clone(),
-            c.email.clone(),
-            c.phone.clone().unwrap_or_default(),
-            c.contact.label().to_string(),
-            c.topic.label().to_string(),
-            c.note.clone().unwrap_or_default(),
+            c.client.name.clone(),
+            c.client.email.clone(),
+            c.client.phone.clone().unwrap_or_default(),
+            c.client.contact.label().to_string(),
+            c.client.topic.label().to_string(),
+            c.client.note.clone().unwrap_or_default(),
             c.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
@@ -449,7 +397,7 @@ async fn feed(
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
     let token = file.strip_suffix(".ics").ok_or(HttpError::NotFound)?;
-    if !booking.keys.is_feed_token(token) {
+    if !booking.is_feed_token(token) {
         return Err(HttpError::NotFound);
     }
     let mut response = booking.feed().await?.into_response();

@@ -83,13 +83,13 @@ async fn render_form(
         head: page.head.clone(),
         title: &page.title,
         intro_html: &page.html,
-        minutes: booking.practice.minutes,
-        zone: &booking.rules.time_zone_label,
-        days: day_choices(&booking.rules, &slots, &form.slot),
+        minutes: booking.practice().minutes,
+        zone: &booking.rules().time_zone_label,
+        days: day_choices(booking.rules(), &slots, &form.slot),
         form,
         errors,
         notice,
-        token: booking.keys.issue(Purpose::Booking, "", booking.now()),
+        token: booking.issue_token(Purpose::Booking, ""),
         contacts: contact_choices(&form.contact),
         topics: topic_choices(&form.topic),
         note_max: NOTE_MAX,
@@ -102,16 +102,15 @@ async fn submit(
     client: ClientAddr,
     posted: Result<Form<BookingForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
-    limit(&state.booking.limits.public_posts, client, &state)?;
+    limit(state.booking.limits().public_post(client.0))?;
     let mut posted = form(posted)?;
     let booking = &state.booking;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let no_errors = FieldErrors::default();
-    match booking.keys.verify(
+    match booking.check_token(
         &posted.token,
         Purpose::Booking,
         "",
-        booking.now(),
         MIN_FILL_TIME,
         FORM_MAX_AGE,
     ) {
@@ -168,9 +167,9 @@ async fn submit(
 
 fn private_head(booking: &Booking, title: &str) -> Head {
     Head {
-        title: format!("{title} | {}", booking.practice.name),
+        title: format!("{title} | {}", booking.practice().name),
         description: String::new(),
-        canonical: booking.practice.url("/consultation"),
+        canonical: booking.practice().url("/consultation"),
         path: String::new(),
         noindex: true,
         ..Head::default()
@@ -179,9 +178,9 @@ fn private_head(booking: &Booking, title: &str) -> Head {
 
 fn client_view(booking: &Booking, consultation: &Consultation) -> ClientView {
     ClientView {
-        when: crate::booking::availability::describe(&booking.rules, consultation.start),
-        minutes: booking.practice.minutes,
-        contact: match consultation.contact {
+        when: crate::booking::availability::describe(booking.rules(), consultation.start),
+        minutes: booking.practice().minutes,
+        contact: match consultation.client.contact {
             crate::booking::form::ContactMethod::Email => "email",
             crate::booking::form::ContactMethod::Phone => "phone",
             crate::booking::form::ContactMethod::Text => "text message",
@@ -210,7 +209,7 @@ async fn manage(
     let booking = &state.booking;
     let consultation = find(booking, &token).await?;
     let notice = match done.done.as_deref() {
-        Some("booked") if booking.mailer.is_some() => {
+        Some("booked") if booking.mail_on() => {
             Some("Thank you. A confirmation with a calendar file is on its way to your email.")
         }
         Some("booked") => {
@@ -249,7 +248,7 @@ fn render_manage(
         cancel_url: format!("{path}/cancel"),
         token: manage_token(booking, token),
         notice,
-        therapist: &booking.practice.therapist,
+        therapist: &booking.practice().therapist,
     };
     Ok(html(status, view.render()?))
 }
@@ -257,17 +256,14 @@ fn render_manage(
 /// The form token of a private page: bound to its link, so it cannot be
 /// replayed against another booking.
 fn manage_token(booking: &Booking, token: &str) -> String {
-    booking
-        .keys
-        .issue(Purpose::Manage, &token_hash(token), booking.now())
+    booking.issue_token(Purpose::Manage, &token_hash(token))
 }
 
 fn check_manage_token(booking: &Booking, link: &str, posted: &str) -> Result<(), TokenError> {
-    booking.keys.verify(
+    booking.check_token(
         posted,
         Purpose::Manage,
         &token_hash(link),
-        booking.now(),
         Duration::zero(),
         MANAGE_MAX_AGE,
     )
@@ -305,7 +301,7 @@ async fn cancel(
     Path(link): Path<String>,
     posted: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
-    limit(&state.booking.limits.public_posts, client, &state)?;
+    limit(state.booking.limits().public_post(client.0))?;
     let posted = form(posted)?;
     let booking = &state.booking;
     let consultation = find(booking, &link).await?;
@@ -374,8 +370,8 @@ async fn render_change(
         layout: site.layout(),
         head: private_head(booking, "Choose another time"),
         consultation: client_view(booking, consultation),
-        zone: &booking.rules.time_zone_label,
-        days: day_choices(&booking.rules, &slots, chosen),
+        zone: &booking.rules().time_zone_label,
+        days: day_choices(booking.rules(), &slots, chosen),
         errors,
         notice,
         token: manage_token(booking, link),
@@ -391,7 +387,7 @@ async fn change(
     Path(link): Path<String>,
     posted: Result<Form<ChangeForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
-    limit(&state.booking.limits.public_posts, client, &state)?;
+    limit(state.booking.limits().public_post(client.0))?;
     let posted = form(posted)?;
     let booking = &state.booking;
     let consultation = find(booking, &link).await?;

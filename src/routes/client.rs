@@ -1,5 +1,8 @@
-//! What the booking and admin routes share: the client's address (for rate
-//! limits), the headers of private pages, reading a form, and rate limiting.
+//! What the booking and admin routes share: the network in front of the
+//! server ([`Network`]: whether a proxy is trusted, whether the site is
+//! https), the client's address (for rate limits), the headers of private
+//! pages, reading a form, and rate limiting. This is HTTP knowledge, so it
+//! lives in `routes`; the booking service never sees a header.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -10,11 +13,32 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{AppState, HttpError};
-use crate::booking::limits::{RateLimiter, UNKNOWN_CLIENT};
+use crate::booking::limits::UNKNOWN_CLIENT;
 
 /// The largest form body accepted (the booking form with a full note is
 /// about 5 KiB); more is answered 413.
 pub const FORM_LIMIT: usize = 8 * 1024;
+
+/// What the routes know about how requests reach the server. Read once at
+/// start, like the booking settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Network {
+    /// `TRUST_PROXY=1`: take the client address from `X-Forwarded-For`
+    /// (behind a proxy only: anyone can send that header).
+    pub trust_proxy: bool,
+    /// The site's public address is https, so cookies are always `Secure`.
+    pub https: bool,
+}
+
+impl Network {
+    /// The network of a site at `base_url`, trusting no proxy.
+    pub fn for_site(base_url: &str) -> Self {
+        Self {
+            trust_proxy: false,
+            https: base_url.starts_with("https://"),
+        }
+    }
+}
 
 /// The client's address: the TCP peer, or with `TRUST_PROXY` the last
 /// address in `X-Forwarded-For` (the one the proxy saw). Used only as a
@@ -29,7 +53,7 @@ impl FromRequestParts<AppState> for ClientAddr {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if state.booking.trust_proxy
+        if state.network.trust_proxy
             && let Some(forwarded) = parts
                 .headers
                 .get("x-forwarded-for")
@@ -47,11 +71,9 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-/// One request against `limiter`, or 429.
-pub fn limit(limiter: &RateLimiter, client: ClientAddr, state: &AppState) -> Result<(), HttpError> {
-    limiter
-        .check(client.0, state.booking.now())
-        .map_err(HttpError::TooManyRequests)
+/// A request within its rate limit, or 429 with the seconds to wait.
+pub fn limit(check: Result<(), u64>) -> Result<(), HttpError> {
+    check.map_err(HttpError::TooManyRequests)
 }
 
 /// A form body, or the right error: 413 past [`FORM_LIMIT`], else 400.

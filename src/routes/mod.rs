@@ -16,6 +16,7 @@ mod pages;
 mod prepared;
 mod preview;
 mod security;
+pub mod session;
 pub mod views;
 
 use std::sync::Arc;
@@ -44,6 +45,8 @@ pub use prepared::PreparedFirst;
 pub struct AppState {
     pub site: Arc<SiteHandle>,
     pub booking: Arc<Booking>,
+    /// The proxy trusted and whether the site is https.
+    pub network: client::Network,
     /// In the therapist's preview: the outcome of the latest build.
     pub preview: Option<watch::Receiver<BuildStatus>>,
 }
@@ -51,21 +54,39 @@ pub struct AppState {
 impl AppState {
     /// A fixed site, as tests and tools use it.
     pub fn new(site: Site, booking: Arc<Booking>) -> Self {
+        let network = network_of(&site);
         Self {
             site: Arc::new(SiteHandle::new(site)),
             booking,
+            network,
             preview: None,
         }
     }
 
     /// The site a [`Reloader`] keeps current.
     pub fn live(reloader: &Reloader, booking: Arc<Booking>) -> Self {
+        let site = reloader.site();
+        let network = network_of(&site.current());
         Self {
-            site: reloader.site(),
+            site,
             booking,
+            network,
             preview: reloader.is_preview().then(|| reloader.status()),
         }
     }
+
+    /// Takes the client's address from `X-Forwarded-For` (`TRUST_PROXY=1`).
+    pub fn trusting_proxy(mut self, trust_proxy: bool) -> Self {
+        self.network.trust_proxy = trust_proxy;
+        self
+    }
+}
+
+/// The network of the site as it starts: https or not, read once.
+fn network_of(site: &Site) -> client::Network {
+    site.config()
+        .map(|config| client::Network::for_site(&config.practice.base_url))
+        .unwrap_or_default()
 }
 
 /// What one request may take: time, a turn among the requests handled at

@@ -5,7 +5,7 @@ use askama::Template;
 
 use crate::booking::availability::{self, Slot};
 use crate::booking::form::{BookingForm, ContactMethod, FieldErrors, Topic, slot_value};
-use crate::config::BookingRules;
+use crate::booking::rules::BookingRules;
 use crate::site::views::{Head, Layout};
 
 /// One day's open times, a fieldset of radio buttons.

@@ -1,0 +1,575 @@
+//! Consultations in SQLite: booking a time (the guard and the slot's
+//! unique index checked inside one `BEGIN IMMEDIATE` transaction that the
+//! service commits with its mail, [`PendingBooking`]), reading them for the
+//! pages and the feed, cancelling, moving and deleting.
+//!
+//! No double booking is the database's job: a partial unique index on the
+//! start of booked consultations, and the guard (buffers, daily maximum)
+//! re-checked while SQLite's write lock is held.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::outbox::{MailKind, NewMail, insert_mail, withdraw_reminders};
+use super::{BEGIN_WRITE, SqliteStore, StoreError, from_ts, is_unique_violation, ts};
+use crate::booking::availability::{Busy, Guard, Slot};
+use crate::booking::form::{ClientDetails, ContactMethod, Topic};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Booked,
+    Cancelled,
+}
+
+impl Status {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Booked => "booked",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelledBy {
+    Client,
+    Therapist,
+}
+
+impl CancelledBy {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Therapist => "therapist",
+        }
+    }
+}
+
+/// A consultation as stored: the request's [`ClientDetails`] with its time,
+/// state and history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consultation {
+    pub id: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub status: Status,
+    pub client: ClientDetails,
+    pub sequence: u32,
+    pub created_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancelled_by: Option<CancelledBy>,
+}
+
+/// Which consultations to list.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing {
+    /// Ending after this instant, soonest first.
+    Upcoming(DateTime<Utc>),
+    /// Ended by this instant, most recent first.
+    Past(DateTime<Utc>),
+    /// Everything, by start.
+    All,
+}
+
+/// What changing a booking's time did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moved {
+    Moved,
+    /// The new time is no longer free.
+    Taken,
+    /// The consultation is not booked (cancelled, or gone).
+    NotBooked,
+}
+
+/// A booking written but not yet committed: its transaction stays open
+/// while the service writes the mail that names its id. Dropped without
+/// [`PendingBooking::commit`], nothing is kept.
+#[async_trait]
+pub trait PendingBooking: Send {
+    /// The new consultation's id.
+    fn id(&self) -> i64;
+
+    /// Queues `mail` with the booking and commits both at once.
+    async fn commit(self: Box<Self>, mail: &[NewMail]) -> Result<(), StoreError>;
+}
+
+/// Booking, reading and changing consultations.
+#[async_trait]
+pub trait ConsultationStore: Send + Sync {
+    /// Starts booking `slot` for `client` in one transaction, if `guard`
+    /// still holds there (nothing booked too close, the day not full) and
+    /// the slot's unique constraint agrees. `Ok(None)` means the time was
+    /// taken. The caller writes the mail and commits ([`PendingBooking`]).
+    async fn begin_booking(
+        &self,
+        slot: Slot,
+        client: &ClientDetails,
+        manage_hash: &str,
+        now: DateTime<Utc>,
+        guard: &Guard,
+    ) -> Result<Option<Box<dyn PendingBooking>>, StoreError>;
+
+    /// Booked consultations starting in `[from, to)`.
+    async fn busy_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Busy>, StoreError>;
+
+    async fn consultation(&self, id: i64) -> Result<Option<Consultation>, StoreError>;
+
+    /// The consultation whose private link hashes to `manage_hash`.
+    async fn consultation_by_link(
+        &self,
+        manage_hash: &str,
+    ) -> Result<Option<Consultation>, StoreError>;
+
+    async fn consultations(&self, listing: Listing) -> Result<Vec<Consultation>, StoreError>;
+
+    /// Cancels a booked consultation, withdraws its unsent reminders and
+    /// queues `mail`, in one transaction. `false` if it was not booked.
+    async fn cancel(
+        &self,
+        id: i64,
+        by: CancelledBy,
+        now: DateTime<Utc>,
+        mail: Vec<NewMail>,
+    ) -> Result<bool, StoreError>;
+
+    /// Moves a booked consultation to `slot` under the same rules as
+    /// [`ConsultationStore::begin_booking`] (the guard and the unique index,
+    /// in one transaction), withdraws its unsent reminders and queues `mail`.
+    async fn reschedule(
+        &self,
+        id: i64,
+        slot: Slot,
+        guard: &Guard,
+        now: DateTime<Utc>,
+        mail: Vec<NewMail>,
+    ) -> Result<Moved, StoreError>;
+
+    /// Deletes a consultation and its unsent mail, except a cancellation
+    /// notice still owed to the client. `false` if there was none.
+    async fn delete(&self, id: i64) -> Result<bool, StoreError>;
+}
+
+const CONSULTATION_COLUMNS: &str = "id, starts_at, ends_at, status, name, email, phone, contact_method, topic, note, sequence, created_at, cancelled_at, cancelled_by";
+
+fn consultation_from_row(row: &SqliteRow) -> Result<Consultation, sqlx::Error> {
+    let decode = |column: &str, what: &str| sqlx::Error::ColumnDecode {
+        index: column.to_string(),
+        source: format!("unknown {what}").into(),
+    };
+    let status: String = row.try_get("status")?;
+    let contact: String = row.try_get("contact_method")?;
+    let topic: String = row.try_get("topic")?;
+    let cancelled_by: Option<String> = row.try_get("cancelled_by")?;
+    Ok(Consultation {
+        id: row.try_get("id")?,
+        start: from_ts(row.try_get("starts_at")?),
+        end: from_ts(row.try_get("ends_at")?),
+        status: match status.as_str() {
+            "booked" => Status::Booked,
+            "cancelled" => Status::Cancelled,
+            _ => return Err(decode("status", "status")),
+        },
+        client: ClientDetails {
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            phone: row.try_get("phone")?,
+            contact: ContactMethod::from_code(&contact)
+                .ok_or_else(|| decode("contact_method", "contact method"))?,
+            topic: Topic::from_code(&topic).ok_or_else(|| decode("topic", "topic"))?,
+            note: row.try_get("note")?,
+        },
+        sequence: row.try_get::<i64, _>("sequence")?.try_into().unwrap_or(0),
+        created_at: from_ts(row.try_get("created_at")?),
+        cancelled_at: row.try_get::<Option<i64>, _>("cancelled_at")?.map(from_ts),
+        cancelled_by: match cancelled_by.as_deref() {
+            Some("client") => Some(CancelledBy::Client),
+            Some("therapist") => Some(CancelledBy::Therapist),
+            _ => None,
+        },
+    })
+}
+
+/// Whether `guard` still holds in this transaction (ignoring consultation `except`).
+async fn guard_holds(
+    tx: &mut Transaction<'_, Sqlite>,
+    guard: &Guard,
+    except: i64,
+) -> Result<bool, sqlx::Error> {
+    let clashes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM consultations
+         WHERE status = 'booked' AND id != ?1 AND starts_at < ?2 AND ends_at > ?3",
+    )
+    .bind(except)
+    .bind(ts(guard.conflict_to))
+    .bind(ts(guard.conflict_from))
+    .fetch_one(&mut **tx)
+    .await?;
+    if clashes > 0 {
+        return Ok(false);
+    }
+    let that_day: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM consultations
+         WHERE status = 'booked' AND id != ?1 AND starts_at >= ?2 AND starts_at < ?3",
+    )
+    .bind(except)
+    .bind(ts(guard.day_from))
+    .bind(ts(guard.day_to))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(that_day < i64::from(guard.daily_maximum))
+}
+
+/// A booking inserted in an open SQLite transaction.
+struct SqlitePending {
+    tx: Transaction<'static, Sqlite>,
+    id: i64,
+    now: DateTime<Utc>,
+}
+
+#[async_trait]
+impl PendingBooking for SqlitePending {
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    async fn commit(mut self: Box<Self>, mail: &[NewMail]) -> Result<(), StoreError> {
+        insert_mail(&mut self.tx, self.id, mail, self.now).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ConsultationStore for SqliteStore {
+    async fn begin_booking(
+        &self,
+        slot: Slot,
+        client: &ClientDetails,
+        manage_hash: &str,
+        now: DateTime<Utc>,
+        guard: &Guard,
+    ) -> Result<Option<Box<dyn PendingBooking>>, StoreError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        if !guard_holds(&mut tx, guard, 0).await? {
+            return Ok(None);
+        }
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO consultations
+               (starts_at, ends_at, status, name, email, phone, contact_method, topic, note, manage_hash, created_at)
+             VALUES (?1, ?2, 'booked', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             RETURNING id",
+        )
+        .bind(ts(slot.start))
+        .bind(ts(slot.end))
+        .bind(&client.name)
+        .bind(&client.email)
+        .bind(&client.phone)
+        .bind(client.contact.code())
+        .bind(client.topic.code())
+        .bind(&client.note)
+        .bind(manage_hash)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await;
+        match inserted {
+            Ok(id) => Ok(Some(Box::new(SqlitePending { tx, id, now }))),
+            // The database's own guarantee: the slot's unique index.
+            Err(err) if is_unique_violation(&err) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn busy_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Busy>, StoreError> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT starts_at, ends_at FROM consultations
+             WHERE status = 'booked' AND starts_at < ?2 AND ends_at > ?1
+             ORDER BY starts_at",
+        )
+        .bind(ts(from))
+        .bind(ts(to))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(start, end)| Busy {
+                start: from_ts(start),
+                end: from_ts(end),
+            })
+            .collect())
+    }
+
+    async fn consultation(&self, id: i64) -> Result<Option<Consultation>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CONSULTATION_COLUMNS} FROM consultations WHERE id = ?1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(consultation_from_row).transpose()?)
+    }
+
+    async fn consultation_by_link(
+        &self,
+        manage_hash: &str,
+    ) -> Result<Option<Consultation>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CONSULTATION_COLUMNS} FROM consultations WHERE manage_hash = ?1"
+        ))
+        .bind(manage_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(consultation_from_row).transpose()?)
+    }
+
+    async fn consultations(&self, listing: Listing) -> Result<Vec<Consultation>, StoreError> {
+        let (filter, order, at) = match listing {
+            Listing::Upcoming(now) => ("ends_at > ?1", "starts_at ASC", ts(now)),
+            Listing::Past(now) => ("ends_at <= ?1", "starts_at DESC", ts(now)),
+            Listing::All => ("?1 = ?1", "starts_at ASC", 0),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {CONSULTATION_COLUMNS} FROM consultations WHERE {filter} ORDER BY {order}, id"
+        ))
+        .bind(at)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(consultation_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn cancel(
+        &self,
+        id: i64,
+        by: CancelledBy,
+        now: DateTime<Utc>,
+        mail: Vec<NewMail>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let changed = sqlx::query(
+            "UPDATE consultations SET status = ?1, cancelled_at = ?2, cancelled_by = ?3, sequence = sequence + 1
+             WHERE id = ?4 AND status = 'booked'",
+        )
+        .bind(Status::Cancelled.code())
+        .bind(ts(now))
+        .bind(by.code())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        withdraw_reminders(&mut tx, id).await?;
+        insert_mail(&mut tx, id, &mail, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn reschedule(
+        &self,
+        id: i64,
+        slot: Slot,
+        guard: &Guard,
+        now: DateTime<Utc>,
+        mail: Vec<NewMail>,
+    ) -> Result<Moved, StoreError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let booked: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM consultations WHERE id = ?1 AND status = 'booked'")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if booked.is_none() {
+            return Ok(Moved::NotBooked);
+        }
+        if !guard_holds(&mut tx, guard, id).await? {
+            return Ok(Moved::Taken);
+        }
+        let updated = sqlx::query(
+            "UPDATE consultations SET starts_at = ?1, ends_at = ?2, sequence = sequence + 1
+             WHERE id = ?3",
+        )
+        .bind(ts(slot.start))
+        .bind(ts(slot.end))
+        .bind(id)
+        .execute(&mut *tx)
+        .await;
+        match updated {
+            Ok(_) => {}
+            Err(err) if is_unique_violation(&err) => return Ok(Moved::Taken),
+            Err(err) => return Err(err.into()),
+        }
+        withdraw_reminders(&mut tx, id).await?;
+        insert_mail(&mut tx, id, &mail, now).await?;
+        tx.commit().await?;
+        Ok(Moved::Moved)
+    }
+
+    async fn delete(&self, id: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(
+            "DELETE FROM outbox WHERE consultation_id = ?1 AND status != 'sending'
+               AND (status != 'pending' OR kind != ?2)",
+        )
+        .bind(id)
+        .bind(MailKind::Cancellation.code())
+        .execute(&mut *tx)
+        .await?;
+        let deleted = sqlx::query("DELETE FROM consultations WHERE id = ?1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(deleted > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::booking::store::SqliteStore;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        from_ts(seconds)
+    }
+
+    async fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("test.db"))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    fn jane() -> ClientDetails {
+        ClientDetails {
+            name: "Jane Doe".into(),
+            email: "jane@example.com".into(),
+            phone: None,
+            contact: ContactMethod::Email,
+            topic: Topic::Individual,
+            note: None,
+        }
+    }
+
+    /// Books a 15-minute slot at `start` with no mail, committing at once.
+    async fn book(store: &SqliteStore, start: i64, hash: &str, guard: &Guard) -> Option<i64> {
+        let slot = Slot {
+            start: at(start),
+            end: at(start + 900),
+        };
+        let pending = store
+            .begin_booking(slot, &jane(), hash, at(0), guard)
+            .await
+            .unwrap()?;
+        let id = pending.id();
+        pending.commit(&[]).await.unwrap();
+        Some(id)
+    }
+
+    fn open_guard(start: i64) -> Guard {
+        Guard {
+            conflict_from: at(start),
+            conflict_to: at(start + 900),
+            day_from: at(start - 3600),
+            day_to: at(start + 3600),
+            daily_maximum: 10,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_unique_index_refuses_a_second_booking_of_a_slot_by_itself() {
+        let (_dir, store) = store().await;
+        let insert = |hash: &'static str, status: &'static str| {
+            sqlx::query(
+                "INSERT INTO consultations (starts_at, ends_at, status, name, email, contact_method, topic, manage_hash, created_at)
+                 VALUES (1000, 1900, ?2, 'x', 'x@example.com', 'email', 'kap', ?1, 0)",
+            )
+            .bind(hash)
+            .bind(status)
+            .execute(store.pool())
+        };
+        insert("a", "booked").await.unwrap();
+        let err = insert("b", "booked").await.unwrap_err();
+        assert!(is_unique_violation(&err), "{err}");
+        // A cancelled one at the same time is fine: cancelling frees the slot.
+        insert("c", "cancelled").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn booking_checks_the_guard_inside_the_transaction() {
+        let (_dir, store) = store().await;
+        let first = book(&store, 10_000, "h1", &open_guard(10_000)).await;
+        assert!(first.is_some());
+        let again = book(&store, 10_000, "h2", &open_guard(10_000)).await;
+        assert_eq!(again, None, "taken");
+        // An overlapping, different start is refused by the guard.
+        let mut overlapping = open_guard(10_300);
+        overlapping.conflict_to = at(11_200);
+        let clash = book(&store, 10_300, "h3", &overlapping).await;
+        assert_eq!(clash, None);
+        // The daily maximum counts booked consultations of the day.
+        let mut full = open_guard(20_000);
+        full.day_from = at(0);
+        full.day_to = at(30_000);
+        full.daily_maximum = 1;
+        assert_eq!(book(&store, 20_000, "h4", &full).await, None);
+        // Cancelling frees the slot.
+        let id = first.unwrap();
+        assert!(
+            store
+                .cancel(id, CancelledBy::Client, at(1), Vec::new())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .cancel(id, CancelledBy::Client, at(1), Vec::new())
+                .await
+                .unwrap()
+        );
+        assert!(
+            book(&store, 10_000, "h5", &open_guard(10_000))
+                .await
+                .is_some()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_booking_never_committed_keeps_nothing() {
+        let (_dir, store) = store().await;
+        let slot = Slot {
+            start: at(10_000),
+            end: at(10_900),
+        };
+        let pending = store
+            .begin_booking(slot, &jane(), "h1", at(0), &open_guard(10_000))
+            .await
+            .unwrap()
+            .unwrap();
+        drop(pending);
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM consultations")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(count, 0);
+        assert!(
+            book(&store, 10_000, "h2", &open_guard(10_000))
+                .await
+                .is_some()
+        );
+    }
+}

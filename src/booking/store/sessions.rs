@@ -1,0 +1,90 @@
+//! The therapist's sessions and the signing key in SQLite. A session is
+//! kept only as the hash of its cookie's token, with an expiry; the key
+//! signs form tokens and private links, so it is created once and kept.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{SqliteStore, StoreError, ts};
+
+/// Admin sessions and the secret key.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Whether an unexpired session has this hash.
+    async fn session_valid(&self, token_hash: &str, now: DateTime<Utc>)
+    -> Result<bool, StoreError>;
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// The signing key kept in the database, created with `generate` the
+    /// first time, so tokens and links survive restarts.
+    async fn secret_key(
+        &self,
+        generate: &(dyn Fn() -> Vec<u8> + Send + Sync),
+    ) -> Result<Vec<u8>, StoreError>;
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO admin_sessions (token_hash, created_at, expires_at) VALUES (?1, ?2, ?3)",
+        )
+        .bind(token_hash)
+        .bind(ts(now))
+        .bind(ts(expires))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session_valid(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM admin_sessions WHERE token_hash = ?1 AND expires_at > ?2",
+        )
+        .bind(token_hash)
+        .bind(ts(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM admin_sessions WHERE token_hash = ?1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn secret_key(
+        &self,
+        generate: &(dyn Fn() -> Vec<u8> + Send + Sync),
+    ) -> Result<Vec<u8>, StoreError> {
+        sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES ('secret_key', ?1)")
+            .bind(generate())
+            .execute(&self.pool)
+            .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'secret_key'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+}
