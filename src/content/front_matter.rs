@@ -125,9 +125,11 @@ pub fn split(text: &str) -> Result<Split<'_>, FieldProblem> {
 
 /// Parses the YAML. A syntax or type error is one problem; otherwise every
 /// unknown field is one, and the known fields are still returned.
-pub fn parse(split: &Split<'_>) -> Result<(FrontMatter, Vec<FieldProblem>), FieldProblem> {
+pub fn parse(
+    split: &Split<'_>,
+) -> Result<(FrontMatter, FieldLines, Vec<FieldProblem>), FieldProblem> {
     if split.yaml.trim().is_empty() {
-        return Ok((FrontMatter::default(), Vec::new()));
+        return Ok((FrontMatter::default(), FieldLines::default(), Vec::new()));
     }
     let front = serde_saphyr::from_str::<FrontMatter>(split.yaml).map_err(|err| {
         let yaml_line = err
@@ -136,6 +138,7 @@ pub fn parse(split: &Split<'_>) -> Result<(FrontMatter, Vec<FieldProblem>), Fiel
         let message = plain_yaml_message(&err.without_snippet().to_string());
         FieldProblem::new(split.yaml_line + yaml_line.saturating_sub(1), message)
     })?;
+    let lines = FieldLines::read(split);
     let unknown = front
         .unknown
         .keys()
@@ -147,10 +150,10 @@ pub fn parse(split: &Split<'_>) -> Result<(FrontMatter, Vec<FieldProblem>), Fiel
                     FIELDS.join(", ")
                 ),
             };
-            FieldProblem::new(line_of_key(split, name), message)
+            FieldProblem::new(lines.line(name), message)
         })
         .collect();
-    Ok((front, unknown))
+    Ok((front, lines, unknown))
 }
 
 /// The known field a misspelt name most likely meant.
@@ -187,16 +190,58 @@ fn plain_yaml_message(raw: &str) -> String {
     )
 }
 
-/// The line of `key:` in the front matter, for problems found after parsing.
-pub fn line_of_key(split: &Split<'_>, key: &str) -> usize {
-    split
-        .yaml
-        .lines()
-        .position(|line| {
-            line.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map_or(1, |index| split.yaml_line + index)
+/// The line of each top-level field, from the YAML parser's own positions.
+///
+/// `Spanned` fields inside [`FrontMatter`] would come back without a line
+/// (serde buffers a struct that has a `flatten` field, and the unknown
+/// fields need one), so the keys are read a second time on their own, each
+/// as a `Spanned` key. One table answers every "which line is `date:` on".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldLines(Vec<(String, usize)>);
+
+impl FieldLines {
+    /// The keys of `split`'s YAML with their lines in the whole file; empty
+    /// when the YAML is not a mapping (that is reported by [`parse`]).
+    pub fn read(split: &Split<'_>) -> Self {
+        let keys = serde_saphyr::from_str::<Keys>(split.yaml).map_or_else(|_| Vec::new(), |k| k.0);
+        Self(
+            keys.into_iter()
+                .map(|(key, line)| (key, split.yaml_line + line.max(1) - 1))
+                .collect(),
+        )
+    }
+
+    /// The line of `key:`, or the first line of the file when it is absent.
+    pub fn line(&self, key: &str) -> usize {
+        self.0
+            .iter()
+            .find(|(name, _)| name == key)
+            .map_or(1, |(_, line)| *line)
+    }
+}
+
+/// The top-level keys of a YAML mapping with their 1-based lines.
+struct Keys(Vec<(String, usize)>);
+
+impl<'de> Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<serde_saphyr::Spanned<String>>()? {
+                    map.next_value::<IgnoredAny>()?;
+                    keys.push((key.value, key.referenced.line() as usize));
+                }
+                Ok(Keys(keys))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// Parses a `YYYY-MM-DD` date with a message that says how to write one.
@@ -278,7 +323,7 @@ mod tests {
         assert_eq!(split.yaml, "title: A\ndescription: B\n");
         assert_eq!(split.body, "\nBody\n");
         assert_eq!(split.body_line, 5);
-        let (front, unknown) = parse(&split).unwrap();
+        let (front, _, unknown) = parse(&split).unwrap();
         assert_eq!(front.title.as_deref(), Some("A"));
         assert!(unknown.is_empty());
     }
@@ -303,7 +348,7 @@ mod tests {
     fn every_unknown_field_is_named_at_its_line_and_the_rest_is_kept() {
         let file = "---\ntitel: C\ndescription: B\ndat: 2025-01-01\n---\nBody\n";
         let split = split(file).unwrap();
-        let (front, unknown) = parse(&split).unwrap();
+        let (front, _, unknown) = parse(&split).unwrap();
         assert_eq!(front.description.as_deref(), Some("B"));
         let lines: Vec<_> = unknown.iter().map(|p| p.line).collect();
         assert_eq!(lines, [4, 2], "{unknown:?}");
@@ -375,7 +420,7 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
         );
         let split = split(&text).unwrap();
-        let (front, unknown) = parse(&split).unwrap();
+        let (front, _, unknown) = parse(&split).unwrap();
         assert!(unknown.is_empty());
         assert_eq!(front.title.as_deref(), Some("A \"quoted\" title"));
         assert_eq!(front.date.as_deref(), Some("2026-01-02"));
@@ -384,10 +429,18 @@ mod tests {
     }
 
     #[test]
-    fn finds_the_line_of_a_key() {
-        let file = "---\ntitle: A\ndate: x\n---\n";
+    fn finds_the_line_of_a_key_from_the_parser() {
+        let file =
+            "---\ntitle: A\n# a comment\ntags:\n  - slug: no\ndate: x # note\n\"slug\": b\n---\n";
         let split = split(file).unwrap();
-        assert_eq!(line_of_key(&split, "date"), 3);
-        assert_eq!(line_of_key(&split, "title"), 2);
+        let lines = FieldLines::read(&split);
+        assert_eq!(lines.line("title"), 2);
+        assert_eq!(lines.line("date"), 6);
+        assert_eq!(
+            lines.line("slug"),
+            7,
+            "the top-level key, not the nested one"
+        );
+        assert_eq!(lines.line("image"), 1);
     }
 }

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::config::{DEFAULT_CALL_TO_ACTION, SiteConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use front_matter::{FrontMatter, Split};
+use front_matter::{FieldLines, FrontMatter, Split};
 use markdown::Heading;
 
 /// Pages the templates link to from every page; the site cannot be built without them.
@@ -247,8 +247,8 @@ struct Parsed {
     visible: bool,
     /// Writing advice found while reading the front matter.
     advice: Vec<(usize, String)>,
-    /// The YAML text, to find a field's line for problems found later.
-    front_matter: String,
+    /// Each front-matter field's line, for problems found later.
+    fields: FieldLines,
     /// The Markdown after the front matter; `None` once kept in a memo,
     /// where it would double the memory of the site's text for a rare use
     /// (rendering it again when other files' addresses change): the file
@@ -315,6 +315,36 @@ pub fn load_with(
     options: LoadOptions,
 ) -> Result<Library, Diagnostics> {
     load_reusing(content_dir, config, options, &Memo::default()).0
+}
+
+/// One file through the passes a load runs on each file (front matter, its
+/// address, the body's placeholders and stated lengths, rendering with its
+/// links resolved against `urls`, its own anchors, writing and health
+/// advice), as if it were `content/<key>` (`blog/x.md` is an article): what
+/// the fuzz target runs, so it exercises the code that runs. The checks
+/// between files (addresses taken twice, other pages' anchors, the record)
+/// need a whole folder and are left to [`load_with`].
+pub fn check_file(
+    key: &str,
+    text: &str,
+    config: &SiteConfig,
+    options: LoadOptions,
+    urls: &HashMap<String, String>,
+) -> Diagnostics {
+    let (folder, kind) = match key.strip_prefix("blog/") {
+        Some(_) => ("blog", Kind::Article),
+        None => ("pages", Kind::Page),
+    };
+    let path = Path::new("content").join(key);
+    let mut problems = Diagnostics::default();
+    let Some(file) = parse_text(&path, text, folder, kind, config, &options, &mut problems) else {
+        return problems;
+    };
+    let mut urls = urls.clone();
+    urls.insert(file.key.clone(), public_url(kind, &file.slug));
+    let keys_by_url = urls.iter().map(|(k, u)| (u.clone(), k.clone())).collect();
+    render_file(&file, &urls, &keys_by_url, options.today, &mut problems);
+    problems.sorted()
 }
 
 /// What a load worked out for each file, kept so that the next load (after
@@ -617,16 +647,16 @@ fn parse_text(
     };
     // When the YAML cannot be read at all, its fields are unknown: the body is
     // still checked, but not reported as missing a title or a date.
-    let (front, readable) = match front_matter::parse(&split) {
-        Ok((front, unknown_fields)) => {
+    let (mut front, fields, readable) = match front_matter::parse(&split) {
+        Ok((front, fields, unknown_fields)) => {
             for problem in unknown_fields {
                 problems.push(Diagnostic::new(path, problem.line, problem.message));
             }
-            (front, true)
+            (front, fields, true)
         }
         Err(problem) => {
             problems.push(Diagnostic::new(path, problem.line, problem.message));
-            (FrontMatter::default(), false)
+            (FrontMatter::default(), FieldLines::default(), false)
         }
     };
     let stem = path
@@ -640,8 +670,9 @@ fn parse_text(
     let mut report =
         |line: usize, message: String| problems.push(Diagnostic::new(path, line, message));
     let mut advice = Vec::new();
+    let explicit_slug = front.slug.take();
     let meta = check_front_matter(
-        &split,
+        &fields,
         front,
         kind,
         config,
@@ -649,7 +680,7 @@ fn parse_text(
         &mut report,
         &mut advice,
     );
-    let slug = match front_slug(&split, &stem, &mut report) {
+    let slug = match front_slug(explicit_slug, &fields, &stem, &mut report) {
         Some(slug) => slug,
         None => stem.clone(),
     };
@@ -672,27 +703,26 @@ fn parse_text(
         visible: meta.is_visible(options),
         meta,
         advice,
-        front_matter: split.yaml.to_string(),
+        fields,
         body: Some(body),
         body_line: split.body_line,
     })
 }
 
+/// The address's last part: `slug:` as the YAML parser read it, else the
+/// file name.
 fn front_slug(
-    split: &Split<'_>,
+    explicit: Option<String>,
+    fields: &FieldLines,
     stem: &str,
     report: &mut dyn FnMut(usize, String),
 ) -> Option<String> {
-    // The slug is parsed again here only for its line; the value came from serde.
-    let explicit = split.yaml.lines().find_map(|line| {
-        line.strip_prefix("slug:")
-            .map(|value| value.trim().trim_matches(['"', '\'']).to_string())
-    });
-    let slug = explicit.clone().unwrap_or_else(|| stem.to_string());
+    let from_file = explicit.is_none();
+    let slug = explicit.unwrap_or_else(|| stem.to_string());
     match front_matter::check_slug(&slug) {
         Ok(()) => Some(slug),
-        Err(message) if explicit.is_some() => {
-            report(front_matter::line_of_key(split, "slug"), message);
+        Err(message) if !from_file => {
+            report(fields.line("slug"), message);
             None
         }
         Err(message) => {
@@ -706,7 +736,7 @@ fn front_slug(
 }
 
 fn check_front_matter(
-    split: &Split<'_>,
+    fields: &FieldLines,
     front: FrontMatter,
     kind: Kind,
     config: &SiteConfig,
@@ -714,7 +744,7 @@ fn check_front_matter(
     report: &mut dyn FnMut(usize, String),
     advise: &mut Vec<(usize, String)>,
 ) -> Meta {
-    let line = |key: &str| front_matter::line_of_key(split, key);
+    let line = |key: &str| fields.line(key);
     // A misspelt field is already reported; calling it missing too would mislead.
     let title_misspelt = front.misspelt("title");
     let description_misspelt = front.misspelt("description");
@@ -1111,7 +1141,7 @@ fn check_aliases(
 ) {
     let mut claimed: HashMap<&str, &Path> = HashMap::new();
     for file in parsed {
-        let line = front_matter_line(file, "aliases");
+        let line = file.fields.line("aliases");
         for alias in &file.meta.aliases {
             if let Some(owner) = sources_by_url.get(alias.as_str()) {
                 problems.push(Diagnostic::new(
@@ -1134,16 +1164,6 @@ fn check_aliases(
             }
         }
     }
-}
-
-fn front_matter_line(file: &Parsed, key: &str) -> usize {
-    file.front_matter
-        .lines()
-        .position(|l| {
-            l.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map_or(1, |index| index + 2)
 }
 
 fn public_url(kind: Kind, slug: &str) -> String {
@@ -1175,16 +1195,13 @@ fn render_file(
         kind: file.kind,
         search_title: file.meta.seo_title.as_deref().unwrap_or(&file.meta.title),
         has_seo_title: file.meta.seo_title.is_some(),
-        title_line: front_matter_line(
-            file,
-            if file.meta.seo_title.is_some() {
-                "seo_title"
-            } else {
-                "title"
-            },
-        ),
+        title_line: file.fields.line(if file.meta.seo_title.is_some() {
+            "seo_title"
+        } else {
+            "title"
+        }),
         description: &file.meta.description,
-        description_line: front_matter_line(file, "description"),
+        description_line: file.fields.line("description"),
         rendered: &rendered,
         body,
         body_line: file.body_line,
@@ -1194,8 +1211,8 @@ fn render_file(
     let health_advice = health::review_advice(
         medication_mention.as_ref(),
         file.meta.reviewed,
-        front_matter_line(file, "reviewed"),
-        front_matter_line(file, "title"),
+        file.fields.line("reviewed"),
+        file.fields.line("title"),
         today,
     )
     .into_iter()
@@ -1445,6 +1462,14 @@ mod tests {
             .filter(|d| d.path.ends_with("pages/x.md"))
             .map(|d| (d.line, d.is_error(), d.message.clone()))
             .collect()
+    }
+
+    #[test]
+    fn the_slug_is_the_value_the_yaml_parser_reads() {
+        let article = "---\ntitle: X\ndescription: d\ndate: 2025-01-01\nslug: x-guide # the short name was taken\n---\n\nText, then [book](../pages/consultation.md).\n";
+        let library = testing::shipped_with(&[("blog/x.md", article)], day(2026, 1, 1))
+            .unwrap_or_else(|found| panic!("{found}"));
+        assert_eq!(library.article("x").unwrap().url, "/blog/x-guide");
     }
 
     #[test]
