@@ -242,6 +242,8 @@ struct Parsed {
     key: String,
     folder: &'static str,
     slug: String,
+    /// The line of `slug:`; `None` when the file name makes the address.
+    slug_line: Option<usize>,
     meta: Meta,
     status: Status,
     visible: bool,
@@ -345,6 +347,43 @@ pub fn check_file(
     let keys_by_url = urls.iter().map(|(k, u)| (u.clone(), k.clone())).collect();
     render_file(&file, &urls, &keys_by_url, options.today, &mut problems);
     problems.sorted()
+}
+
+/// Which file holds `url` under `content_dir`, said for a message: the file
+/// whose address it is, or the file that keeps it as an old address in its
+/// `aliases:`. Reads only the front matter, so it answers even when the
+/// content has other problems; `new` uses it so a new article never takes
+/// an address that is already answered.
+pub fn address_holder(content_dir: &Path, url: &str) -> Option<String> {
+    for (folder, kind) in [("blog", Kind::Article), ("pages", Kind::Page)] {
+        for path in markdown_files(&content_dir.join(folder), &mut Diagnostics::default()) {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(split) = front_matter::split(&text) else {
+                continue;
+            };
+            let Ok((front, _, _)) = front_matter::parse(&split) else {
+                continue;
+            };
+            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+            let slug = front.slug.as_deref().unwrap_or(&stem);
+            if public_url(kind, slug) == url {
+                return Some(format!("{} has it", path.display()));
+            }
+            if front
+                .aliases
+                .iter()
+                .any(|alias| normalize_alias(alias).is_ok_and(|alias| alias == url))
+            {
+                return Some(format!(
+                    "{} keeps it as an old address (`aliases:`), so links to it lead there",
+                    path.display()
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// What a load worked out for each file, kept so that the next load (after
@@ -470,34 +509,12 @@ fn load_into(
 
     // The permalink map is complete before anything renders, so any file can
     // link to any other.
-    let mut urls = HashMap::new();
-    let mut keys_by_url: HashMap<String, String> = HashMap::new();
-    let mut sources_by_url: HashMap<String, &Path> = HashMap::new();
-    for file in &parsed {
-        let url = public_url(file.kind, &file.slug);
-        if let Some(other) = sources_by_url.get(url.as_str()) {
-            for (this, that) in [
-                (file.source.as_path(), *other),
-                (*other, file.source.as_path()),
-            ] {
-                problems.push(Diagnostic::new(
-                    this,
-                    1,
-                    format!(
-                        "the address {url} is already used by {}; give one of them another `slug:`",
-                        that.display()
-                    ),
-                ));
-            }
-            // Links to either file still resolve, so only the real problem is reported.
-            urls.insert(file.key.clone(), url);
-            continue;
-        }
-        sources_by_url.insert(url.clone(), &file.source);
-        keys_by_url.insert(url.clone(), file.key.clone());
-        urls.insert(file.key.clone(), url);
-    }
-
+    let Addresses {
+        urls,
+        keys_by_url,
+        sources_by_url,
+        lost,
+    } = assign_addresses(&parsed, &mut problems);
     check_aliases(&parsed, &sources_by_url, &mut problems);
     // A file renders the same as before if it and every address it could
     // link to are the same.
@@ -552,8 +569,11 @@ fn load_into(
         (Kind::Page, Kind::Page) => a.slug.cmp(&b.slug),
     });
     check_links_and_build_graph(&mut documents, &mut problems);
-    check_settings_references(&documents, config, &mut problems);
-    record::check(content_dir, &documents, &mut problems);
+    // A file that lost its address is reported once, above: what is missing
+    // only because it is not built (its old addresses, the settings naming
+    // it) is not reported again.
+    check_settings_references(&documents, &lost.keys, config, &mut problems);
+    record::check(content_dir, &documents, &lost.addresses, &mut problems);
     if problems.has_errors() {
         return Err(problems.sorted());
     }
@@ -671,6 +691,7 @@ fn parse_text(
         |line: usize, message: String| problems.push(Diagnostic::new(path, line, message));
     let mut advice = Vec::new();
     let explicit_slug = front.slug.take();
+    let slug_line = explicit_slug.as_ref().map(|_| fields.line("slug"));
     let meta = check_front_matter(
         &fields,
         front,
@@ -699,6 +720,7 @@ fn parse_text(
         key: format!("{folder}/{file_name}"),
         folder,
         slug,
+        slug_line,
         status: meta.status(options.today),
         visible: meta.is_visible(options),
         meta,
@@ -1166,6 +1188,93 @@ fn check_aliases(
     }
 }
 
+/// The permalink map, and the files that lost their address to another.
+struct Addresses<'a> {
+    /// File key → its address (also for a file that lost it, so links to it
+    /// resolve and only the real problem is reported).
+    urls: HashMap<String, String>,
+    /// Address → the key of the file that has it.
+    keys_by_url: HashMap<String, String>,
+    /// Address → the file that has it.
+    sources_by_url: HashMap<String, &'a Path>,
+    /// Files whose address another file has: they are not built.
+    lost: Lost,
+}
+
+/// The files that lost their address to another, and the addresses they
+/// answered before (the one their name makes, their aliases), so the checks
+/// that would fail only because they are not built can pass over them.
+#[derive(Default)]
+struct Lost {
+    keys: Vec<String>,
+    addresses: Vec<String>,
+}
+
+impl Lost {
+    fn add(&mut self, file: &Parsed) {
+        self.keys.push(file.key.clone());
+        let name = file.key.rsplit('/').next().unwrap_or_default();
+        let from_name = public_url(file.kind, name.trim_end_matches(".md"));
+        self.addresses.push(from_name);
+        self.addresses.extend(file.meta.aliases.iter().cloned());
+    }
+}
+
+/// Gives every file its address. Two files claiming one address is one
+/// problem: the file whose name makes the address keeps it, and the one that
+/// claims it with `slug:` is told so at that line, naming the other (at line
+/// 1 when both take it from their names).
+fn assign_addresses<'a>(parsed: &[&'a Parsed], problems: &mut Diagnostics) -> Addresses<'a> {
+    let mut holders: HashMap<String, &'a Parsed> = HashMap::new();
+    let mut lost = Lost::default();
+    for &file in parsed {
+        let url = public_url(file.kind, &file.slug);
+        let Some(holder) = holders.get_mut(&url) else {
+            holders.insert(url, file);
+            continue;
+        };
+        let loser = if holder.slug_line.is_some() && file.slug_line.is_none() {
+            std::mem::replace(holder, file)
+        } else {
+            file
+        };
+        let keeper = holders[&url];
+        let message = match loser.slug_line {
+            Some(_) => format!(
+                "`slug: {}` gives the address {url}, which {} already has; give this file another `slug:`",
+                loser.slug,
+                keeper.source.display()
+            ),
+            None => format!(
+                "the file name makes the address {url}, which {} also has; rename one of them or give it another `slug:`",
+                keeper.source.display()
+            ),
+        };
+        problems.push(Diagnostic::new(
+            &loser.source,
+            loser.slug_line.unwrap_or(1),
+            message,
+        ));
+        lost.add(loser);
+    }
+    let mut addresses = Addresses {
+        urls: HashMap::new(),
+        keys_by_url: HashMap::new(),
+        sources_by_url: HashMap::new(),
+        lost,
+    };
+    for file in parsed {
+        addresses
+            .urls
+            .insert(file.key.clone(), public_url(file.kind, &file.slug));
+    }
+    for (url, file) in holders {
+        addresses.keys_by_url.insert(url.clone(), file.key.clone());
+        addresses.sources_by_url.insert(url, &file.source);
+    }
+    addresses
+}
+
 fn public_url(kind: Kind, slug: &str) -> String {
     match (kind, slug) {
         (Kind::Page, "home") => "/".to_string(),
@@ -1376,12 +1485,13 @@ fn check_links_and_build_graph(documents: &mut [Document], problems: &mut Diagno
 /// The site settings name pages and articles; each must exist.
 fn check_settings_references(
     documents: &[Document],
+    lost: &[String],
     config: &SiteConfig,
     problems: &mut Diagnostics,
 ) {
     let published = |folder: &str, name: &str| {
         let key = format!("{folder}/{name}.md");
-        documents.iter().any(|d| d.key == key && d.is_published())
+        lost.contains(&key) || documents.iter().any(|d| d.key == key && d.is_published())
     };
     for name in &config.home.services {
         if !published("pages", name) {
@@ -1470,6 +1580,25 @@ mod tests {
         let library = testing::shipped_with(&[("blog/x.md", article)], day(2026, 1, 1))
             .unwrap_or_else(|found| panic!("{found}"));
         assert_eq!(library.article("x").unwrap().url, "/blog/x-guide");
+    }
+
+    /// The file whose name makes an address keeps it, even when a file read
+    /// before it claims it with `slug:`; the claim is the one problem.
+    #[test]
+    fn the_file_named_for_an_address_keeps_it() {
+        let claim = "---\ntitle: X\ndescription: d\ndate: 2025-01-01\nslug: ketamine-assisted-psychotherapy-guide\n---\n\nText.\n";
+        let found =
+            testing::shipped_with(&[("blog/a-first.md", claim)], day(2026, 1, 1)).unwrap_err();
+        let errors: Vec<(String, usize)> = found
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| (d.path.display().to_string(), d.line))
+            .collect();
+        assert_eq!(errors.len(), 1, "{found}");
+        assert!(
+            errors[0].0.ends_with("blog/a-first.md") && errors[0].1 == 5,
+            "{found}"
+        );
     }
 
     #[test]
