@@ -4,10 +4,13 @@
 //! of the engine uses, after the checks serde cannot make (dates, slugs).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+
+use crate::diagnostic::Diagnostic;
 
 /// The fields a Markdown file may set. Any other name is an error that names
 /// it, so a typo such as `titel:` is caught instead of silently ignored.
@@ -64,22 +67,6 @@ pub const FIELDS: [&str; 15] = [
     "reviewed_by",
 ];
 
-/// A problem in the front matter, at a line of the whole file.
-#[derive(Debug, PartialEq, Eq)]
-pub struct FieldProblem {
-    pub line: usize,
-    pub message: String,
-}
-
-impl FieldProblem {
-    fn new(line: usize, message: impl Into<String>) -> Self {
-        Self {
-            line,
-            message: message.into(),
-        }
-    }
-}
-
 /// A file split into its front matter and its Markdown body.
 #[derive(Debug)]
 pub struct Split<'a> {
@@ -93,13 +80,14 @@ pub struct Split<'a> {
 
 /// Splits `---\n yaml \n---\n body`. A file without front matter is an error:
 /// every page needs at least a title and a description.
-pub fn split(text: &str) -> Result<Split<'_>, FieldProblem> {
+pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let Some(rest) = text
         .strip_prefix("---\n")
         .or_else(|| text.strip_prefix("---\r\n"))
     else {
-        return Err(FieldProblem::new(
+        return Err(Diagnostic::new(
+            path,
             1,
             "the file must start with a line `---`, then the front matter (title, description, ...), then another `---`",
         ));
@@ -117,7 +105,8 @@ pub fn split(text: &str) -> Result<Split<'_>, FieldProblem> {
         }
         offset += line.len();
     }
-    Err(FieldProblem::new(
+    Err(Diagnostic::new(
+        path,
         1,
         "the front matter is never closed: add a line `---` after its last field",
     ))
@@ -126,8 +115,9 @@ pub fn split(text: &str) -> Result<Split<'_>, FieldProblem> {
 /// Parses the YAML. A syntax or type error is one problem; otherwise every
 /// unknown field is one, and the known fields are still returned.
 pub fn parse(
+    path: &Path,
     split: &Split<'_>,
-) -> Result<(FrontMatter, FieldLines, Vec<FieldProblem>), FieldProblem> {
+) -> Result<(FrontMatter, FieldLines, Vec<Diagnostic>), Diagnostic> {
     if split.yaml.trim().is_empty() {
         return Ok((FrontMatter::default(), FieldLines::default(), Vec::new()));
     }
@@ -136,7 +126,7 @@ pub fn parse(
             .location()
             .map_or(1, |location| location.line() as usize);
         let message = plain_yaml_message(&err.without_snippet().to_string());
-        FieldProblem::new(split.yaml_line + yaml_line.saturating_sub(1), message)
+        Diagnostic::new(path, split.yaml_line + yaml_line.saturating_sub(1), message)
     })?;
     let lines = FieldLines::read(split);
     let unknown = front
@@ -150,7 +140,7 @@ pub fn parse(
                     FIELDS.join(", ")
                 ),
             };
-            FieldProblem::new(lines.line(name), message)
+            Diagnostic::new(path, lines.line(name), message)
         })
         .collect();
     Ok((front, lines, unknown))
@@ -316,14 +306,18 @@ pub fn check_slug(slug: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    fn p() -> &'static Path {
+        Path::new("x.md")
+    }
+
     #[test]
     fn splits_front_matter_from_body_with_line_numbers() {
         let file = "---\ntitle: A\ndescription: B\n---\n\nBody\n";
-        let split = split(file).unwrap();
+        let split = split(p(), file).unwrap();
         assert_eq!(split.yaml, "title: A\ndescription: B\n");
         assert_eq!(split.body, "\nBody\n");
         assert_eq!(split.body_line, 5);
-        let (front, _, unknown) = parse(&split).unwrap();
+        let (front, _, unknown) = parse(p(), &split).unwrap();
         assert_eq!(front.title.as_deref(), Some("A"));
         assert!(unknown.is_empty());
     }
@@ -331,13 +325,13 @@ mod tests {
     #[test]
     fn missing_or_unclosed_front_matter_is_explained() {
         assert!(
-            split("# Title\n")
+            split(p(), "# Title\n")
                 .unwrap_err()
                 .message
                 .contains("must start")
         );
         assert!(
-            split("---\ntitle: A\n")
+            split(p(), "---\ntitle: A\n")
                 .unwrap_err()
                 .message
                 .contains("never closed")
@@ -347,8 +341,8 @@ mod tests {
     #[test]
     fn every_unknown_field_is_named_at_its_line_and_the_rest_is_kept() {
         let file = "---\ntitel: C\ndescription: B\ndat: 2025-01-01\n---\nBody\n";
-        let split = split(file).unwrap();
-        let (front, _, unknown) = parse(&split).unwrap();
+        let split = split(p(), file).unwrap();
+        let (front, _, unknown) = parse(p(), &split).unwrap();
         assert_eq!(front.description.as_deref(), Some("B"));
         let lines: Vec<_> = unknown.iter().map(|p| p.line).collect();
         assert_eq!(lines, [4, 2], "{unknown:?}");
@@ -369,7 +363,7 @@ mod tests {
     #[test]
     fn a_wrong_type_is_one_problem() {
         let file = "---\ntitle: A\ntags:\n  nested: map\n---\nBody\n";
-        let problem = parse(&split(file).unwrap()).unwrap_err();
+        let problem = parse(p(), &split(p(), file).unwrap()).unwrap_err();
         assert!(
             problem
                 .message
@@ -382,8 +376,8 @@ mod tests {
     #[test]
     fn yaml_syntax_error_has_a_line() {
         let file = "---\ntitle: A\ndescription: \"unclosed\ntags: [a\n---\nBody\n";
-        let split = split(file).unwrap();
-        let problem = parse(&split).unwrap_err();
+        let split = split(p(), file).unwrap();
+        let problem = parse(p(), &split).unwrap_err();
         assert!(problem.line >= 3, "{problem:?}");
     }
 
@@ -419,8 +413,8 @@ mod tests {
             "A \"quoted\" title",
             NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
         );
-        let split = split(&text).unwrap();
-        let (front, _, unknown) = parse(&split).unwrap();
+        let split = split(p(), &text).unwrap();
+        let (front, _, unknown) = parse(p(), &split).unwrap();
         assert!(unknown.is_empty());
         assert_eq!(front.title.as_deref(), Some("A \"quoted\" title"));
         assert_eq!(front.date.as_deref(), Some("2026-01-02"));
@@ -432,7 +426,7 @@ mod tests {
     fn finds_the_line_of_a_key_from_the_parser() {
         let file =
             "---\ntitle: A\n# a comment\ntags:\n  - slug: no\ndate: x # note\n\"slug\": b\n---\n";
-        let split = split(file).unwrap();
+        let split = split(p(), file).unwrap();
         let lines = FieldLines::read(&split);
         assert_eq!(lines.line("title"), 2);
         assert_eq!(lines.line("date"), 6);

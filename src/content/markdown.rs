@@ -11,7 +11,9 @@ use std::fmt::Write as _;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use pulldown_cmark_escape::{escape_href, escape_html};
 
-use crate::diagnostic::LineIndex;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Diagnostic, LineIndex};
 
 /// What a link destination turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,12 +58,6 @@ pub struct InternalLink {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub line: usize,
-    pub message: String,
-}
-
 #[derive(Debug, Default)]
 pub struct Rendered {
     pub html: String,
@@ -69,7 +65,8 @@ pub struct Rendered {
     pub links: Vec<InternalLink>,
     /// Same-page `#anchor` links, checked against this page's own headings.
     pub self_anchors: Vec<(String, usize)>,
-    pub problems: Vec<Problem>,
+    /// Errors found while rendering, each at its line of the file.
+    pub problems: Vec<Diagnostic>,
     pub word_count: usize,
     pub link_texts: Vec<LinkText>,
     /// Each paragraph's word count and first line.
@@ -80,6 +77,15 @@ pub struct Rendered {
     /// Footnote definitions no reference points to (label, line): left out
     /// of the page's sources.
     pub unused_footnotes: Vec<(String, usize)>,
+    /// The file, for the problems' diagnostics.
+    path: PathBuf,
+}
+
+impl Rendered {
+    fn problem(&mut self, line: usize, message: impl Into<String>) {
+        self.problems
+            .push(Diagnostic::new(&self.path, line, message));
+    }
 }
 
 /// One block's text as a reader sees it (no addresses, no markup).
@@ -106,15 +112,20 @@ pub fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
-/// Renders `markdown`, whose first line is line `first_line` of its file.
+/// Renders `markdown`, whose first line is line `first_line` of the file
+/// at `path`. Lines come from pulldown-cmark's own byte offsets.
 pub fn render(
+    path: &Path,
     markdown: &str,
     first_line: usize,
     resolve: &mut dyn FnMut(&str) -> Resolution,
 ) -> Rendered {
     let lines = LineIndex::new(markdown);
     let line_at = |offset: usize| lines.line_of(offset) + first_line - 1;
-    let mut rendered = Rendered::default();
+    let mut rendered = Rendered {
+        path: path.to_path_buf(),
+        ..Rendered::default()
+    };
     let mut used_ids = HashSet::new();
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut heading: Option<OpenHeading<'_>> = None;
@@ -160,10 +171,7 @@ pub fn render(
                             .map_or_else(|| slugify(&text), str::to_string),
                     );
                     if text.is_empty() {
-                        rendered.problems.push(Problem {
-                            line: open.line,
-                            message: "this heading has no text".to_string(),
-                        });
+                        rendered.problem(open.line, "this heading has no text".to_string());
                     }
                     let level = heading_number(open.level);
                     events.push(Event::Html(
@@ -213,12 +221,9 @@ pub fn render(
             }
             Event::Start(Tag::Image { ref dest_url, .. }) => {
                 if is_other_site(dest_url) {
-                    rendered.problems.push(Problem {
-                        line,
-                        message: format!(
+                    rendered.problem(line, format!(
                             "the image `{dest_url}` is on another site, which would learn who reads this page; put the file in static/images/ and write /static/images/<name>"
-                        ),
-                    });
+                        ));
                 }
                 image = Some(OpenImage {
                     dest: dest_url.to_string(),
@@ -231,13 +236,10 @@ pub fn render(
                 if let Some(open) = image.take()
                     && !open.has_alt
                 {
-                    rendered.problems.push(Problem {
-                        line: open.line,
-                        message: format!(
+                    rendered.problem(open.line, format!(
                             "the image `{}` has no alt text; describe it between the brackets, for example ![A calm office with two chairs]({})",
                             open.dest, open.dest
-                        ),
-                    });
+                        ));
                 }
                 push(&mut heading, &mut events, event);
             }
@@ -291,10 +293,7 @@ pub fn render(
             Event::End(TagEnd::HtmlBlock) => {
                 if let Some((first, block)) = html_block.take() {
                     for message in raw_html_problems(&block) {
-                        rendered.problems.push(Problem {
-                            line: first,
-                            message,
-                        });
+                        rendered.problem(first, message);
                     }
                 }
                 push(&mut heading, &mut events, event);
@@ -304,7 +303,7 @@ pub fn render(
                     Some((_, block)) if matches!(event, Event::Html(_)) => block.push_str(html),
                     _ => {
                         for message in raw_html_problems(html) {
-                            rendered.problems.push(Problem { line, message });
+                            rendered.problem(line, message);
                         }
                     }
                 }
@@ -316,12 +315,9 @@ pub fn render(
 
     rendered.blocks = blocks.finish();
     for (label, line) in undefined_footnotes(markdown, &footnotes.defined) {
-        rendered.problems.push(Problem {
-            line: line_at(line),
-            message: format!(
+        rendered.problem(line_at(line), format!(
                 "the footnote [^{label}] is never defined; add its source on a line of its own, for example `[^{label}]: Author, “Title”, Journal (Year), https://…`"
-            ),
-        });
+            ));
     }
     // `#sources`, `#source-2` and `#cite-2` are this page's own anchors too.
     let sources_ids = footnotes.ids();
@@ -598,7 +594,7 @@ fn link_tag(
             false
         }
         Resolution::Broken(message) => {
-            rendered.problems.push(Problem { line, message });
+            rendered.problem(line, message);
             escape_href(&mut tag, dest).expect("writing to a String cannot fail");
             false
         }
@@ -896,7 +892,7 @@ mod tests {
     use super::*;
 
     fn render_plain(markdown: &str) -> Rendered {
-        render(markdown, 1, &mut |dest| {
+        render(Path::new("x.md"), markdown, 1, &mut |dest| {
             if dest.starts_with("http") {
                 Resolution::External
             } else if let Some(anchor) = dest.strip_prefix('#') {
@@ -970,7 +966,7 @@ mod tests {
 
     #[test]
     fn first_line_offsets_lines() {
-        let out = render("a\n\n[x](y.txt)", 10, &mut |_| {
+        let out = render(Path::new("x.md"), "a\n\n[x](y.txt)", 10, &mut |_| {
             Resolution::Broken("nope".into())
         });
         assert_eq!(out.problems[0].line, 12);
@@ -1107,10 +1103,11 @@ mod tests {
         let out = render_plain("Text[^missing].\n\nMore.\n\n[^spare]: Never cited.\n");
         assert_eq!(
             out.problems,
-            [Problem {
-                line: 1,
-                message: "the footnote [^missing] is never defined; add its source on a line of its own, for example `[^missing]: Author, “Title”, Journal (Year), https://…`".to_string()
-            }]
+            [Diagnostic::new(
+                Path::new("x.md"),
+                1,
+                "the footnote [^missing] is never defined; add its source on a line of its own, for example `[^missing]: Author, “Title”, Journal (Year), https://…`"
+            )]
         );
         assert_eq!(out.unused_footnotes, [("spare".to_string(), 5)]);
         assert!(!out.html.contains("Never cited"), "{}", out.html);

@@ -248,7 +248,7 @@ struct Parsed {
     status: Status,
     visible: bool,
     /// Writing advice found while reading the front matter.
-    advice: Vec<(usize, String)>,
+    advice: Vec<Diagnostic>,
     /// Each front-matter field's line, for problems found later.
     fields: FieldLines,
     /// The Markdown after the front matter; `None` once kept in a memo,
@@ -360,10 +360,10 @@ pub fn address_holder(content_dir: &Path, url: &str) -> Option<String> {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
-            let Ok(split) = front_matter::split(&text) else {
+            let Ok(split) = front_matter::split(&path, &text) else {
                 continue;
             };
-            let Ok((front, _, _)) = front_matter::parse(&split) else {
+            let Ok((front, _, _)) = front_matter::parse(&path, &split) else {
                 continue;
             };
             let stem = path.file_stem().unwrap_or_default().to_string_lossy();
@@ -658,24 +658,24 @@ fn parse_text(
     options: &LoadOptions,
     problems: &mut Diagnostics,
 ) -> Option<Parsed> {
-    let split = match front_matter::split(text) {
+    let split = match front_matter::split(path, text) {
         Ok(split) => split,
         Err(problem) => {
-            problems.push(Diagnostic::new(path, problem.line, problem.message));
+            problems.push(problem);
             return None;
         }
     };
     // When the YAML cannot be read at all, its fields are unknown: the body is
     // still checked, but not reported as missing a title or a date.
-    let (mut front, fields, readable) = match front_matter::parse(&split) {
+    let (mut front, fields, readable) = match front_matter::parse(path, &split) {
         Ok((front, fields, unknown_fields)) => {
             for problem in unknown_fields {
-                problems.push(Diagnostic::new(path, problem.line, problem.message));
+                problems.push(problem);
             }
             (front, fields, true)
         }
         Err(problem) => {
-            problems.push(Diagnostic::new(path, problem.line, problem.message));
+            problems.push(problem);
             (FrontMatter::default(), FieldLines::default(), false)
         }
     };
@@ -689,18 +689,10 @@ fn parse_text(
         .unwrap_or_default();
     let mut report =
         |line: usize, message: String| problems.push(Diagnostic::new(path, line, message));
-    let mut advice = Vec::new();
     let explicit_slug = front.slug.take();
     let slug_line = explicit_slug.as_ref().map(|_| fields.line("slug"));
-    let meta = check_front_matter(
-        &fields,
-        front,
-        kind,
-        config,
-        readable,
-        &mut report,
-        &mut advice,
-    );
+    let (meta, advice) =
+        check_front_matter(path, &fields, front, kind, config, readable, &mut report);
     let slug = match front_slug(explicit_slug, &fields, &stem, &mut report) {
         Some(slug) => slug,
         None => stem.clone(),
@@ -758,14 +750,16 @@ fn front_slug(
 }
 
 fn check_front_matter(
+    path: &Path,
     fields: &FieldLines,
     front: FrontMatter,
     kind: Kind,
     config: &SiteConfig,
     readable: bool,
     report: &mut dyn FnMut(usize, String),
-    advise: &mut Vec<(usize, String)>,
-) -> Meta {
+) -> (Meta, Vec<Diagnostic>) {
+    let mut advice = Vec::new();
+    let advise = &mut advice;
     let line = |key: &str| fields.line(key);
     // A misspelt field is already reported; calling it missing too would mislead.
     let title_misspelt = front.misspelt("title");
@@ -789,7 +783,7 @@ fn check_front_matter(
     // A draft may still lack its description; a published page may not.
     let description = if front.draft {
         non_empty(front.description).unwrap_or_else(|| {
-            advise.push((1, missing_description.to_string()));
+            advise.push(Diagnostic::warning(path, 1, missing_description));
             String::new()
         })
     } else {
@@ -811,7 +805,8 @@ fn check_front_matter(
     let reviewed = date_field("reviewed", front.reviewed);
     let reviewed_by = non_empty(front.reviewed_by);
     if reviewed_by.is_some() && reviewed.is_none() && !reviewed_misspelt {
-        advise.push((
+        advise.push(Diagnostic::warning(
+            path,
             line("reviewed_by"),
             "`reviewed_by:` names a reviewer but there is no `reviewed:` date; add the day of the review (YYYY-MM-DD)".to_string(),
         ));
@@ -868,7 +863,7 @@ fn check_front_matter(
             }
         })
         .collect();
-    Meta {
+    let meta = Meta {
         title,
         description,
         date,
@@ -885,7 +880,8 @@ fn check_front_matter(
         call_to_action,
         reviewed,
         reviewed_by: reviewed_by.unwrap_or_else(|| config.therapist_with_credential()),
-    }
+    };
+    (meta, advice)
 }
 
 /// An old address, as a path: `/blog/old-name` (a full URL on this site is
@@ -1292,15 +1288,15 @@ fn render_file(
 ) -> Document {
     let resolver = links::Resolver::new(urls, keys_by_url, file.folder);
     let body = file.body.as_deref().unwrap_or_default();
-    let rendered = markdown::render(body, file.body_line, &mut |dest| resolver.resolve(dest));
+    let path = file.source.as_path();
+    let rendered = markdown::render(path, body, file.body_line, &mut |dest| {
+        resolver.resolve(dest)
+    });
     for problem in &rendered.problems {
-        problems.push(Diagnostic::new(
-            &file.source,
-            problem.line,
-            &problem.message,
-        ));
+        problems.push(problem.clone());
     }
-    let advice = writing::check(&writing::Draft {
+    let writing_advice = writing::check(&writing::Draft {
+        path,
         kind: file.kind,
         search_title: file.meta.seo_title.as_deref().unwrap_or(&file.meta.title),
         has_seo_title: file.meta.seo_title.is_some(),
@@ -1317,42 +1313,33 @@ fn render_file(
         links_to_consultation: rendered.links.iter().any(|l| l.target == CONSULTATION_KEY),
     });
     let medication_mention = health::first_medication_mention(&rendered.blocks);
-    let health_advice = health::review_advice(
+    let review_advice = health::review_advice(
+        path,
         medication_mention.as_ref(),
         file.meta.reviewed,
         file.fields.line("reviewed"),
         file.fields.line("title"),
         today,
-    )
-    .into_iter()
-    .chain(
-        health::unsourced_claims(&rendered.blocks)
-            .into_iter()
-            .map(|(line, claim)| {
-                (
-                    line,
-                    format!(
-                        "this paragraph says “{claim}” but cites nothing; add a footnote with the study ([^1] here, and a line `[^1]: Author, “Title”, Journal (Year), https://…`) or link to it, or describe what you see in your own work instead"
-                    ),
-                )
-            }),
-    )
-    .chain(rendered.unused_footnotes.iter().map(|(label, line)| {
-        (
+    );
+    let unused_footnotes = rendered.unused_footnotes.iter().map(|(label, line)| {
+        Diagnostic::warning(
+            path,
             *line,
             format!(
                 "the footnote [^{label}] is never referred to, so it is left out of the sources; cite it with [^{label}] where it supports the text, or remove it"
             ),
         )
-    }));
-    for (line, message) in file
+    });
+    for advice in file
         .advice
         .iter()
         .cloned()
-        .chain(advice)
-        .chain(health_advice)
+        .chain(writing_advice)
+        .chain(review_advice)
+        .chain(health::unsourced_claims(path, &rendered.blocks))
+        .chain(unused_footnotes)
     {
-        problems.push(Diagnostic::warning(&file.source, line, message));
+        problems.push(advice);
     }
     for (anchor, line) in &rendered.self_anchors {
         if !rendered.headings.iter().any(|h| &h.id == anchor) {
