@@ -1480,18 +1480,18 @@ fn check_settings_references(
         let key = format!("{folder}/{name}.md");
         lost.contains(&key) || documents.iter().any(|d| d.key == key && d.is_published())
     };
-    for name in &config.home.services {
+    for (i, name) in config.home.services.iter().enumerate() {
         if !published("pages", name) {
-            problems.push(config.diagnostic(
-                &format!("\"{name}\""),
+            problems.push(config.setting_diagnostic(
+                &format!("home.services.{i}"),
                 format!("services names `{name}`, but there is no published page content/pages/{name}.md"),
             ));
         }
     }
-    for name in &config.home.featured {
+    for (i, name) in config.home.featured.iter().enumerate() {
         if !published("blog", name) {
-            problems.push(config.diagnostic(
-                &format!("\"{name}\""),
+            problems.push(config.setting_diagnostic(
+                &format!("home.featured.{i}"),
                 format!("featured names `{name}`, but there is no published article content/blog/{name}.md"),
             ));
         }
