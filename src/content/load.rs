@@ -17,7 +17,7 @@ use super::addresses::{
 use super::graph::{check_links_and_build_graph, check_settings_references};
 use super::parse::{Parsed, parse_text};
 use super::render::render_file;
-use super::{Kind, Library, LoadOptions, Memo, Rendering, fingerprint, record};
+use super::{Document, Kind, Library, LoadOptions, Memo, Rendering, fingerprint, record};
 use crate::config::SiteConfig;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
@@ -61,6 +61,19 @@ pub(super) struct ParsedFile {
     pub(super) outcome: Arc<(Option<Parsed>, Diagnostics)>,
 }
 
+/// What every pass of one load shares.
+struct Load<'a> {
+    config: &'a SiteConfig,
+    options: LoadOptions,
+    previous: &'a Memo,
+    /// The fingerprint of the settings and the load's view (day, preview).
+    context: u64,
+}
+
+/// A Markdown file to load: its path, folder and kind.
+type File = (PathBuf, &'static str, Kind);
+
+/// Every file through every pass, in order; fills `memo` for the next load.
 pub(super) fn load_into(
     content_dir: &Path,
     config: &SiteConfig,
@@ -69,129 +82,36 @@ pub(super) fn load_into(
     memo: &mut Memo,
 ) -> Result<Library, Diagnostics> {
     let context = fingerprint((config.fingerprint(), options.today, options.preview));
+    let load = Load {
+        config,
+        options,
+        previous,
+        context,
+    };
     let mut problems = Diagnostics::default();
-    let mut files = Vec::new();
-    for (folder, kind) in [("blog", Kind::Article), ("pages", Kind::Page)] {
-        for path in markdown_files(&content_dir.join(folder), &mut problems) {
-            files.push((path, folder, kind));
-        }
-    }
-    // Files are read and rendered on every core; their problems are
-    // gathered afterwards, so the report does not depend on which ran first.
-    let read: Vec<Result<ParsedFile, Diagnostic>> = files
-        .par_iter()
-        .map(|(path, folder, kind)| {
-            let unreadable = |err: std::io::Error| {
-                Diagnostic::new(path, 1, format!("cannot read this file: {err}"))
-            };
-            let metadata = std::fs::metadata(path).map_err(unreadable)?;
-            let stamp = (metadata.len(), metadata.modified().ok());
-            if let Some(known) = previous.parsed.get(path)
-                && known.stamp == stamp
-                && known.context == context
-            {
-                return Ok(ParsedFile {
-                    outcome: Arc::clone(&known.outcome),
-                    ..*known
-                });
-            }
-            let text = std::fs::read_to_string(path).map_err(unreadable)?;
-            let key = fingerprint((context, path, *folder, &text));
-            let outcome = match previous.parsed.get(path) {
-                Some(known) if known.key == key => Arc::clone(&known.outcome),
-                _ => {
-                    let mut found = Diagnostics::default();
-                    let file = parse_text(path, &text, folder, *kind, config, &options, &mut found);
-                    Arc::new((file, found))
-                }
-            };
-            Ok(ParsedFile {
-                stamp,
-                context,
-                key,
-                outcome,
-            })
-        })
-        .collect();
-    let mut parse_keys = HashMap::new();
-    for ((path, _, _), file) in files.iter().zip(read) {
-        match file {
-            Ok(file) => {
-                problems.extend(file.outcome.1.clone());
-                parse_keys.insert(path.clone(), file.key);
-                memo.parsed.insert(path.clone(), file);
-            }
-            Err(unreadable) => problems.push(unreadable),
-        }
-    }
+    let files = list_files(content_dir, &mut problems);
+    let parse_keys = read_all(&load, &files, &mut memo.parsed, &mut problems);
     // In the order of `files`, as the memo's map has none.
     let parsed: Vec<&Parsed> = files
         .iter()
         .filter_map(|(path, _, _)| memo.parsed.get(path)?.outcome.0.as_ref())
         .collect();
     check_required_pages(content_dir, &parsed, &options, &mut problems);
-
     // The permalink map is complete before anything renders, so any file can
     // link to any other.
-    let Addresses {
-        urls,
-        keys_by_url,
-        sources_by_url,
-        lost,
-    } = assign_addresses(&parsed, &mut problems);
-    check_aliases(&parsed, &sources_by_url, &mut problems);
-    // A file renders the same as before if it and every address it could
-    // link to are the same.
-    let mut addresses: Vec<(&String, &String)> = urls.iter().collect();
-    addresses.sort_unstable();
-    let mut owners: Vec<(&String, &String)> = keys_by_url.iter().collect();
-    owners.sort_unstable();
-    let links_context = fingerprint((addresses, owners));
-    let rendered: Vec<(PathBuf, u64, Rendering)> = parsed
-        .par_iter()
-        .filter(|file| {
-            urls.contains_key(&file.key) && sources_by_url[urls[&file.key].as_str()] == file.source
-        })
-        .map(|file| {
-            let key = fingerprint((parse_keys[&file.source], links_context));
-            let outcome = match previous.rendered.get(&file.source) {
-                Some((known, outcome)) if *known == key => Arc::clone(outcome),
-                _ => {
-                    let mut found = Diagnostics::default();
-                    let reread;
-                    let file = if file.body.is_some() {
-                        *file
-                    } else {
-                        reread = read_again(file, config, &options, &mut found);
-                        reread.as_ref().unwrap_or(*file)
-                    };
-                    let mut document =
-                        render_file(file, &urls, &keys_by_url, options.today, &mut found);
-                    document.fingerprint = key;
-                    Arc::new((document, found))
-                }
-            };
-            (file.source.clone(), key, outcome)
-        })
-        .collect();
+    let addresses = assign_addresses(&parsed, &mut problems);
+    check_aliases(&parsed, &addresses.sources_by_url, &mut problems);
+    let rendered = render_all(&load, &parsed, &parse_keys, &addresses, &mut problems);
     let mut documents = Vec::with_capacity(rendered.len());
     for (path, key, outcome) in rendered {
-        let (document, found) = &*outcome;
-        problems.extend(found.clone());
-        documents.push(document.clone());
+        documents.push(outcome.0.clone());
         memo.rendered.insert(path, (key, outcome));
     }
+    let lost = addresses.lost;
     for file in memo.parsed.values_mut() {
         file.forget_body();
     }
-
-    // Articles newest first, then pages by name: the order listings use.
-    documents.sort_by(|a, b| match (a.kind, b.kind) {
-        (Kind::Article, Kind::Article) => b.date.cmp(&a.date).then_with(|| a.title.cmp(&b.title)),
-        (Kind::Article, Kind::Page) => std::cmp::Ordering::Less,
-        (Kind::Page, Kind::Article) => std::cmp::Ordering::Greater,
-        (Kind::Page, Kind::Page) => a.slug.cmp(&b.slug),
-    });
+    sort_for_listings(&mut documents);
     check_links_and_build_graph(&mut documents, &mut problems);
     // A file that lost its address is reported once, above: what is missing
     // only because it is not built (its old addresses, the settings naming
@@ -206,6 +126,152 @@ pub(super) fn load_into(
         warnings: problems.sorted(),
         options,
     })
+}
+
+/// The Markdown files of `blog/` (articles), then of `pages/`, each by name.
+fn list_files(content_dir: &Path, problems: &mut Diagnostics) -> Vec<File> {
+    let mut files = Vec::new();
+    for (folder, kind) in [("blog", Kind::Article), ("pages", Kind::Page)] {
+        for path in markdown_files(&content_dir.join(folder), problems) {
+            files.push((path, folder, kind));
+        }
+    }
+    files
+}
+
+/// The read pass: each file read and its front matter parsed, on every
+/// core, into `memo`; returns each file's parse fingerprint. Problems are
+/// gathered afterwards, so the report does not depend on which ran first.
+fn read_all(
+    load: &Load<'_>,
+    files: &[File],
+    memo: &mut HashMap<PathBuf, ParsedFile>,
+    problems: &mut Diagnostics,
+) -> HashMap<PathBuf, u64> {
+    let read: Vec<Result<ParsedFile, Diagnostic>> = files
+        .par_iter()
+        .map(|(path, folder, kind)| read_one(load, path, folder, *kind))
+        .collect();
+    let mut parse_keys = HashMap::new();
+    for ((path, _, _), file) in files.iter().zip(read) {
+        match file {
+            Ok(file) => {
+                problems.extend(file.outcome.1.clone());
+                parse_keys.insert(path.clone(), file.key);
+                memo.insert(path.clone(), file);
+            }
+            Err(unreadable) => problems.push(unreadable),
+        }
+    }
+    parse_keys
+}
+
+/// One file read and parsed, or what the previous load made of the same
+/// text (same size and time, or same contents) under the same settings.
+fn read_one(
+    load: &Load<'_>,
+    path: &Path,
+    folder: &'static str,
+    kind: Kind,
+) -> Result<ParsedFile, Diagnostic> {
+    let unreadable =
+        |err: std::io::Error| Diagnostic::new(path, 1, format!("cannot read this file: {err}"));
+    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    let stamp = (metadata.len(), metadata.modified().ok());
+    let known = load.previous.parsed.get(path);
+    if let Some(known) = known
+        && known.stamp == stamp
+        && known.context == load.context
+    {
+        return Ok(ParsedFile {
+            outcome: Arc::clone(&known.outcome),
+            ..*known
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    let key = fingerprint((load.context, path, folder, &text));
+    let outcome = match known {
+        Some(known) if known.key == key => Arc::clone(&known.outcome),
+        _ => {
+            let mut found = Diagnostics::default();
+            let (config, options) = (load.config, &load.options);
+            let file = parse_text(path, &text, folder, kind, config, options, &mut found);
+            Arc::new((file, found))
+        }
+    };
+    Ok(ParsedFile {
+        stamp,
+        context: load.context,
+        key,
+        outcome,
+    })
+}
+
+/// The render pass: each file that has its address rendered, on every
+/// core, unless the previous load rendered it from the same inputs (its
+/// parse and every address it could link to).
+fn render_all(
+    load: &Load<'_>,
+    parsed: &[&Parsed],
+    parse_keys: &HashMap<PathBuf, u64>,
+    addresses: &Addresses<'_>,
+    problems: &mut Diagnostics,
+) -> Vec<(PathBuf, u64, Rendering)> {
+    let (urls, sources_by_url) = (&addresses.urls, &addresses.sources_by_url);
+    let mut written: Vec<(&String, &String)> = urls.iter().collect();
+    written.sort_unstable();
+    let mut owners: Vec<(&String, &String)> = addresses.keys_by_url.iter().collect();
+    owners.sort_unstable();
+    let links_context = fingerprint((written, owners));
+    let rendered: Vec<(PathBuf, u64, Rendering)> = parsed
+        .par_iter()
+        .filter(|file| {
+            urls.contains_key(&file.key) && sources_by_url[urls[&file.key].as_str()] == file.source
+        })
+        .map(|file| {
+            let key = fingerprint((parse_keys[&file.source], links_context));
+            let outcome = match load.previous.rendered.get(&file.source) {
+                Some((known, outcome)) if *known == key => Arc::clone(outcome),
+                _ => Arc::new(render_one(load, file, key, addresses)),
+            };
+            (file.source.clone(), key, outcome)
+        })
+        .collect();
+    for (_, _, outcome) in &rendered {
+        problems.extend(outcome.1.clone());
+    }
+    rendered
+}
+
+/// One file rendered, its Markdown read again if the memo dropped it.
+fn render_one(
+    load: &Load<'_>,
+    file: &Parsed,
+    key: u64,
+    addresses: &Addresses<'_>,
+) -> (Document, Diagnostics) {
+    let mut found = Diagnostics::default();
+    let reread;
+    let file = if file.body.is_some() {
+        file
+    } else {
+        reread = read_again(file, load.config, &load.options, &mut found);
+        reread.as_ref().unwrap_or(file)
+    };
+    let (urls, keys_by_url) = (&addresses.urls, &addresses.keys_by_url);
+    let mut document = render_file(file, urls, keys_by_url, load.options.today, &mut found);
+    document.fingerprint = key;
+    (document, found)
+}
+
+/// Articles newest first, then pages by name: the order listings use.
+fn sort_for_listings(documents: &mut [Document]) {
+    documents.sort_by(|a, b| match (a.kind, b.kind) {
+        (Kind::Article, Kind::Article) => b.date.cmp(&a.date).then_with(|| a.title.cmp(&b.title)),
+        (Kind::Article, Kind::Page) => std::cmp::Ordering::Less,
+        (Kind::Page, Kind::Article) => std::cmp::Ordering::Greater,
+        (Kind::Page, Kind::Page) => a.slug.cmp(&b.slug),
+    });
 }
 
 pub(super) fn markdown_files(folder: &Path, problems: &mut Diagnostics) -> Vec<PathBuf> {
