@@ -83,6 +83,38 @@ impl Meta {
     }
 }
 
+/// Where one file's problems go while its front matter is checked: errors
+/// to the load's report, advice kept with the file (it is shown with the
+/// rendered page's advice), each a [`Diagnostic`] at a field's line.
+struct Report<'a> {
+    path: &'a Path,
+    fields: &'a FieldLines,
+    /// Whether the YAML could be read: if not, its fields are unknown, and
+    /// none is reported missing.
+    readable: bool,
+    problems: &'a mut Diagnostics,
+    advice: Vec<Diagnostic>,
+}
+
+impl Report<'_> {
+    /// The line of `key:`, or line 1 when it is not written.
+    fn line(&self, key: &str) -> usize {
+        self.fields.line(key)
+    }
+
+    fn error(&mut self, line: usize, message: impl Into<String>) {
+        self.problems
+            .push(Diagnostic::new(self.path, line, message));
+    }
+
+    fn advise(&mut self, line: usize, message: impl Into<String>) {
+        self.advice
+            .push(Diagnostic::warning(self.path, line, message));
+    }
+}
+
+/// A file's text through the front-matter pass: `None` when it has no
+/// front matter to read (that problem is reported).
 pub(super) fn parse_text(
     path: &Path,
     text: &str,
@@ -99,47 +131,25 @@ pub(super) fn parse_text(
             return None;
         }
     };
-    // When the YAML cannot be read at all, its fields are unknown: the body is
-    // still checked, but not reported as missing a title or a date.
-    let (mut front, fields, readable) = match front_matter::parse(path, &split) {
-        Ok((front, fields, unknown_fields)) => {
-            for problem in unknown_fields {
-                problems.push(problem);
-            }
-            (front, fields, true)
-        }
-        Err(problem) => {
-            problems.push(problem);
-            (FrontMatter::default(), FieldLines::default(), false)
-        }
+    let (mut front, fields, readable) = read_front_matter(path, &split, problems);
+    let name = |part: Option<&std::ffi::OsStr>| {
+        part.map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
     };
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let file_name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut report =
-        |line: usize, message: String| problems.push(Diagnostic::new(path, line, message));
+    let (stem, file_name) = (name(path.file_stem()), name(path.file_name()));
+    let mut report = Report {
+        path,
+        fields: &fields,
+        readable,
+        problems,
+        advice: Vec::new(),
+    };
     let explicit_slug = front.slug.take();
-    let slug_line = explicit_slug.as_ref().map(|_| fields.line("slug"));
-    let (meta, advice) =
-        check_front_matter(path, &fields, front, kind, config, readable, &mut report);
-    let slug = match front_slug(explicit_slug, &fields, &stem, &mut report) {
-        Some(slug) => slug,
-        None => stem.clone(),
-    };
-    if kind == Kind::Page && RESERVED_SLUGS.contains(&slug.as_str()) {
-        report(
-            1,
-            format!(
-                "`{slug}` is an address the site uses itself; rename the file or set another `slug:`"
-            ),
-        );
-    }
+    let slug_line = explicit_slug.as_ref().map(|_| report.line("slug"));
+    let slug = address_slug(explicit_slug, &stem, kind, &mut report);
+    let meta = check_front_matter(front, kind, config, &mut report);
     let body = expand_body(&split, config, &mut report);
+    let advice = report.advice;
     Some(Parsed {
         kind,
         source: path.to_path_buf(),
@@ -157,126 +167,192 @@ pub(super) fn parse_text(
     })
 }
 
-/// The address's last part: `slug:` as the YAML parser read it, else the
-/// file name.
-pub(super) fn front_slug(
-    explicit: Option<String>,
-    fields: &FieldLines,
-    stem: &str,
-    report: &mut dyn FnMut(usize, String),
-) -> Option<String> {
-    let from_file = explicit.is_none();
-    let slug = explicit.unwrap_or_else(|| stem.to_string());
-    match front_matter::check_slug(&slug) {
-        Ok(()) => Some(slug),
-        Err(message) if !from_file => {
-            report(fields.line("slug"), message);
-            None
+/// The YAML read into its fields, with their lines; whether it could be
+/// read at all. An unknown field or unreadable YAML is reported here.
+fn read_front_matter(
+    path: &Path,
+    split: &Split<'_>,
+    problems: &mut Diagnostics,
+) -> (FrontMatter, FieldLines, bool) {
+    match front_matter::parse(path, split) {
+        Ok((front, fields, unknown_fields)) => {
+            for problem in unknown_fields {
+                problems.push(problem);
+            }
+            (front, fields, true)
         }
-        Err(message) => {
-            report(
-                1,
-                format!("the file name makes the address: {message} (or set `slug:`)"),
-            );
-            None
+        Err(problem) => {
+            problems.push(problem);
+            (FrontMatter::default(), FieldLines::default(), false)
         }
     }
 }
 
-pub(super) fn check_front_matter(
-    path: &Path,
-    fields: &FieldLines,
+/// The address's last part: `slug:` as the YAML parser read it, else the
+/// file name (also when the slug cannot be part of an address, which is
+/// reported).
+fn address_slug(
+    explicit: Option<String>,
+    stem: &str,
+    kind: Kind,
+    report: &mut Report<'_>,
+) -> String {
+    let from_file = explicit.is_none();
+    let slug = explicit.unwrap_or_else(|| stem.to_string());
+    let slug = match front_matter::check_slug(&slug) {
+        Ok(()) => slug,
+        Err(message) if !from_file => {
+            report.error(report.line("slug"), message);
+            stem.to_string()
+        }
+        Err(message) => {
+            report.error(
+                1,
+                format!("the file name makes the address: {message} (or set `slug:`)"),
+            );
+            stem.to_string()
+        }
+    };
+    if kind == Kind::Page && RESERVED_SLUGS.contains(&slug.as_str()) {
+        report.error(
+            1,
+            format!(
+                "`{slug}` is an address the site uses itself; rename the file or set another `slug:`"
+            ),
+        );
+    }
+    slug
+}
+
+/// The fields as the rest of the engine uses them, each checked.
+fn check_front_matter(
     front: FrontMatter,
     kind: Kind,
     config: &SiteConfig,
-    readable: bool,
-    report: &mut dyn FnMut(usize, String),
-) -> (Meta, Vec<Diagnostic>) {
-    let mut advice = Vec::new();
-    let advise = &mut advice;
-    let line = |key: &str| fields.line(key);
-    // A misspelt field is already reported; calling it missing too would mislead.
-    let title_misspelt = front.misspelt("title");
-    let description_misspelt = front.misspelt("description");
-    let date_misspelt = front.misspelt("date");
-    let reviewed_misspelt = front.misspelt("reviewed");
-    let mut require = |value: Option<String>, misspelt: bool, message: &str| {
-        non_empty(value).unwrap_or_else(|| {
-            if readable && !misspelt {
-                report(1, message.to_string());
+    report: &mut Report<'_>,
+) -> Meta {
+    let (title, description) = title_and_description(&front, report);
+    let dates = Dates::check(&front, kind, report);
+    let reviewed_by = non_empty(front.reviewed_by.clone());
+    if reviewed_by.is_some() && dates.reviewed.is_none() && !front.misspelt("reviewed") {
+        report.advise(
+            report.line("reviewed_by"),
+            "`reviewed_by:` names a reviewer but there is no `reviewed:` date; add the day of the review (YYYY-MM-DD)",
+        );
+    }
+    let call_to_action = call_to_action(front.cta, config, report);
+    let aliases = aliases(&front.aliases, report);
+    let image_line = report.line("image");
+    Meta {
+        title,
+        description,
+        date: dates.date,
+        updated: dates.updated,
+        tags: front.tags,
+        draft: front.draft,
+        retired: front.retired,
+        aliases,
+        seo_title: non_empty(front.seo_title),
+        expires: dates.expires,
+        image: front
+            .image
+            .map(|image| (image.trim().to_string(), image_line)),
+        call_to_action,
+        reviewed: dates.reviewed,
+        reviewed_by: reviewed_by.unwrap_or_else(|| config.therapist_with_credential()),
+    }
+}
+
+/// The title and description every page needs. A draft may still lack its
+/// description (advice); a misspelt field is already reported, so calling
+/// it missing too would mislead.
+fn title_and_description(front: &FrontMatter, report: &mut Report<'_>) -> (String, String) {
+    let mut require = |value: &Option<String>, field: &str, message: &str| {
+        non_empty(value.clone()).unwrap_or_else(|| {
+            if report.readable && !front.misspelt(field) {
+                report.error(1, message);
             }
             String::new()
         })
     };
     let title = require(
-        front.title,
-        title_misspelt,
+        &front.title,
+        "title",
         "add a `title:` line to the front matter",
     );
     let missing_description = "add a `description:` line: one or two sentences that search results and link previews show";
-    // A draft may still lack its description; a published page may not.
     let description = if front.draft {
-        non_empty(front.description).unwrap_or_else(|| {
-            advise.push(Diagnostic::warning(path, 1, missing_description));
+        non_empty(front.description.clone()).unwrap_or_else(|| {
+            report.advise(1, missing_description);
             String::new()
         })
     } else {
-        require(front.description, description_misspelt, missing_description)
+        require(&front.description, "description", missing_description)
     };
-    let mut date_field = |field: &str, value: Option<String>| {
-        value.and_then(|value| match front_matter::parse_date(field, &value) {
-            Ok(date) => Some(date),
-            Err(message) => {
-                report(line(field), message);
-                None
-            }
-        })
-    };
-    let had_date = front.date.is_some();
-    let date = date_field("date", front.date);
-    let updated = date_field("updated", front.updated);
-    let expires = date_field("expires", front.expires);
-    let reviewed = date_field("reviewed", front.reviewed);
-    let reviewed_by = non_empty(front.reviewed_by);
-    if reviewed_by.is_some() && reviewed.is_none() && !reviewed_misspelt {
-        advise.push(Diagnostic::warning(
-            path,
-            line("reviewed_by"),
-            "`reviewed_by:` names a reviewer but there is no `reviewed:` date; add the day of the review (YYYY-MM-DD)".to_string(),
-        ));
+    (title, description)
+}
+
+/// The front matter's dates, each a real `YYYY-MM-DD` day, in an order
+/// that makes sense.
+struct Dates {
+    date: Option<NaiveDate>,
+    updated: Option<NaiveDate>,
+    expires: Option<NaiveDate>,
+    reviewed: Option<NaiveDate>,
+}
+
+impl Dates {
+    fn check(front: &FrontMatter, kind: Kind, report: &mut Report<'_>) -> Self {
+        let mut day = |field: &str, value: &Option<String>| {
+            let value = value.as_deref()?;
+            front_matter::parse_date(field, value)
+                .map_err(|message| report.error(report.line(field), message))
+                .ok()
+        };
+        let dates = Dates {
+            date: day("date", &front.date),
+            updated: day("updated", &front.updated),
+            expires: day("expires", &front.expires),
+            reviewed: day("reviewed", &front.reviewed),
+        };
+        if kind == Kind::Article
+            && front.date.is_none()
+            && report.readable
+            && !front.misspelt("date")
+        {
+            report.error(
+                1,
+                "add a `date:` line (YYYY-MM-DD): the day the article is published",
+            );
+        }
+        if let (Some(date), Some(expires)) = (dates.date, dates.expires)
+            && expires <= date
+        {
+            report.error(
+                report.line("expires"),
+                format!("`expires: {expires}` is not after `date: {date}`, so the page would never be seen"),
+            );
+        }
+        if let (Some(date), Some(updated)) = (dates.date, dates.updated)
+            && updated < date
+        {
+            report.error(
+                report.line("updated"),
+                format!("`updated: {updated}` is before `date: {date}`; updated is the day of the last change"),
+            );
+        }
+        dates
     }
-    if let (Some(date), Some(expires)) = (date, expires)
-        && expires <= date
-    {
-        report(
-            line("expires"),
-            format!(
-                "`expires: {expires}` is not after `date: {date}`, so the page would never be seen"
-            ),
-        );
-    }
-    if kind == Kind::Article && !had_date && readable && !date_misspelt {
-        report(
-            1,
-            "add a `date:` line (YYYY-MM-DD): the day the article is published".to_string(),
-        );
-    }
-    if let (Some(date), Some(updated)) = (date, updated)
-        && updated < date
-    {
-        report(
-            line("updated"),
-            format!(
-                "`updated: {updated}` is before `date: {date}`; updated is the day of the last change"
-            ),
-        );
-    }
-    let call_to_action = match front.cta {
+}
+
+/// `cta:`, one of the calls to action in the settings; the default otherwise.
+fn call_to_action(cta: Option<String>, config: &SiteConfig, report: &mut Report<'_>) -> String {
+    match cta {
         Some(cta) if config.calls_to_action.contains_key(&cta) => cta,
         Some(cta) => {
             let known: Vec<&str> = config.calls_to_action.keys().map(String::as_str).collect();
-            report(
-                line("cta"),
+            report.error(
+                report.line("cta"),
                 format!(
                     "`cta: {cta}` is not one of the calls to action in site.toml: {}",
                     known.join(", ")
@@ -285,37 +361,19 @@ pub(super) fn check_front_matter(
             DEFAULT_CALL_TO_ACTION.to_string()
         }
         None => DEFAULT_CALL_TO_ACTION.to_string(),
-    };
-    let aliases = front
-        .aliases
+    }
+}
+
+/// `aliases:`, each as a path of this site.
+fn aliases(written: &[String], report: &mut Report<'_>) -> Vec<String> {
+    written
         .iter()
-        .filter_map(|alias| match normalize_alias(alias) {
-            Ok(path) => Some(path),
-            Err(message) => {
-                report(line("aliases"), message);
-                None
-            }
+        .filter_map(|alias| {
+            normalize_alias(alias)
+                .map_err(|message| report.error(report.line("aliases"), message))
+                .ok()
         })
-        .collect();
-    let meta = Meta {
-        title,
-        description,
-        date,
-        updated,
-        tags: front.tags,
-        draft: front.draft,
-        retired: front.retired,
-        aliases,
-        seo_title: non_empty(front.seo_title),
-        expires,
-        image: front
-            .image
-            .map(|image| (image.trim().to_string(), line("image"))),
-        call_to_action,
-        reviewed,
-        reviewed_by: reviewed_by.unwrap_or_else(|| config.therapist_with_credential()),
-    };
-    (meta, advice)
+        .collect()
 }
 
 /// An old address, as a path: `/blog/old-name` (a full URL on this site is
@@ -345,7 +403,7 @@ pub(super) fn normalize_alias(alias: &str) -> Result<String, String> {
     })
 }
 
-pub(super) fn non_empty(value: Option<String>) -> Option<String> {
+fn non_empty(value: Option<String>) -> Option<String> {
     value
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
@@ -354,24 +412,20 @@ pub(super) fn non_empty(value: Option<String>) -> Option<String> {
 /// Expands `{{consultation_minutes}}` and refuses any other stated length, so
 /// that one setting decides the consultation's length on every page. Line
 /// numbers are kept: a placeholder never spans lines.
-pub(super) fn expand_body(
-    split: &Split<'_>,
-    config: &SiteConfig,
-    report: &mut dyn FnMut(usize, String),
-) -> String {
+fn expand_body(split: &Split<'_>, config: &SiteConfig, report: &mut Report<'_>) -> String {
     let mut body = String::with_capacity(split.body.len());
     for (index, line) in split.body.split_inclusive('\n').enumerate() {
         let number = split.body_line + index;
         let expanded = match config.expand(line) {
             Ok(expanded) => expanded,
             Err(message) => {
-                report(number, message);
+                report.error(number, message);
                 line.to_string()
             }
         };
         for stated in stated_consultation_lengths(&expanded) {
             if stated != config.consultation.minutes {
-                report(
+                report.error(
                     number,
                     format!(
                         "this says a {stated}-minute consultation, but site.toml sets {} minutes; write {{{{consultation_minutes}}}} instead of the length (“a {{{{consultation_minutes}}}}-minute consultation”, “lasts {{{{consultation_minutes}}}} minutes”) so every page follows the setting",
