@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use super::markdown::InternalLink;
 use super::{Document, Kind, Status, links};
 use crate::config::SiteConfig;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -14,8 +15,8 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 /// How many related articles an article lists.
 pub(super) const RELATED_ARTICLES: usize = 3;
 
-/// Checks every cross-link's `#anchor` against its target's headings (only
-/// possible once every file is rendered), then derives the link graph.
+/// Checks every cross-link against its target (only possible once every
+/// file is rendered), then derives the link graph.
 pub(super) fn check_links_and_build_graph(documents: &mut [Document], problems: &mut Diagnostics) {
     let index_by_key: HashMap<&str, usize> = documents
         .iter()
@@ -28,50 +29,61 @@ pub(super) fn check_links_and_build_graph(documents: &mut [Document], problems: 
             let Some(&target) = index_by_key.get(link.target.as_str()) else {
                 continue;
             };
-            let target_doc = &documents[target];
-            if let Some(anchor) = &link.anchor
-                && !target_doc.headings.iter().any(|h| &h.id == anchor)
-            {
-                let ids: Vec<String> = target_doc
-                    .headings
-                    .iter()
-                    .take(12)
-                    .map(|h| format!("#{}", h.id))
-                    .collect();
-                problems.push(Diagnostic::new(
-                    &document.source,
-                    link.line,
-                    format!(
-                        "links to `{}`, but that page has no heading with the id `{anchor}`; its headings are: {}",
-                        link.written,
-                        if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
-                    ),
-                ));
-            }
-            if document.is_published() && !target_doc.is_published() {
-                let why = match target_doc.status {
-                    Status::Draft => {
-                        "a draft (`draft: true`) that readers cannot see yet".to_string()
-                    }
-                    Status::Scheduled(day) => {
-                        format!("scheduled for {day}: until then readers would find nothing there")
-                    }
-                    Status::Expired => {
-                        "expired (`expires:`): its address answers 410 Gone".to_string()
-                    }
-                    _ => "retired (`retired: true`): its address answers 410 Gone".to_string(),
-                };
-                problems.push(Diagnostic::new(
-                    &document.source,
-                    link.line,
-                    format!("links to `{}`, which is {why}", link.written),
-                ));
-            }
+            check_link(document, link, &documents[target], problems);
             if target != source && !links_to[source].contains(&target) {
                 links_to[source].push(target);
             }
         }
     }
+    build_graph(documents, links_to);
+}
+
+/// A link's `#anchor` must be a heading of its target, and a published page
+/// must not link to one readers cannot see.
+fn check_link(
+    document: &Document,
+    link: &InternalLink,
+    target: &Document,
+    problems: &mut Diagnostics,
+) {
+    if let Some(anchor) = &link.anchor
+        && !target.headings.iter().any(|h| &h.id == anchor)
+    {
+        let ids: Vec<String> = target
+            .headings
+            .iter()
+            .take(12)
+            .map(|h| format!("#{}", h.id))
+            .collect();
+        problems.push(Diagnostic::new(
+            &document.source,
+            link.line,
+            format!(
+                "links to `{}`, but that page has no heading with the id `{anchor}`; its headings are: {}",
+                link.written,
+                if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
+            ),
+        ));
+    }
+    if document.is_published() && !target.is_published() {
+        let why = match target.status {
+            Status::Draft => "a draft (`draft: true`) that readers cannot see yet".to_string(),
+            Status::Scheduled(day) => {
+                format!("scheduled for {day}: until then readers would find nothing there")
+            }
+            Status::Expired => "expired (`expires:`): its address answers 410 Gone".to_string(),
+            _ => "retired (`retired: true`): its address answers 410 Gone".to_string(),
+        };
+        problems.push(Diagnostic::new(
+            &document.source,
+            link.line,
+            format!("links to `{}`, which is {why}", link.written),
+        ));
+    }
+}
+
+/// Links to, linked from (published articles) and related articles.
+fn build_graph(documents: &mut [Document], links_to: Vec<Vec<usize>>) {
     let published_articles: Vec<usize> = documents
         .iter()
         .enumerate()
