@@ -1,6 +1,10 @@
 //! The practice's facts (`content/site.toml`): read once, validated, and the
 //! single source for contact details, the consultation's length and the
 //! wording of every call to action.
+//!
+//! Every problem is a `Diagnostic` at its setting's line, taken from the
+//! TOML parser's spans (`SettingLines`: `practice.base_url`,
+//! `home.featured.2` for a list's third item), never from searching the text.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,9 @@
 //! The fuzz targets' bodies, in the library so `cargo fuzz` (in `fuzz/`)
 //! and the ordinary test suite (`tests/fuzz_regressions.rs`) run the same
-//! code. Each takes arbitrary bytes and must never panic.
+//! code. Each takes arbitrary bytes and must never panic. The content
+//! target runs the loader's own path for one file
+//! ([`crate::content::check_file`]), not a copy of its steps, so what it
+//! exercises is what the site runs.
 
 use std::collections::HashMap;
 use std::path::Path;

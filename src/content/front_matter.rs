@@ -1,7 +1,11 @@
 //! The YAML block between `---` lines at the top of every Markdown file.
 //!
-//! `FrontMatter` is exactly what the therapist wrote; `Meta` is what the rest
-//! of the engine uses, after the checks serde cannot make (dates, slugs).
+//! `FrontMatter` is exactly what the therapist wrote (parsed by
+//! serde-saphyr); `FieldLines` is where each field is, from the parser's
+//! own positions, so a problem found later (a bad date, a taken slug) is
+//! reported at its field's line. The loader (`content::parse`) turns both
+//! into what the rest of the engine uses, after the checks serde cannot
+//! make (dates, slugs). Problems are [`Diagnostic`]s.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,8 @@
 //! medication (and so need a clinician's review date), and paragraphs that
 //! claim evidence without citing it. Both read the text blocks the Markdown
 //! renderer collects, so words inside code, links' addresses or raw HTML
-//! never count. Their findings are warnings: writing advice, never blocking.
+//! never count. Their findings are warnings (`Diagnostic::warning`, with
+//! their wording here): writing advice, never blocking.
 
 use chrono::{Months, NaiveDate};
 

@@ -27,7 +27,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 /// advice), as if it were `content/<key>` (`blog/x.md` is an article): what
 /// the fuzz target runs, so it exercises the code that runs. The checks
 /// between files (addresses taken twice, other pages' anchors, the record)
-/// need a whole folder and are left to [`load_with`].
+/// need a whole folder and are left to [`super::load_with`].
 pub fn check_file(
     key: &str,
     text: &str,

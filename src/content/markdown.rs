@@ -2,8 +2,10 @@
 //!
 //! It assigns heading ids, rewrites links through a resolver the caller
 //! supplies, and collects what the rest of the engine needs (headings for the
-//! table of contents and anchor checks, internal links, problems with their
-//! lines). It never stops at the first problem.
+//! table of contents and anchor checks, internal links, each block's text,
+//! problems). It never stops at the first problem. Problems are
+//! `Diagnostic`s for the file it is given, at the line of pulldown-cmark's
+//! own byte offset for the event.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;

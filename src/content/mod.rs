@@ -1,6 +1,36 @@
 //! Loading the therapist's Markdown: every file in `content/blog/` (articles)
 //! and `content/pages/` (the site's own pages) is read, checked and rendered
-//! into a [`Library`]. Knows nothing about HTTP or templates.
+//! into a [`Library`] of [`Document`]s, or every problem found is returned
+//! as [`Diagnostics`]. Knows nothing about HTTP or templates.
+//!
+//! This file holds the types the rest of the engine reads ([`LoadOptions`],
+//! [`Status`], [`Kind`], [`Document`], [`Library`], [`Memo`]) and the entry
+//! points ([`load`], [`load_with`], [`load_reusing`], [`check_file`],
+//! [`address_holder`]). A load is a row of passes, each in its own module,
+//! so a reader meets one path for each job:
+//!
+//! 1. `load`: lists the files and reads them on every core, reusing what
+//!    the previous load's [`Memo`] worked out for a file whose text,
+//!    settings and day did not change; runs the passes below in order.
+//! 2. `parse`: the front matter (via [`front_matter`]) checked into the
+//!    fields the engine uses, the address's last part, a `Status` for the
+//!    load's day, the body with its placeholders expanded and any stated
+//!    consultation length other than the setting refused (`lengths`).
+//! 3. `addresses`: the permalink map, complete before anything renders so
+//!    any file can link to any other; the required pages; aliases; one
+//!    report for an address claimed twice (and the follow-on checks told to
+//!    pass over the file that lost it).
+//! 4. `render`: each file's Markdown through [`markdown`] with links
+//!    resolved by [`links`], its own anchors, and its advice ([`writing`],
+//!    [`health`]) as warnings.
+//! 5. `graph`: cross-links' anchors and links to pages readers cannot see,
+//!    then the link graph (links to, linked from, related); the settings'
+//!    references to pages and articles; and [`record`], the addresses ever
+//!    published.
+//!
+//! Every problem is a [`crate::diagnostic::Diagnostic`] made where it is
+//! found, at a line the parser gave (serde-saphyr's key positions for front
+//! matter, pulldown-cmark's offsets for the body).
 
 pub mod front_matter;
 pub mod health;

@@ -1,7 +1,9 @@
 //! The record of every address the site has published
 //! (`content/published-urls.txt`, kept under version control). When an
 //! address that readers and search engines know stops leading anywhere, the
-//! check says so and how to keep it working.
+//! check says so and how to keep it working, unless the file that answered
+//! it is only missing because of a problem already reported (its address
+//! taken by another file).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

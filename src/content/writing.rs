@@ -1,6 +1,7 @@
 //! Writing checks: advice that makes pages easier to find, read and trust.
-//! They are warnings: `check` shows them, but they never keep a page from
-//! readers. Each one says what to do instead.
+//! They are warnings (`Diagnostic::warning`): `check` shows them, but they
+//! never keep a page from readers. Each one says what to do instead, at the
+//! line of the field or of the rendered block it is about.
 
 use std::path::Path;
 
