@@ -350,8 +350,8 @@ impl SiteConfig {
             ));
         }
 
-        for (key, message) in license_problems(&config.therapist) {
-            problems.push(Diagnostic::new(path, line_of(key), message));
+        for problem in license_problems(&config.therapist, path, &setting_lines) {
+            problems.push(problem);
         }
         if config.fees.text.trim().is_empty() {
             problems.push(Diagnostic::new(
@@ -642,34 +642,37 @@ fn license_line(therapist: &Therapist) -> String {
 }
 
 /// A licence type the Board issues, a number of digits, and for an
-/// associate the supervisor's name and licence. Each problem comes back
-/// with the setting it is about (for its line), and the message.
-fn license_problems(therapist: &Therapist) -> Vec<(&'static str, String)> {
+/// associate the supervisor's name and licence. Each problem is at the line
+/// of the setting it is about.
+fn license_problems(therapist: &Therapist, path: &Path, lines: &SettingLines) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
+    let mut problem = |key: &str, message: String| {
+        problems.push(Diagnostic::new(path, lines.line(key), message));
+    };
     let credential = therapist.credential.as_str();
     if !LICENSED.contains(&credential) && !ASSOCIATE.contains(&credential) {
-        problems.push((
+        problem(
             "therapist.credential",
             format!(
                 "credential `{credential}` is not a Board of Behavioral Sciences licence type; write LMFT (or, for an associate, AMFT)"
             ),
-        ));
+        );
     }
     let number = therapist.license_number.as_str();
     if !number.is_empty() && !is_license_number(number) {
-        problems.push((
+        problem(
             "therapist.license_number",
             format!(
                 "license_number `{number}` is not a licence number: write only its digits, as the Board's licence lookup shows them (the type, {credential}, is set by `credential`)"
             ),
-        ));
+        );
     }
     if therapist.is_associate() && !number.is_empty() {
         if therapist.supervisor_name.trim().is_empty() {
-            problems.push((
+            problem(
                 "therapist.license_number",
                 "an associate's advertising names the supervisor: add supervisor_name = \"Full Name\" under [therapist]".to_string(),
-            ));
+            );
         }
         let supervisor = therapist
             .supervisor_license
@@ -677,13 +680,13 @@ fn license_problems(therapist: &Therapist) -> Vec<(&'static str, String)> {
             .collect::<Vec<_>>();
         let valid = matches!(supervisor.as_slice(), [kind, digits] if LICENSED.contains(kind) && is_license_number(digits));
         if !valid {
-            problems.push((
+            problem(
                 "therapist.supervisor_license",
                 format!(
                     "supervisor_license `{}` should be the supervisor's licence type and number, like \"LMFT\" followed by its digits",
                     therapist.supervisor_license
                 ),
-            ));
+            );
         }
     }
     problems
