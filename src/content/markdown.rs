@@ -67,7 +67,8 @@ pub struct Rendered {
     pub links: Vec<InternalLink>,
     /// Same-page `#anchor` links, checked against this page's own headings.
     pub self_anchors: Vec<(String, usize)>,
-    /// Errors found while rendering, each at its line of the file.
+    /// Problems found while rendering, each at its line of the file: errors,
+    /// and advice (a footnote never referred to) as warnings.
     pub problems: Vec<Diagnostic>,
     pub word_count: usize,
     pub link_texts: Vec<LinkText>,
@@ -76,9 +77,6 @@ pub struct Rendered {
     /// The readable text of each block (paragraph, heading, list item, table
     /// cell), for checks that read what the page says.
     pub blocks: Vec<TextBlock>,
-    /// Footnote definitions no reference points to (label, line): left out
-    /// of the page's sources.
-    pub unused_footnotes: Vec<(String, usize)>,
     /// The file, for the problems' diagnostics.
     path: PathBuf,
 }
@@ -165,7 +163,15 @@ pub fn render(
     rendered
         .self_anchors
         .retain(|(anchor, _)| !sources_ids.contains(anchor));
-    rendered.unused_footnotes = footnotes.append_sources(&mut events);
+    for (label, line) in footnotes.append_sources(&mut events) {
+        rendered.problems.push(Diagnostic::warning(
+            path,
+            line,
+            format!(
+                "the footnote [^{label}] is never referred to, so it is left out of the sources; cite it with [^{label}] where it supports the text, or remove it"
+            ),
+        ));
+    }
     pulldown_cmark::html::push_html(&mut rendered.html, events.into_iter());
     rendered
 }
@@ -1173,14 +1179,21 @@ mod tests {
     fn footnote_mistakes_are_found_with_their_lines() {
         let out = render_plain("Text[^missing].\n\nMore.\n\n[^spare]: Never cited.\n");
         assert_eq!(
-            out.problems,
+            out.problems[..1],
             [Diagnostic::new(
                 Path::new("x.md"),
                 1,
                 "the footnote [^missing] is never defined; add its source on a line of its own, for example `[^missing]: Author, “Title”, Journal (Year), https://…`"
             )]
         );
-        assert_eq!(out.unused_footnotes, [("spare".to_string(), 5)]);
+        assert_eq!(
+            out.problems[1..],
+            [Diagnostic::warning(
+                Path::new("x.md"),
+                5,
+                "the footnote [^spare] is never referred to, so it is left out of the sources; cite it with [^spare] where it supports the text, or remove it"
+            )]
+        );
         assert!(!out.html.contains("Never cited"), "{}", out.html);
         assert!(!out.html.contains("class=\"sources\""), "{}", out.html);
         // Links to the sources and citations are links to this page's own anchors.

@@ -85,22 +85,12 @@ fn advice(
         title_line,
         today,
     );
-    let unused_footnotes = rendered.unused_footnotes.iter().map(|(label, line)| {
-        Diagnostic::warning(
-            path,
-            *line,
-            format!(
-                "the footnote [^{label}] is never referred to, so it is left out of the sources; cite it with [^{label}] where it supports the text, or remove it"
-            ),
-        )
-    });
     file.advice
         .iter()
         .cloned()
         .chain(writing)
         .chain(review)
         .chain(health::unsourced_claims(path, &rendered.blocks))
-        .chain(unused_footnotes)
         .collect()
 }
 
