@@ -13,7 +13,7 @@ use crate::config::SiteConfig;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
 /// How many related articles an article lists.
-pub(super) const RELATED_ARTICLES: usize = 3;
+const RELATED_ARTICLES: usize = 3;
 
 /// Checks every cross-link against its target (only possible once every
 /// file is rendered), then derives the link graph.

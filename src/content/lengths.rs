@@ -57,7 +57,7 @@ pub fn stated_consultation_lengths(text: &str) -> Vec<u32> {
 }
 
 /// Words that may join "consultation" to its length: "lasts about", "is only", "takes".
-pub(super) const LINKING_WORDS: [&str; 22] = [
+const LINKING_WORDS: [&str; 22] = [
     "lasts",
     "last",
     "lasting",
@@ -82,14 +82,14 @@ pub(super) const LINKING_WORDS: [&str; 22] = [
     "generally",
 ];
 
-pub(super) fn is_consultation(word: &str) -> bool {
+fn is_consultation(word: &str) -> bool {
     word.starts_with("consult") || matches!(word, "call" | "calls")
 }
 
 /// Lowercased words (a digit run is a word of its own: "30min" is "30",
 /// "min"); `None` stands for punctuation, which ends a phrase. Hyphens and
 /// spaces only separate words ("thirty-minute", "half-hour").
-pub(super) fn length_tokens(lower: &str) -> Vec<Option<&str>> {
+fn length_tokens(lower: &str) -> Vec<Option<&str>> {
     let mut tokens = Vec::new();
     let mut start: Option<usize> = None;
     let mut previous_digit = false;
@@ -118,7 +118,7 @@ pub(super) fn length_tokens(lower: &str) -> Vec<Option<&str>> {
 }
 
 /// A length starting at `tokens[i]`: (minutes, tokens used).
-pub(super) fn duration_at(tokens: &[Option<&str>], i: usize) -> Option<(u32, usize)> {
+fn duration_at(tokens: &[Option<&str>], i: usize) -> Option<(u32, usize)> {
     let word = |k: usize| tokens.get(i + k).copied().flatten().unwrap_or("");
     let long = |used: usize| used + usize::from(word(used) == "long");
     match (word(0), word(1), word(2)) {
@@ -137,7 +137,7 @@ pub(super) fn duration_at(tokens: &[Option<&str>], i: usize) -> Option<(u32, usi
 
 /// A number written in digits or in words ("five" to "ninety", "forty
 /// five"): (value, tokens used).
-pub(super) fn number_at(tokens: &[Option<&str>], i: usize) -> Option<(u32, usize)> {
+fn number_at(tokens: &[Option<&str>], i: usize) -> Option<(u32, usize)> {
     const UNITS: [&str; 19] = [
         "one",
         "two",

@@ -311,7 +311,7 @@ impl ParsedFile {
 }
 
 /// A file whose Markdown a memo did not keep, read and parsed again.
-pub(super) fn read_again(
+fn read_again(
     file: &Parsed,
     config: &SiteConfig,
     options: &LoadOptions,

@@ -14,7 +14,7 @@ use crate::config::{DEFAULT_CALL_TO_ACTION, SiteConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
 /// Page slugs taken by the site's own addresses.
-pub(super) const RESERVED_SLUGS: [&str; 5] = ["blog", "static", "admin", "feed", "sitemap"];
+const RESERVED_SLUGS: [&str; 5] = ["blog", "static", "admin", "feed", "sitemap"];
 
 /// A file after its front matter is read, before its Markdown is rendered.
 #[derive(Clone)]

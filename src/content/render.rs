@@ -13,7 +13,7 @@ use super::{Document, health, links, markdown, writing};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
 /// The consultation page, which every article should lead to.
-pub(super) const CONSULTATION_KEY: &str = "pages/consultation.md";
+const CONSULTATION_KEY: &str = "pages/consultation.md";
 
 /// One file's Markdown rendered into its [`Document`], links resolved
 /// against the permalink map; its problems and advice go to `problems`.
