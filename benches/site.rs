@@ -133,10 +133,12 @@ fn render_article(c: &mut Criterion) {
             .to_string();
         group.bench_function(name, |b| {
             b.iter(|| {
-                markdown::render(black_box(&body), 1, &mut |dest| Resolution::Internal {
-                    href: dest.to_string(),
-                    target: None,
-                    anchor: None,
+                markdown::render(Path::new("bench.md"), black_box(&body), 1, &mut |dest| {
+                    Resolution::Internal {
+                        href: dest.to_string(),
+                        target: None,
+                        anchor: None,
+                    }
                 })
             });
         });

@@ -1,6 +1,10 @@
 //! The practice's facts (`content/site.toml`): read once, validated, and the
 //! single source for contact details, the consultation's length and the
 //! wording of every call to action.
+//!
+//! Every problem is a `Diagnostic` at its setting's line, taken from the
+//! TOML parser's spans (`SettingLines`: `practice.base_url`,
+//! `home.featured.2` for a list's third item), never from searching the text.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,6 +48,9 @@ pub struct SiteConfig {
     source: PathBuf,
     #[serde(skip)]
     source_text: String,
+    /// Each setting's line, from the TOML parser's spans.
+    #[serde(skip)]
+    lines: SettingLines,
     /// Every `{{name}}` a text may use, with its value.
     #[serde(skip)]
     placeholders: Vec<(&'static str, String)>,
@@ -163,14 +170,15 @@ impl SiteConfig {
             Diagnostic::new(path, line, err.message().trim().to_string())
         })?;
         let mut problems = Diagnostics::default();
-        let line_of = |needle: &str| line_of_setting(text, needle);
+        let setting_lines = SettingLines::read(text);
+        let line_of = |key: &str| setting_lines.line(key);
 
         config.practice.base_url = config.practice.base_url.trim_end_matches('/').to_string();
         match config.practice.time_zone_name.parse::<chrono_tz::Tz>() {
             Ok(zone) => config.practice.time_zone = zone,
             Err(_) => problems.push(Diagnostic::new(
                 path,
-                line_of("time_zone"),
+                line_of("practice.time_zone"),
                 format!(
                     "`{}` is not a time zone name; write one like \"America/Los_Angeles\"",
                     config.practice.time_zone_name
@@ -182,39 +190,39 @@ impl SiteConfig {
         {
             problems.push(Diagnostic::new(
                 path,
-                line_of("base_url"),
+                line_of("practice.base_url"),
                 "base_url must start with https:// (for example https://www.example.com)",
             ));
         }
         if !config.practice.email.contains('@') {
             problems.push(Diagnostic::new(
                 path,
-                line_of("email"),
+                line_of("practice.email"),
                 "email does not look like an email address",
             ));
         }
         if !(5..=120).contains(&config.consultation.minutes) {
             problems.push(Diagnostic::new(
                 path,
-                line_of("minutes"),
+                line_of("consultation.minutes"),
                 "the consultation's minutes must be between 5 and 120",
             ));
         }
         if !config.calls_to_action.contains_key(DEFAULT_CALL_TO_ACTION) {
             problems.push(Diagnostic::new(
                 path,
-                line_of("[calls_to_action"),
+                line_of("calls_to_action"),
                 "add a [calls_to_action.general] box: it ends every article that names no other",
             ));
         }
 
-        for (needle, message) in license_problems(&config.therapist) {
-            problems.push(Diagnostic::new(path, line_of(needle), message));
+        for problem in license_problems(&config.therapist, path, &setting_lines) {
+            problems.push(problem);
         }
         if config.fees.text.trim().is_empty() {
             problems.push(Diagnostic::new(
                 path,
-                line_of("[fees]"),
+                line_of("fees.text"),
                 "[fees] text is empty; say what the fees are, or how clients learn them (for example \"in writing at the consultation\")",
             ));
         }
@@ -231,7 +239,7 @@ impl SiteConfig {
         ];
         match config_expand(&config.placeholders, &config.fees.text) {
             Ok(expanded) => config.placeholders.push((FEES, expanded)),
-            Err(message) => problems.push(Diagnostic::new(path, line_of("[fees]"), message)),
+            Err(message) => problems.push(Diagnostic::new(path, line_of("fees.text"), message)),
         }
 
         // Expand placeholders once, here, so templates only ever see final text.
@@ -241,10 +249,10 @@ impl SiteConfig {
             Ok(expanded) => *value = expanded,
             Err(message) => problems.push(Diagnostic::new(path, line_of(field), message)),
         };
-        expand("button", &mut config.consultation.button);
+        expand("consultation.button", &mut config.consultation.button);
         for (key, cta) in &mut config.calls_to_action {
-            expand(key, &mut cta.heading);
-            expand(key, &mut cta.text);
+            expand(&format!("calls_to_action.{key}.heading"), &mut cta.heading);
+            expand(&format!("calls_to_action.{key}.text"), &mut cta.text);
         }
         match config.booking_settings.check(
             config.consultation.minutes,
@@ -257,7 +265,8 @@ impl SiteConfig {
         }
         config.source = path.to_path_buf();
         config.source_text = text.to_string();
-        config.sample_facts = sample_facts(&config, path, text);
+        config.sample_facts = sample_facts(&config, path, &setting_lines);
+        config.lines = setting_lines;
         problems.into_result(config)
     }
 
@@ -271,7 +280,16 @@ impl SiteConfig {
         hasher.finish()
     }
 
+    /// A problem with a setting, at its line: `key` is its place in the
+    /// file (`practice.base_url`, `home.featured.2` for a list's third item),
+    /// and the line is the TOML parser's; a key not written falls back to its
+    /// table's line.
+    pub fn setting_diagnostic(&self, key: &str, message: String) -> Diagnostic {
+        Diagnostic::new(&self.source, self.lines.line(key), message)
+    }
+
     /// A problem with a setting, at the first line that contains `needle`.
+    /// Prefer [`SiteConfig::setting_diagnostic`], whose line is the parser's.
     pub fn diagnostic(&self, needle: &str, message: String) -> Diagnostic {
         Diagnostic::new(&self.source, self.line_of(needle), message)
     }
@@ -376,34 +394,37 @@ fn license_line(therapist: &Therapist) -> String {
 }
 
 /// A licence type the Board issues, a number of digits, and for an
-/// associate the supervisor's name and licence. Each problem comes back
-/// as (text to find its line, message).
-fn license_problems(therapist: &Therapist) -> Vec<(&'static str, String)> {
+/// associate the supervisor's name and licence. Each problem is at the line
+/// of the setting it is about.
+fn license_problems(therapist: &Therapist, path: &Path, lines: &SettingLines) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
+    let mut problem = |key: &str, message: String| {
+        problems.push(Diagnostic::new(path, lines.line(key), message));
+    };
     let credential = therapist.credential.as_str();
     if !LICENSED.contains(&credential) && !ASSOCIATE.contains(&credential) {
-        problems.push((
-            "credential =",
+        problem(
+            "therapist.credential",
             format!(
                 "credential `{credential}` is not a Board of Behavioral Sciences licence type; write LMFT (or, for an associate, AMFT)"
             ),
-        ));
+        );
     }
     let number = therapist.license_number.as_str();
     if !number.is_empty() && !is_license_number(number) {
-        problems.push((
-            "license_number",
+        problem(
+            "therapist.license_number",
             format!(
                 "license_number `{number}` is not a licence number: write only its digits, as the Board's licence lookup shows them (the type, {credential}, is set by `credential`)"
             ),
-        ));
+        );
     }
     if therapist.is_associate() && !number.is_empty() {
         if therapist.supervisor_name.trim().is_empty() {
-            problems.push((
-                "license_number",
+            problem(
+                "therapist.license_number",
                 "an associate's advertising names the supervisor: add supervisor_name = \"Full Name\" under [therapist]".to_string(),
-            ));
+            );
         }
         let supervisor = therapist
             .supervisor_license
@@ -411,13 +432,13 @@ fn license_problems(therapist: &Therapist) -> Vec<(&'static str, String)> {
             .collect::<Vec<_>>();
         let valid = matches!(supervisor.as_slice(), [kind, digits] if LICENSED.contains(kind) && is_license_number(digits));
         if !valid {
-            problems.push((
-                "license_number",
+            problem(
+                "therapist.supervisor_license",
                 format!(
                     "supervisor_license `{}` should be the supervisor's licence type and number, like \"LMFT\" followed by its digits",
                     therapist.supervisor_license
                 ),
-            ));
+            );
         }
     }
     problems
@@ -474,15 +495,72 @@ fn line_of_setting(text: &str, needle: &str) -> usize {
     starting.or_else(anywhere).map_or(1, |index| index + 1)
 }
 
+/// Where each setting is written, from the TOML parser's own spans:
+/// `practice.base_url` → its line, `home.featured.2` → the line of that
+/// list's third item, a table (`fees`) → its header's line.
+#[derive(Debug, Clone, Default)]
+struct SettingLines(std::collections::HashMap<String, usize>);
+
+impl SettingLines {
+    fn read(text: &str) -> Self {
+        let index = LineIndex::new(text);
+        let mut lines = std::collections::HashMap::new();
+        if let Ok(table) = toml::de::DeTable::parse(text) {
+            Self::walk(table.get_ref(), "", &index, &mut lines);
+        }
+        Self(lines)
+    }
+
+    fn walk(
+        table: &toml::de::DeTable<'_>,
+        prefix: &str,
+        index: &LineIndex,
+        lines: &mut std::collections::HashMap<String, usize>,
+    ) {
+        for (key, value) in table {
+            let name = format!("{prefix}{}", key.get_ref());
+            lines.insert(name.clone(), index.line_of(key.span().start));
+            match value.get_ref() {
+                toml::de::DeValue::Table(inner) => {
+                    Self::walk(inner, &format!("{name}."), index, lines);
+                }
+                toml::de::DeValue::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let item_name = format!("{name}.{i}");
+                        lines.insert(item_name.clone(), index.line_of(item.span().start));
+                        if let toml::de::DeValue::Table(inner) = item.get_ref() {
+                            Self::walk(inner, &format!("{item_name}."), index, lines);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The line of `key`, else of the nearest table written that holds it,
+    /// else the first line.
+    fn line(&self, key: &str) -> usize {
+        let mut key = key;
+        loop {
+            if let Some(line) = self.0.get(key) {
+                return *line;
+            }
+            match key.rsplit_once('.') {
+                Some((parent, _)) => key = parent,
+                None => return 1,
+            }
+        }
+    }
+}
+
 /// Every fact still in its shipped, sample form, at its line.
-fn sample_facts(config: &SiteConfig, path: &Path, text: &str) -> Vec<Diagnostic> {
-    let at = |needle: &str, message: String| {
-        Diagnostic::new(path, line_of_setting(text, needle), message)
-    };
+fn sample_facts(config: &SiteConfig, path: &Path, lines: &SettingLines) -> Vec<Diagnostic> {
+    let at = |key: &str, message: String| Diagnostic::new(path, lines.line(key), message);
     let mut facts = Vec::new();
     if is_example_phone(&config.practice.phone) {
         facts.push(at(
-            "phone =",
+            "practice.phone",
             format!(
                 "sample fact: the phone number {} is a reserved example number (555-01xx); write the practice's real number",
                 config.practice.phone
@@ -492,7 +570,7 @@ fn sample_facts(config: &SiteConfig, path: &Path, text: &str) -> Vec<Diagnostic>
     let email_host = config.practice.email.rsplit_once('@').map(|(_, host)| host);
     if email_host.is_none_or(|host| is_reserved_host(&host.to_ascii_lowercase())) {
         facts.push(at(
-            "email =",
+            "practice.email",
             format!(
                 "sample fact: the email {} is at a domain reserved for examples; write the practice's real address",
                 config.practice.email
@@ -501,7 +579,7 @@ fn sample_facts(config: &SiteConfig, path: &Path, text: &str) -> Vec<Diagnostic>
     }
     if config.has_reserved_address() {
         facts.push(at(
-            "base_url",
+            "practice.base_url",
             format!(
                 "sample fact: base_url {} is reserved for examples; write the site's real address, like https://www.yourpractice.com",
                 config.practice.base_url
@@ -510,7 +588,7 @@ fn sample_facts(config: &SiteConfig, path: &Path, text: &str) -> Vec<Diagnostic>
     }
     if config.therapist.license_number.is_empty() {
         facts.push(at(
-            "license_number",
+            "therapist.license_number",
             format!(
                 "sample fact: the {} licence number is empty; write its digits as filed with the Board of Behavioral Sciences (an advertisement must show it)",
                 config.therapist.credential
@@ -519,13 +597,13 @@ fn sample_facts(config: &SiteConfig, path: &Path, text: &str) -> Vec<Diagnostic>
     }
     if !config.booking_settings.hours_confirmed() {
         facts.push(at(
-            "hours_confirmed",
+            "booking.hours_confirmed",
             "sample fact: the booking hours, buffer, notice and blocked dates are not confirmed; check them under [booking] and set hours_confirmed = true".to_string(),
         ));
     }
     if !config.fees.confirmed {
         facts.push(at(
-            "[fees]",
+            "fees",
             "sample fact: the fees sentence is not confirmed; check [fees] text and set confirmed = true".to_string(),
         ));
     }
@@ -621,6 +699,21 @@ mod tests {
         assert!(err.contains("`{{minutes}}`"), "{err}");
         assert!(err.contains("{{consultation_minutes}}"), "{err}");
         assert!(config_expand(&values, "open {{ never").is_err());
+    }
+
+    #[test]
+    fn a_setting_line_is_the_parsers_not_a_text_search() {
+        let text = "# base_url = \"in a comment\"\n[practice]\nbase_url = \"x\"\n[home]\nfeatured = [\n  \"a\",\n  \"b\",\n]\n[fees]\ntext = \"\"\n";
+        let lines = SettingLines::read(text);
+        assert_eq!(lines.line("practice.base_url"), 3);
+        assert_eq!(lines.line("home.featured.1"), 7);
+        assert_eq!(lines.line("fees"), 9);
+        assert_eq!(
+            lines.line("fees.confirmed"),
+            9,
+            "a key not written: its table"
+        );
+        assert_eq!(lines.line("navigation"), 1);
     }
 
     #[test]

@@ -1,4 +1,10 @@
-//! A problem found in a file the therapist edits, reported as `path:line: message`.
+//! A problem found in a file the therapist edits, reported as
+//! `path:line: message`: the one type for every such problem (front matter,
+//! Markdown, writing and health advice, settings), made by the check that
+//! finds it, with the line taken from the parser's own position (a byte
+//! offset through [`LineIndex`], a span, a YAML location), never by
+//! searching the text. [`Diagnostics`] is the list a check returns, sorted
+//! so the report reads like the files do.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

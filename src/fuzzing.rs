@@ -1,33 +1,38 @@
 //! The fuzz targets' bodies, in the library so `cargo fuzz` (in `fuzz/`)
 //! and the ordinary test suite (`tests/fuzz_regressions.rs`) run the same
-//! code. Each takes arbitrary bytes and must never panic.
+//! code. Each takes arbitrary bytes and must never panic. The content
+//! target runs the loader's own path for one file
+//! ([`crate::content::check_file`]), not a copy of its steps, so what it
+//! exercises is what the site runs.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
 
 use crate::booking::form::BookingForm;
-use crate::content::Kind;
-use crate::content::front_matter;
-use crate::content::links::Resolver;
-use crate::content::markdown;
-use crate::content::writing::{self, Draft};
+use crate::config::SiteConfig;
+use crate::content::{self, LoadOptions};
+use crate::diagnostic::Diagnostics;
+
+/// The shipped settings, read once.
+static CONFIG: LazyLock<SiteConfig> = LazyLock::new(|| {
+    SiteConfig::parse(
+        Path::new("content/site.toml"),
+        include_str!("../content/site.toml"),
+    )
+    .expect("the shipped settings are valid")
+});
 
 /// A content file as the therapist might save it: front matter, Markdown
-/// and links, through every step that reads it (split, YAML, dates, slug,
-/// rendering, link resolution, writing checks).
-pub fn content_file(data: &[u8]) {
+/// and links, through the same load of one file the site runs
+/// ([`content::check_file`]: front matter, address, placeholders, rendering,
+/// link resolution, anchors, writing and health checks), as
+/// `content/blog/fuzzed.md` among a few other files. Returns what it found,
+/// so a regression test can say what a file must give.
+pub fn content_file(data: &[u8]) -> Diagnostics {
     let text = String::from_utf8_lossy(data);
-    let Ok(split) = front_matter::split(&text) else {
-        return;
-    };
-    if let Ok((front, _unknown)) = front_matter::parse(&split) {
-        if let Some(date) = &front.date {
-            let _ = front_matter::parse_date("date", date);
-        }
-        if let Some(slug) = &front.slug {
-            let _ = front_matter::check_slug(slug);
-        }
-        let _ = front_matter::slug_from_title(front.title.as_deref().unwrap_or_default());
-    }
     let urls: HashMap<String, String> = [
         ("blog/guide.md", "/blog/guide"),
         ("blog/session.md", "/blog/session"),
@@ -37,23 +42,11 @@ pub fn content_file(data: &[u8]) {
     .into_iter()
     .map(|(key, url)| (key.to_string(), url.to_string()))
     .collect();
-    let keys: HashMap<String, String> = urls.iter().map(|(k, v)| (v.clone(), k.clone())).collect();
-    let resolver = Resolver::new(&urls, &keys, "blog");
-    let rendered = markdown::render(split.body, split.body_line, &mut |dest| {
-        resolver.resolve(dest)
-    });
-    let _ = writing::check(&Draft {
-        kind: Kind::Article,
-        search_title: "A title",
-        has_seo_title: false,
-        title_line: 2,
-        description: "A description.",
-        description_line: 3,
-        rendered: &rendered,
-        body: split.body,
-        body_line: split.body_line,
-        links_to_consultation: false,
-    });
+    let options = LoadOptions {
+        today: NaiveDate::from_ymd_opt(2026, 1, 1).expect("a day"),
+        preview: false,
+    };
+    content::check_file("blog/fuzzed.md", &text, &CONFIG, options, &urls)
 }
 
 /// A booking form body as a browser (or anyone) might post it: decoded as

@@ -224,6 +224,17 @@ fn new_article(sources: &Sources, title: &str) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
+    // A taken address is refused rather than replaced by `slug-2`: an
+    // address is for good once published, a silent `-2` reads as a duplicate
+    // to readers and search engines, and the holder may be an old alias the
+    // therapist has forgotten; naming it lets her choose knowingly.
+    let url = format!("/blog/{slug}");
+    if let Some(holder) = practice_site::content::address_holder(&sources.content, &url) {
+        eprintln!(
+            "error: the address {url} is taken: {holder}. Start the article with another title (you can change its `title:` afterwards; the address stays)"
+        );
+        return ExitCode::FAILURE;
+    }
     let today = match SiteConfig::load(&sources.config) {
         Ok(config) => config.today(chrono::Utc::now()),
         Err(_) => chrono::Utc::now().date_naive(),

@@ -148,8 +148,8 @@ fn break_everything(copy: &ContentCopy) -> Vec<Planted> {
     );
     planted.push(Planted {
         file: "blog/another-guide.md".into(),
-        marker: "---",
-        says: "already used by",
+        marker: "slug:",
+        says: "/blog/ketamine-assisted-psychotherapy-guide.md already has",
     });
     planted
 }
@@ -177,6 +177,36 @@ fn every_kind_of_content_error_is_reported_with_file_and_line_in_one_run() {
     let output = problems.to_string();
     assert_reported(&output, &copy, &planted);
     assert!(problems.len() >= planted.len(), "{output}");
+}
+
+/// A published, featured article given another's address with `slug:` is
+/// one problem, at that line, naming the file that has the address: not
+/// also its old address in the record, nor `featured` in site.toml, which
+/// fail only because of it.
+#[test]
+fn an_address_taken_twice_is_one_error_at_the_slug_line() {
+    let copy = ContentCopy::new();
+    copy.edit(
+        SESSION,
+        "date: 2025-10-06",
+        "date: 2025-10-06\nslug: ketamine-assisted-psychotherapy-guide",
+    );
+    let err = Site::load(&copy.sources()).expect_err("two files cannot share an address");
+    let BuildError::Content(problems) = err else {
+        panic!("expected content problems, got {err}");
+    };
+    let errors: Vec<String> = problems
+        .iter()
+        .filter(|d| d.is_error())
+        .map(ToString::to_string)
+        .collect();
+    let expected = format!(
+        "{}:{}: `slug: ketamine-assisted-psychotherapy-guide` gives the address /blog/ketamine-assisted-psychotherapy-guide, which {} already has; give this file another `slug:`",
+        copy.path(SESSION).display(),
+        copy.line_of(SESSION, "slug:"),
+        copy.path(GUIDE).display()
+    );
+    assert_eq!(errors, [expected]);
 }
 
 #[test]

@@ -120,6 +120,26 @@ fn the_content_target_survives_the_shipped_files_and_their_mutations() {
     }
 }
 
+/// The fuzz target runs the load of one file, so it reads `slug:` as the
+/// site does: a YAML comment after the value is not part of it.
+#[test]
+fn the_content_target_reads_the_slug_as_yaml_does() {
+    let file = b"---\ntitle: A guide\ndescription: d\ndate: 2025-01-01\nslug: a-guide # note\n---\n\nText, then [book a consultation](../pages/consultation.md).\n";
+    let problems = fuzzing::content_file(file);
+    assert!(!problems.has_errors(), "{problems}");
+    let bad = b"---\ntitle: A guide\ndescription: d\ndate: 2025-01-01\nslug: A Guide # note\n---\n\nText.\n";
+    let problems = fuzzing::content_file(bad);
+    let errors: Vec<_> = problems.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 1, "{problems}");
+    assert_eq!(errors[0].line, 5, "{problems}");
+    assert!(
+        errors[0]
+            .message
+            .starts_with("`A Guide` cannot be part of an address"),
+        "{problems}"
+    );
+}
+
 #[test]
 fn the_booking_form_target_survives_hostile_bodies_and_their_mutations() {
     let good = b"slot=1900000000&name=Jane+Doe&email=jane%40example.org&phone=&contact=email&topic=kap&note=Evenings&consent=yes&token=t&website=".to_vec();

@@ -43,6 +43,38 @@ fn new_creates_a_draft_with_its_front_matter_and_prints_its_path() {
     assert!(!ok && stderr.contains("already exists"), "{stderr}");
 }
 
+/// `new` never starts an article at a taken address: another file's
+/// `slug:`, or an old address kept as an alias (which would block every
+/// rebuild). It says which file holds it and writes nothing.
+#[test]
+fn new_refuses_an_address_another_file_or_an_alias_holds() {
+    let copy = ContentCopy::new();
+    copy.edit(
+        "blog/ketamine-assisted-psychotherapy-guide.md",
+        "cta: kap",
+        "cta: kap\naliases: [/blog/kap-basics]",
+    );
+    copy.write(
+        "blog/renamed.md",
+        "---\ntitle: Renamed\ndescription: d\ndate: 2025-01-01\nslug: kap-faq\n---\n\nText.\n",
+    );
+    for (title, holder, says) in [
+        (
+            "KAP Basics",
+            "blog/ketamine-assisted-psychotherapy-guide.md",
+            "keeps it as an old address (`aliases:`)",
+        ),
+        ("KAP FAQ", "blog/renamed.md", "has it"),
+    ] {
+        let (ok, stdout, stderr) = run(&copy, &["new", title]);
+        assert!(!ok, "{stdout}");
+        let expected = format!("is taken: {} {says}", copy.path(holder).display());
+        assert!(stderr.contains(&expected), "{stderr}");
+        let slug = practice_site::content::front_matter::slug_from_title(title);
+        assert!(!copy.path(&format!("blog/{slug}.md")).exists());
+    }
+}
+
 /// The shipped words get no writing advice; the health checks' findings
 /// (pages about medication not yet reviewed, claims of evidence without a
 /// source) are for the therapist to settle, so they are the only advice.

@@ -1,13 +1,20 @@
 //! The YAML block between `---` lines at the top of every Markdown file.
 //!
-//! `FrontMatter` is exactly what the therapist wrote; `Meta` is what the rest
-//! of the engine uses, after the checks serde cannot make (dates, slugs).
+//! `FrontMatter` is exactly what the therapist wrote (parsed by
+//! serde-saphyr); `FieldLines` is where each field is, from the parser's
+//! own positions, so a problem found later (a bad date, a taken slug) is
+//! reported at its field's line. The loader (`content::parse`) turns both
+//! into what the rest of the engine uses, after the checks serde cannot
+//! make (dates, slugs). Problems are [`Diagnostic`]s.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+
+use crate::diagnostic::Diagnostic;
 
 /// The fields a Markdown file may set. Any other name is an error that names
 /// it, so a typo such as `titel:` is caught instead of silently ignored.
@@ -64,22 +71,6 @@ pub const FIELDS: [&str; 15] = [
     "reviewed_by",
 ];
 
-/// A problem in the front matter, at a line of the whole file.
-#[derive(Debug, PartialEq, Eq)]
-pub struct FieldProblem {
-    pub line: usize,
-    pub message: String,
-}
-
-impl FieldProblem {
-    fn new(line: usize, message: impl Into<String>) -> Self {
-        Self {
-            line,
-            message: message.into(),
-        }
-    }
-}
-
 /// A file split into its front matter and its Markdown body.
 #[derive(Debug)]
 pub struct Split<'a> {
@@ -93,13 +84,14 @@ pub struct Split<'a> {
 
 /// Splits `---\n yaml \n---\n body`. A file without front matter is an error:
 /// every page needs at least a title and a description.
-pub fn split(text: &str) -> Result<Split<'_>, FieldProblem> {
+pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let Some(rest) = text
         .strip_prefix("---\n")
         .or_else(|| text.strip_prefix("---\r\n"))
     else {
-        return Err(FieldProblem::new(
+        return Err(Diagnostic::new(
+            path,
             1,
             "the file must start with a line `---`, then the front matter (title, description, ...), then another `---`",
         ));
@@ -117,7 +109,8 @@ pub fn split(text: &str) -> Result<Split<'_>, FieldProblem> {
         }
         offset += line.len();
     }
-    Err(FieldProblem::new(
+    Err(Diagnostic::new(
+        path,
         1,
         "the front matter is never closed: add a line `---` after its last field",
     ))
@@ -125,17 +118,21 @@ pub fn split(text: &str) -> Result<Split<'_>, FieldProblem> {
 
 /// Parses the YAML. A syntax or type error is one problem; otherwise every
 /// unknown field is one, and the known fields are still returned.
-pub fn parse(split: &Split<'_>) -> Result<(FrontMatter, Vec<FieldProblem>), FieldProblem> {
+pub fn parse(
+    path: &Path,
+    split: &Split<'_>,
+) -> Result<(FrontMatter, FieldLines, Vec<Diagnostic>), Diagnostic> {
     if split.yaml.trim().is_empty() {
-        return Ok((FrontMatter::default(), Vec::new()));
+        return Ok((FrontMatter::default(), FieldLines::default(), Vec::new()));
     }
     let front = serde_saphyr::from_str::<FrontMatter>(split.yaml).map_err(|err| {
         let yaml_line = err
             .location()
             .map_or(1, |location| location.line() as usize);
         let message = plain_yaml_message(&err.without_snippet().to_string());
-        FieldProblem::new(split.yaml_line + yaml_line.saturating_sub(1), message)
+        Diagnostic::new(path, split.yaml_line + yaml_line.saturating_sub(1), message)
     })?;
+    let lines = FieldLines::read(split);
     let unknown = front
         .unknown
         .keys()
@@ -147,10 +144,10 @@ pub fn parse(split: &Split<'_>) -> Result<(FrontMatter, Vec<FieldProblem>), Fiel
                     FIELDS.join(", ")
                 ),
             };
-            FieldProblem::new(line_of_key(split, name), message)
+            Diagnostic::new(path, lines.line(name), message)
         })
         .collect();
-    Ok((front, unknown))
+    Ok((front, lines, unknown))
 }
 
 /// The known field a misspelt name most likely meant.
@@ -187,16 +184,58 @@ fn plain_yaml_message(raw: &str) -> String {
     )
 }
 
-/// The line of `key:` in the front matter, for problems found after parsing.
-pub fn line_of_key(split: &Split<'_>, key: &str) -> usize {
-    split
-        .yaml
-        .lines()
-        .position(|line| {
-            line.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map_or(1, |index| split.yaml_line + index)
+/// The line of each top-level field, from the YAML parser's own positions.
+///
+/// `Spanned` fields inside [`FrontMatter`] would come back without a line
+/// (serde buffers a struct that has a `flatten` field, and the unknown
+/// fields need one), so the keys are read a second time on their own, each
+/// as a `Spanned` key. One table answers every "which line is `date:` on".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldLines(Vec<(String, usize)>);
+
+impl FieldLines {
+    /// The keys of `split`'s YAML with their lines in the whole file; empty
+    /// when the YAML is not a mapping (that is reported by [`parse`]).
+    pub fn read(split: &Split<'_>) -> Self {
+        let keys = serde_saphyr::from_str::<Keys>(split.yaml).map_or_else(|_| Vec::new(), |k| k.0);
+        Self(
+            keys.into_iter()
+                .map(|(key, line)| (key, split.yaml_line + line.max(1) - 1))
+                .collect(),
+        )
+    }
+
+    /// The line of `key:`, or the first line of the file when it is absent.
+    pub fn line(&self, key: &str) -> usize {
+        self.0
+            .iter()
+            .find(|(name, _)| name == key)
+            .map_or(1, |(_, line)| *line)
+    }
+}
+
+/// The top-level keys of a YAML mapping with their 1-based lines.
+struct Keys(Vec<(String, usize)>);
+
+impl<'de> Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<serde_saphyr::Spanned<String>>()? {
+                    map.next_value::<IgnoredAny>()?;
+                    keys.push((key.value, key.referenced.line() as usize));
+                }
+                Ok(Keys(keys))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// Parses a `YYYY-MM-DD` date with a message that says how to write one.
@@ -271,14 +310,18 @@ pub fn check_slug(slug: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    fn p() -> &'static Path {
+        Path::new("x.md")
+    }
+
     #[test]
     fn splits_front_matter_from_body_with_line_numbers() {
         let file = "---\ntitle: A\ndescription: B\n---\n\nBody\n";
-        let split = split(file).unwrap();
+        let split = split(p(), file).unwrap();
         assert_eq!(split.yaml, "title: A\ndescription: B\n");
         assert_eq!(split.body, "\nBody\n");
         assert_eq!(split.body_line, 5);
-        let (front, unknown) = parse(&split).unwrap();
+        let (front, _, unknown) = parse(p(), &split).unwrap();
         assert_eq!(front.title.as_deref(), Some("A"));
         assert!(unknown.is_empty());
     }
@@ -286,13 +329,13 @@ mod tests {
     #[test]
     fn missing_or_unclosed_front_matter_is_explained() {
         assert!(
-            split("# Title\n")
+            split(p(), "# Title\n")
                 .unwrap_err()
                 .message
                 .contains("must start")
         );
         assert!(
-            split("---\ntitle: A\n")
+            split(p(), "---\ntitle: A\n")
                 .unwrap_err()
                 .message
                 .contains("never closed")
@@ -302,8 +345,8 @@ mod tests {
     #[test]
     fn every_unknown_field_is_named_at_its_line_and_the_rest_is_kept() {
         let file = "---\ntitel: C\ndescription: B\ndat: 2025-01-01\n---\nBody\n";
-        let split = split(file).unwrap();
-        let (front, unknown) = parse(&split).unwrap();
+        let split = split(p(), file).unwrap();
+        let (front, _, unknown) = parse(p(), &split).unwrap();
         assert_eq!(front.description.as_deref(), Some("B"));
         let lines: Vec<_> = unknown.iter().map(|p| p.line).collect();
         assert_eq!(lines, [4, 2], "{unknown:?}");
@@ -324,7 +367,7 @@ mod tests {
     #[test]
     fn a_wrong_type_is_one_problem() {
         let file = "---\ntitle: A\ntags:\n  nested: map\n---\nBody\n";
-        let problem = parse(&split(file).unwrap()).unwrap_err();
+        let problem = parse(p(), &split(p(), file).unwrap()).unwrap_err();
         assert!(
             problem
                 .message
@@ -337,8 +380,8 @@ mod tests {
     #[test]
     fn yaml_syntax_error_has_a_line() {
         let file = "---\ntitle: A\ndescription: \"unclosed\ntags: [a\n---\nBody\n";
-        let split = split(file).unwrap();
-        let problem = parse(&split).unwrap_err();
+        let split = split(p(), file).unwrap();
+        let problem = parse(p(), &split).unwrap_err();
         assert!(problem.line >= 3, "{problem:?}");
     }
 
@@ -374,8 +417,8 @@ mod tests {
             "A \"quoted\" title",
             NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
         );
-        let split = split(&text).unwrap();
-        let (front, unknown) = parse(&split).unwrap();
+        let split = split(p(), &text).unwrap();
+        let (front, _, unknown) = parse(p(), &split).unwrap();
         assert!(unknown.is_empty());
         assert_eq!(front.title.as_deref(), Some("A \"quoted\" title"));
         assert_eq!(front.date.as_deref(), Some("2026-01-02"));
@@ -384,10 +427,18 @@ mod tests {
     }
 
     #[test]
-    fn finds_the_line_of_a_key() {
-        let file = "---\ntitle: A\ndate: x\n---\n";
-        let split = split(file).unwrap();
-        assert_eq!(line_of_key(&split, "date"), 3);
-        assert_eq!(line_of_key(&split, "title"), 2);
+    fn finds_the_line_of_a_key_from_the_parser() {
+        let file =
+            "---\ntitle: A\n# a comment\ntags:\n  - slug: no\ndate: x # note\n\"slug\": b\n---\n";
+        let split = split(p(), file).unwrap();
+        let lines = FieldLines::read(&split);
+        assert_eq!(lines.line("title"), 2);
+        assert_eq!(lines.line("date"), 6);
+        assert_eq!(
+            lines.line("slug"),
+            7,
+            "the top-level key, not the nested one"
+        );
+        assert_eq!(lines.line("image"), 1);
     }
 }

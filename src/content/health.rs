@@ -2,11 +2,15 @@
 //! medication (and so need a clinician's review date), and paragraphs that
 //! claim evidence without citing it. Both read the text blocks the Markdown
 //! renderer collects, so words inside code, links' addresses or raw HTML
-//! never count. Their findings are warnings: writing advice, never blocking.
+//! never count. Their findings are warnings (`Diagnostic::warning`, with
+//! their wording here): writing advice, never blocking.
 
 use chrono::{Months, NaiveDate};
 
+use std::path::Path;
+
 use super::markdown::TextBlock;
+use crate::diagnostic::Diagnostic;
 
 /// How long a review of a page about medication stays current.
 pub const REVIEW_VALID_MONTHS: u32 = 12;
@@ -131,12 +135,21 @@ const OUTCOME_WORDS: [&str; 12] = [
 ];
 
 /// Paragraphs that assert evidence but cite nothing inside them (no
-/// footnote reference, no link): (line, the words that claim it).
-pub fn unsourced_claims(blocks: &[TextBlock]) -> Vec<(usize, String)> {
+/// footnote reference, no link), as advice at their lines.
+pub fn unsourced_claims(path: &Path, blocks: &[TextBlock]) -> Vec<Diagnostic> {
     blocks
         .iter()
         .filter(|block| !block.sourced && !block.in_source)
-        .filter_map(|block| evidence_claim(&block.text).map(|claim| (block.line, claim)))
+        .filter_map(|block| {
+            let claim = evidence_claim(&block.text)?;
+            Some(Diagnostic::warning(
+                path,
+                block.line,
+                format!(
+                    "this paragraph says “{claim}” but cites nothing; add a footnote with the study ([^1] here, and a line `[^1]: Author, “Title”, Journal (Year), https://…`) or link to it, or describe what you see in your own work instead"
+                ),
+            ))
+        })
         .collect()
 }
 
@@ -189,14 +202,15 @@ pub fn evidence_claim(text: &str) -> Option<String> {
 /// `mention` is where it first names a medication; `reviewed_line` is the
 /// `reviewed:` line, `title_line` the `title:` line (where to add it).
 pub fn review_advice(
+    path: &Path,
     mention: Option<&(usize, String)>,
     reviewed: Option<NaiveDate>,
     reviewed_line: usize,
     title_line: usize,
     today: NaiveDate,
-) -> Option<(usize, String)> {
+) -> Option<Diagnostic> {
     let (line, word) = mention?;
-    match reviewed {
+    let (at, message) = match reviewed {
         None => Some((
             title_line,
             format!(
@@ -216,7 +230,8 @@ pub fn review_advice(
             ),
         )),
         Some(_) => None,
-    }
+    }?;
+    Some(Diagnostic::warning(path, at, message))
 }
 
 /// Whether a review on `reviewed` is too old on `today`.
@@ -335,27 +350,41 @@ mod tests {
                 ..block("Studies show it helps.", false)
             },
         ];
-        assert_eq!(unsourced_claims(&blocks), [(7, "studies show".to_string())]);
+        let advice = unsourced_claims(Path::new("x.md"), &blocks);
+        assert_eq!(advice.len(), 1, "{advice:?}");
+        assert_eq!(advice[0].line, 7);
+        assert!(
+            advice[0]
+                .message
+                .contains("says “studies show” but cites nothing")
+        );
     }
 
     #[test]
     fn a_page_about_medication_needs_a_current_review() {
+        let x = Path::new("x.md");
         let mention = (12, "ketamine".to_string());
         let today = day(2026, 6, 1);
-        let missing = review_advice(Some(&mention), None, 4, 2, today).unwrap();
-        assert_eq!(missing.0, 2);
-        assert!(missing.1.contains("no `reviewed:` date"), "{missing:?}");
-        assert!(missing.1.contains("“ketamine”, line 12"), "{missing:?}");
-        let old = review_advice(Some(&mention), Some(day(2025, 5, 31)), 4, 2, today).unwrap();
-        assert_eq!(old.0, 4);
-        assert!(old.1.contains("more than 12 months ago"), "{old:?}");
+        let missing = review_advice(x, Some(&mention), None, 4, 2, today).unwrap();
+        assert_eq!(missing.line, 2);
+        assert!(
+            missing.message.contains("no `reviewed:` date"),
+            "{missing:?}"
+        );
+        assert!(
+            missing.message.contains("“ketamine”, line 12"),
+            "{missing:?}"
+        );
+        let old = review_advice(x, Some(&mention), Some(day(2025, 5, 31)), 4, 2, today).unwrap();
+        assert_eq!(old.line, 4);
+        assert!(old.message.contains("more than 12 months ago"), "{old:?}");
         assert_eq!(
-            review_advice(Some(&mention), Some(day(2025, 6, 1)), 4, 2, today),
+            review_advice(x, Some(&mention), Some(day(2025, 6, 1)), 4, 2, today),
             None,
             "exactly 12 months is still current"
         );
-        let future = review_advice(Some(&mention), Some(day(2026, 7, 1)), 4, 2, today).unwrap();
-        assert!(future.1.contains("after today"), "{future:?}");
-        assert_eq!(review_advice(None, None, 4, 2, today), None);
+        let future = review_advice(x, Some(&mention), Some(day(2026, 7, 1)), 4, 2, today).unwrap();
+        assert!(future.message.contains("after today"), "{future:?}");
+        assert_eq!(review_advice(x, None, None, 4, 2, today), None);
     }
 }

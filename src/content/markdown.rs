@@ -2,8 +2,10 @@
 //!
 //! It assigns heading ids, rewrites links through a resolver the caller
 //! supplies, and collects what the rest of the engine needs (headings for the
-//! table of contents and anchor checks, internal links, problems with their
-//! lines). It never stops at the first problem.
+//! table of contents and anchor checks, internal links, each block's text,
+//! problems). It never stops at the first problem. Problems are
+//! `Diagnostic`s for the file it is given, at the line of pulldown-cmark's
+//! own byte offset for the event.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -11,7 +13,9 @@ use std::fmt::Write as _;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use pulldown_cmark_escape::{escape_href, escape_html};
 
-use crate::diagnostic::LineIndex;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Diagnostic, LineIndex};
 
 /// What a link destination turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,12 +60,6 @@ pub struct InternalLink {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub line: usize,
-    pub message: String,
-}
-
 #[derive(Debug, Default)]
 pub struct Rendered {
     pub html: String,
@@ -69,7 +67,9 @@ pub struct Rendered {
     pub links: Vec<InternalLink>,
     /// Same-page `#anchor` links, checked against this page's own headings.
     pub self_anchors: Vec<(String, usize)>,
-    pub problems: Vec<Problem>,
+    /// Problems found while rendering, each at its line of the file: errors,
+    /// and advice (a footnote never referred to) as warnings.
+    pub problems: Vec<Diagnostic>,
     pub word_count: usize,
     pub link_texts: Vec<LinkText>,
     /// Each paragraph's word count and first line.
@@ -77,9 +77,15 @@ pub struct Rendered {
     /// The readable text of each block (paragraph, heading, list item, table
     /// cell), for checks that read what the page says.
     pub blocks: Vec<TextBlock>,
-    /// Footnote definitions no reference points to (label, line): left out
-    /// of the page's sources.
-    pub unused_footnotes: Vec<(String, usize)>,
+    /// The file, for the problems' diagnostics.
+    path: PathBuf,
+}
+
+impl Rendered {
+    fn problem(&mut self, line: usize, message: impl Into<String>) {
+        self.problems
+            .push(Diagnostic::new(&self.path, line, message));
+    }
 }
 
 /// One block's text as a reader sees it (no addresses, no markup).
@@ -106,43 +112,104 @@ pub fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
-/// Renders `markdown`, whose first line is line `first_line` of its file.
+/// Renders `markdown`, whose first line is line `first_line` of the file
+/// at `path`. Lines come from pulldown-cmark's own byte offsets.
 pub fn render(
+    path: &Path,
     markdown: &str,
     first_line: usize,
     resolve: &mut dyn FnMut(&str) -> Resolution,
 ) -> Rendered {
     let lines = LineIndex::new(markdown);
     let line_at = |offset: usize| lines.line_of(offset) + first_line - 1;
-    let mut rendered = Rendered::default();
-    let mut used_ids = HashSet::new();
-    let mut events: Vec<Event<'_>> = Vec::new();
-    let mut heading: Option<OpenHeading<'_>> = None;
-    let mut image: Option<OpenImage> = None;
-    let mut link: Option<LinkText> = None;
-    let mut paragraph: Option<(usize, usize)> = None;
-    let mut html_block: Option<(usize, String)> = None;
-    let mut blocks = Blocks::default();
-    let mut footnotes = Footnotes::default();
-    // The sources section takes this id whenever the page has footnotes.
-    used_ids.insert(SOURCES_ID.to_string());
-
+    let mut renderer = Renderer {
+        rendered: Rendered {
+            path: path.to_path_buf(),
+            ..Rendered::default()
+        },
+        // The sources section takes this id whenever the page has footnotes.
+        used_ids: HashSet::from([SOURCES_ID.to_string()]),
+        events: Vec::new(),
+        heading: None,
+        image: None,
+        link: None,
+        paragraph: None,
+        html_block: None,
+        blocks: Blocks::default(),
+        footnotes: Footnotes::default(),
+        resolve,
+    };
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
-        let line = line_at(range.start);
-        blocks.see(&event, line);
+        renderer.event(event, line_at(range.start));
+    }
+    let Renderer {
+        mut rendered,
+        mut events,
+        blocks,
+        footnotes,
+        ..
+    } = renderer;
+    rendered.blocks = blocks.finish();
+    for (label, line) in undefined_footnotes(markdown, &footnotes.defined) {
+        rendered.problem(
+            line_at(line),
+            format!(
+                "the footnote [^{label}] is never defined; add its source on a line of its own, for example `[^{label}]: Author, “Title”, Journal (Year), https://…`"
+            ),
+        );
+    }
+    // `#sources`, `#source-2` and `#cite-2` are this page's own anchors too.
+    let sources_ids = footnotes.ids();
+    rendered
+        .self_anchors
+        .retain(|(anchor, _)| !sources_ids.contains(anchor));
+    for (label, line) in footnotes.append_sources(&mut events) {
+        rendered.problems.push(Diagnostic::warning(
+            path,
+            line,
+            format!(
+                "the footnote [^{label}] is never referred to, so it is left out of the sources; cite it with [^{label}] where it supports the text, or remove it"
+            ),
+        ));
+    }
+    pulldown_cmark::html::push_html(&mut rendered.html, events.into_iter());
+    rendered
+}
+
+/// One rendering in progress: what is open (a heading, link, image,
+/// paragraph, HTML block, footnote definition) and what is gathered.
+struct Renderer<'a, 'r> {
+    rendered: Rendered,
+    used_ids: HashSet<String>,
+    events: Vec<Event<'a>>,
+    heading: Option<OpenHeading<'a>>,
+    image: Option<OpenImage>,
+    link: Option<LinkText>,
+    /// The open paragraph's word count and first line.
+    paragraph: Option<(usize, usize)>,
+    /// The open HTML block's first line and text.
+    html_block: Option<(usize, String)>,
+    blocks: Blocks,
+    footnotes: Footnotes<'a>,
+    resolve: &'r mut dyn FnMut(&str) -> Resolution,
+}
+
+impl<'a> Renderer<'a, '_> {
+    fn event(&mut self, event: Event<'a>, line: usize) {
+        self.blocks.see(&event, line);
         match event {
             Event::FootnoteReference(ref label) => {
-                let sup = footnotes.reference(label);
-                push(&mut heading, &mut events, Event::InlineHtml(sup.into()));
+                let sup = self.footnotes.reference(label);
+                self.push(Event::InlineHtml(sup.into()));
             }
             // A definition's events are set aside where it is written and
             // placed, numbered, in the sources list at the end.
             Event::Start(Tag::FootnoteDefinition(label)) => {
-                footnotes.open = Some((label.to_string(), line, events.len()));
+                self.footnotes.open = Some((label.to_string(), line, self.events.len()));
             }
-            Event::End(TagEnd::FootnoteDefinition) => footnotes.close(&mut events),
+            Event::End(TagEnd::FootnoteDefinition) => self.footnotes.close(&mut self.events),
             Event::Start(Tag::Heading { level, id, .. }) => {
-                heading = Some(OpenHeading {
+                self.heading = Some(OpenHeading {
                     level,
                     custom_id: id,
                     events: Vec::new(),
@@ -150,187 +217,201 @@ pub fn render(
                     line,
                 });
             }
-            Event::End(TagEnd::Heading(_)) => {
-                if let Some(open) = heading.take() {
-                    let text = open.text.trim().to_string();
-                    let id = unique_id(
-                        &mut used_ids,
-                        open.custom_id
-                            .as_deref()
-                            .map_or_else(|| slugify(&text), str::to_string),
-                    );
-                    if text.is_empty() {
-                        rendered.problems.push(Problem {
-                            line: open.line,
-                            message: "this heading has no text".to_string(),
-                        });
-                    }
-                    let level = heading_number(open.level);
-                    events.push(Event::Html(
-                        format!("<h{level} id=\"{}\">", escape_attribute(&id)).into(),
-                    ));
-                    events.extend(open.events);
-                    events.push(Event::Html(
-                        format!(
-                            "<a class=\"heading-anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a></h{level}>\n",
-                            escape_attribute(&id)
-                        )
-                        .into(),
-                    ));
-                    rendered.headings.push(Heading {
-                        level,
-                        id,
-                        text,
-                        line: open.line,
-                    });
-                }
-            }
+            Event::End(TagEnd::Heading(_)) => self.close_heading(),
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
                 title,
                 ..
-            }) => {
-                let dest = if matches!(link_type, pulldown_cmark::LinkType::Email) {
-                    format!("mailto:{dest_url}")
-                } else {
-                    dest_url.to_string()
-                };
-                link = Some(LinkText {
-                    text: String::new(),
-                    dest: dest.clone(),
-                    line,
-                });
-                let tag = link_tag(&dest, &title, line, resolve(&dest), &mut rendered);
-                push(&mut heading, &mut events, Event::InlineHtml(tag.into()));
-            }
+            }) => self.open_link(link_type, &dest_url, &title, line),
             Event::End(TagEnd::Link) => {
-                if let Some(mut done) = link.take() {
+                if let Some(mut done) = self.link.take() {
                     done.text = done.text.trim().to_string();
-                    rendered.link_texts.push(done);
+                    self.rendered.link_texts.push(done);
                 }
-                push(&mut heading, &mut events, Event::InlineHtml("</a>".into()));
+                self.push(Event::InlineHtml("</a>".into()));
             }
             Event::Start(Tag::Image { ref dest_url, .. }) => {
-                if is_other_site(dest_url) {
-                    rendered.problems.push(Problem {
-                        line,
-                        message: format!(
-                            "the image `{dest_url}` is on another site, which would learn who reads this page; put the file in static/images/ and write /static/images/<name>"
-                        ),
-                    });
-                }
-                image = Some(OpenImage {
-                    dest: dest_url.to_string(),
-                    line,
-                    has_alt: false,
-                });
-                push(&mut heading, &mut events, event);
+                self.open_image(dest_url, line);
+                self.push(event);
             }
             Event::End(TagEnd::Image) => {
-                if let Some(open) = image.take()
-                    && !open.has_alt
-                {
-                    rendered.problems.push(Problem {
-                        line: open.line,
-                        message: format!(
-                            "the image `{}` has no alt text; describe it between the brackets, for example ![A calm office with two chairs]({})",
-                            open.dest, open.dest
-                        ),
-                    });
-                }
-                push(&mut heading, &mut events, event);
+                self.close_image();
+                self.push(event);
             }
             Event::Start(Tag::Paragraph) => {
-                paragraph = Some((0, line));
-                push(&mut heading, &mut events, event);
+                self.paragraph = Some((0, line));
+                self.push(event);
             }
             Event::End(TagEnd::Paragraph) => {
-                rendered.paragraphs.extend(paragraph.take());
-                push(&mut heading, &mut events, event);
+                self.rendered.paragraphs.extend(self.paragraph.take());
+                self.push(event);
             }
             // A wide table scrolls inside its own focusable box on phones,
             // so the page never scrolls sideways and it stays a table.
             Event::Start(Tag::Table(_)) => {
-                push(
-                    &mut heading,
-                    &mut events,
-                    Event::Html("<div class=\"table-wrap\" role=\"region\" aria-label=\"Table\" tabindex=\"0\">\n".into()),
-                );
-                push(&mut heading, &mut events, event);
+                self.push(Event::Html("<div class=\"table-wrap\" role=\"region\" aria-label=\"Table\" tabindex=\"0\">\n".into()));
+                self.push(event);
             }
             Event::End(TagEnd::Table) => {
-                push(&mut heading, &mut events, event);
-                push(&mut heading, &mut events, Event::Html("</div>\n".into()));
+                self.push(event);
+                self.push(Event::Html("</div>\n".into()));
             }
             Event::Text(ref text) | Event::Code(ref text) => {
-                let words = text.split_whitespace().count();
-                rendered.word_count += words;
-                if let Some((count, _)) = paragraph.as_mut() {
-                    *count += words;
-                }
-                if let Some(open) = link.as_mut() {
-                    open.text.push_str(text);
-                }
-                if let Some(open) = heading.as_mut() {
-                    open.text.push_str(text);
-                }
-                if let Some(open) = image.as_mut()
-                    && !text.trim().is_empty()
-                {
-                    open.has_alt = true;
-                }
-                push(&mut heading, &mut events, event);
+                self.text(text);
+                self.push(event);
             }
-            // An HTML block comes line by line; it is checked whole, so a tag
-            // spread over lines is read as one.
-            Event::Start(Tag::HtmlBlock) => {
-                html_block = Some((line, String::new()));
-                push(&mut heading, &mut events, event);
-            }
-            Event::End(TagEnd::HtmlBlock) => {
-                if let Some((first, block)) = html_block.take() {
-                    for message in raw_html_problems(&block) {
-                        rendered.problems.push(Problem {
-                            line: first,
-                            message,
-                        });
-                    }
-                }
-                push(&mut heading, &mut events, event);
-            }
-            Event::Html(ref html) | Event::InlineHtml(ref html) => {
-                match html_block.as_mut() {
-                    Some((_, block)) if matches!(event, Event::Html(_)) => block.push_str(html),
-                    _ => {
-                        for message in raw_html_problems(html) {
-                            rendered.problems.push(Problem { line, message });
-                        }
-                    }
-                }
-                push(&mut heading, &mut events, event);
-            }
-            other => push(&mut heading, &mut events, other),
+            Event::Start(Tag::HtmlBlock)
+            | Event::End(TagEnd::HtmlBlock)
+            | Event::Html(_)
+            | Event::InlineHtml(_) => self.html(event, line),
+            other => self.push(other),
         }
     }
 
-    rendered.blocks = blocks.finish();
-    for (label, line) in undefined_footnotes(markdown, &footnotes.defined) {
-        rendered.problems.push(Problem {
-            line: line_at(line),
-            message: format!(
-                "the footnote [^{label}] is never defined; add its source on a line of its own, for example `[^{label}]: Author, “Title”, Journal (Year), https://…`"
-            ),
+    /// Events inside a heading are held until its id is known.
+    fn push(&mut self, event: Event<'a>) {
+        match &mut self.heading {
+            Some(open) => open.events.push(event),
+            None => self.events.push(event),
+        }
+    }
+
+    /// A heading, once its text is known: its id (unique on the page), its
+    /// anchor link, and its place in the outline.
+    fn close_heading(&mut self) {
+        let Some(open) = self.heading.take() else {
+            return;
+        };
+        let text = open.text.trim().to_string();
+        let id = unique_id(
+            &mut self.used_ids,
+            open.custom_id
+                .as_deref()
+                .map_or_else(|| slugify(&text), str::to_string),
+        );
+        if text.is_empty() {
+            self.rendered.problem(open.line, "this heading has no text");
+        }
+        let level = heading_number(open.level);
+        self.events.push(Event::Html(
+            format!("<h{level} id=\"{}\">", escape_attribute(&id)).into(),
+        ));
+        self.events.extend(open.events);
+        self.events.push(Event::Html(
+            format!(
+                "<a class=\"heading-anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a></h{level}>\n",
+                escape_attribute(&id)
+            )
+            .into(),
+        ));
+        self.rendered.headings.push(Heading {
+            level,
+            id,
+            text,
+            line: open.line,
         });
     }
-    // `#sources`, `#source-2` and `#cite-2` are this page's own anchors too.
-    let sources_ids = footnotes.ids();
-    rendered
-        .self_anchors
-        .retain(|(anchor, _)| !sources_ids.contains(anchor));
-    rendered.unused_footnotes = footnotes.append_sources(&mut events);
-    pulldown_cmark::html::push_html(&mut rendered.html, events.into_iter());
-    rendered
+
+    /// A link's opening tag, its destination rewritten by the resolver.
+    fn open_link(
+        &mut self,
+        link_type: pulldown_cmark::LinkType,
+        dest_url: &str,
+        title: &str,
+        line: usize,
+    ) {
+        let dest = if matches!(link_type, pulldown_cmark::LinkType::Email) {
+            format!("mailto:{dest_url}")
+        } else {
+            dest_url.to_string()
+        };
+        self.link = Some(LinkText {
+            text: String::new(),
+            dest: dest.clone(),
+            line,
+        });
+        let resolution = (self.resolve)(&dest);
+        let tag = link_tag(&dest, title, line, resolution, &mut self.rendered);
+        self.push(Event::InlineHtml(tag.into()));
+    }
+
+    fn open_image(&mut self, dest_url: &str, line: usize) {
+        if is_other_site(dest_url) {
+            self.rendered.problem(
+                line,
+                format!(
+                    "the image `{dest_url}` is on another site, which would learn who reads this page; put the file in static/images/ and write /static/images/<name>"
+                ),
+            );
+        }
+        self.image = Some(OpenImage {
+            dest: dest_url.to_string(),
+            line,
+            has_alt: false,
+        });
+    }
+
+    fn close_image(&mut self) {
+        if let Some(open) = self.image.take()
+            && !open.has_alt
+        {
+            self.rendered.problem(
+                open.line,
+                format!(
+                    "the image `{}` has no alt text; describe it between the brackets, for example ![A calm office with two chairs]({})",
+                    open.dest, open.dest
+                ),
+            );
+        }
+    }
+
+    /// Words count towards the page and the open paragraph, and are the
+    /// text of the open link, heading or image.
+    fn text(&mut self, text: &str) {
+        let words = text.split_whitespace().count();
+        self.rendered.word_count += words;
+        if let Some((count, _)) = self.paragraph.as_mut() {
+            *count += words;
+        }
+        if let Some(open) = self.link.as_mut() {
+            open.text.push_str(text);
+        }
+        if let Some(open) = self.heading.as_mut() {
+            open.text.push_str(text);
+        }
+        if let Some(open) = self.image.as_mut()
+            && !text.trim().is_empty()
+        {
+            open.has_alt = true;
+        }
+    }
+
+    /// Raw HTML is checked (no script, nothing from another site). An HTML
+    /// block comes line by line; it is checked whole, so a tag spread over
+    /// lines is read as one.
+    fn html(&mut self, event: Event<'a>, line: usize) {
+        match &event {
+            Event::Start(Tag::HtmlBlock) => self.html_block = Some((line, String::new())),
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some((first, block)) = self.html_block.take() {
+                    for message in raw_html_problems(&block) {
+                        self.rendered.problem(first, message);
+                    }
+                }
+            }
+            Event::Html(html) | Event::InlineHtml(html) => match self.html_block.as_mut() {
+                Some((_, block)) if matches!(event, Event::Html(_)) => block.push_str(html),
+                _ => {
+                    for message in raw_html_problems(html) {
+                        self.rendered.problem(line, message);
+                    }
+                }
+            },
+            _ => {}
+        }
+        self.push(event);
+    }
 }
 
 /// References to footnotes that have no definition, as (label, byte
@@ -555,14 +636,6 @@ struct OpenImage {
     has_alt: bool,
 }
 
-/// Events inside a heading are held until its id is known.
-fn push<'a>(heading: &mut Option<OpenHeading<'a>>, events: &mut Vec<Event<'a>>, event: Event<'a>) {
-    match heading {
-        Some(open) => open.events.push(event),
-        None => events.push(event),
-    }
-}
-
 fn link_tag(
     dest: &str,
     title: &str,
@@ -598,7 +671,7 @@ fn link_tag(
             false
         }
         Resolution::Broken(message) => {
-            rendered.problems.push(Problem { line, message });
+            rendered.problem(line, message);
             escape_href(&mut tag, dest).expect("writing to a String cannot fail");
             false
         }
@@ -896,7 +969,7 @@ mod tests {
     use super::*;
 
     fn render_plain(markdown: &str) -> Rendered {
-        render(markdown, 1, &mut |dest| {
+        render(Path::new("x.md"), markdown, 1, &mut |dest| {
             if dest.starts_with("http") {
                 Resolution::External
             } else if let Some(anchor) = dest.strip_prefix('#') {
@@ -970,7 +1043,7 @@ mod tests {
 
     #[test]
     fn first_line_offsets_lines() {
-        let out = render("a\n\n[x](y.txt)", 10, &mut |_| {
+        let out = render(Path::new("x.md"), "a\n\n[x](y.txt)", 10, &mut |_| {
             Resolution::Broken("nope".into())
         });
         assert_eq!(out.problems[0].line, 12);
@@ -1106,13 +1179,21 @@ mod tests {
     fn footnote_mistakes_are_found_with_their_lines() {
         let out = render_plain("Text[^missing].\n\nMore.\n\n[^spare]: Never cited.\n");
         assert_eq!(
-            out.problems,
-            [Problem {
-                line: 1,
-                message: "the footnote [^missing] is never defined; add its source on a line of its own, for example `[^missing]: Author, “Title”, Journal (Year), https://…`".to_string()
-            }]
+            out.problems[..1],
+            [Diagnostic::new(
+                Path::new("x.md"),
+                1,
+                "the footnote [^missing] is never defined; add its source on a line of its own, for example `[^missing]: Author, “Title”, Journal (Year), https://…`"
+            )]
         );
-        assert_eq!(out.unused_footnotes, [("spare".to_string(), 5)]);
+        assert_eq!(
+            out.problems[1..],
+            [Diagnostic::warning(
+                Path::new("x.md"),
+                5,
+                "the footnote [^spare] is never referred to, so it is left out of the sources; cite it with [^spare] where it supports the text, or remove it"
+            )]
+        );
         assert!(!out.html.contains("Never cited"), "{}", out.html);
         assert!(!out.html.contains("class=\"sources\""), "{}", out.html);
         // Links to the sources and citations are links to this page's own anchors.

@@ -1,9 +1,13 @@
 //! Writing checks: advice that makes pages easier to find, read and trust.
-//! They are warnings: `check` shows them, but they never keep a page from
-//! readers. Each one says what to do instead.
+//! They are warnings (`Diagnostic::warning`): `check` shows them, but they
+//! never keep a page from readers. Each one says what to do instead, at the
+//! line of the field or of the rendered block it is about.
+
+use std::path::Path;
 
 use super::Kind;
 use super::markdown::Rendered;
+use crate::diagnostic::Diagnostic;
 
 /// Search results show about this many characters of a title.
 pub const TITLE_MAX: usize = 60;
@@ -52,6 +56,8 @@ const PROMISES: [&str; 18] = [
 
 /// What the checks look at in one file.
 pub struct Draft<'a> {
+    /// The file, for the advice's diagnostics.
+    pub path: &'a Path,
     pub kind: Kind,
     /// The title shown in search results (`seo_title`, else `title`).
     pub search_title: &'a str,
@@ -67,8 +73,9 @@ pub struct Draft<'a> {
     pub links_to_consultation: bool,
 }
 
-/// Every piece of advice for one file, as (line, message).
-pub fn check(draft: &Draft<'_>) -> Vec<(usize, String)> {
+/// Every piece of advice for one file, as warnings at their lines.
+pub fn check(draft: &Draft<'_>) -> Vec<Diagnostic> {
+    let path = draft.path;
     let mut advice = Vec::new();
     let title_length = draft.search_title.chars().count();
     if title_length > TITLE_MAX {
@@ -77,21 +84,21 @@ pub fn check(draft: &Draft<'_>) -> Vec<(usize, String)> {
         } else {
             "add a shorter `seo_title:` for search results (the page keeps its full title)"
         };
-        advice.push((
+        advice.push(Diagnostic::warning(path,
             draft.title_line,
             format!("the title has {title_length} characters; search results cut titles after about {TITLE_MAX}: {fix}"),
         ));
     }
     let description_length = draft.description.chars().count();
     if description_length > DESCRIPTION_MAX {
-        advice.push((
+        advice.push(Diagnostic::warning(path,
             draft.description_line,
             format!(
                 "the description has {description_length} characters; search results cut it after about {DESCRIPTION_MAX}: keep its first sentence, or shorten it"
             ),
         ));
     }
-    headings(draft.rendered, &mut advice);
+    headings(path, draft.rendered, &mut advice);
     for link in &draft.rendered.link_texts {
         let words = link
             .text
@@ -99,7 +106,7 @@ pub fn check(draft: &Draft<'_>) -> Vec<(usize, String)> {
             .trim_end_matches(['.', ':', '!'])
             .to_lowercase();
         if VAGUE_LINK_TEXTS.contains(&words.as_str()) {
-            advice.push((
+            advice.push(Diagnostic::warning(path,
                 link.line,
                 format!(
                     "the link text “{}” says nothing about where it leads (screen readers list links by their words); link the words that name the page instead, for example [my guide to Ketamine-Assisted Psychotherapy](ketamine-assisted-psychotherapy-guide.md)",
@@ -110,7 +117,7 @@ pub fn check(draft: &Draft<'_>) -> Vec<(usize, String)> {
     }
     for &(words, line) in &draft.rendered.paragraphs {
         if words > PARAGRAPH_MAX_WORDS {
-            advice.push((
+            advice.push(Diagnostic::warning(path,
                 line,
                 format!(
                     "this paragraph has {words} words; on a phone that is a wall of text: split it where the thought turns (under about {PARAGRAPH_MAX_WORDS} words each)"
@@ -119,26 +126,26 @@ pub fn check(draft: &Draft<'_>) -> Vec<(usize, String)> {
         }
     }
     if draft.kind == Kind::Article && !draft.links_to_consultation {
-        advice.push((
+        advice.push(Diagnostic::warning(path,
             draft.body_line,
             "this article never links to the consultation page; end it with a link such as [book a free {{consultation_minutes}}-minute consultation](../pages/consultation.md)".to_string(),
         ));
     }
-    promises(draft.body, draft.body_line, &mut advice);
+    promises(path, draft.body, draft.body_line, &mut advice);
     advice
 }
 
-fn headings(rendered: &Rendered, advice: &mut Vec<(usize, String)>) {
+fn headings(path: &Path, rendered: &Rendered, advice: &mut Vec<Diagnostic>) {
     // The page's title is its one level-1 heading.
     let mut previous = 1;
     for heading in &rendered.headings {
         if heading.level == 1 {
-            advice.push((
+            advice.push(Diagnostic::warning(path,
                 heading.line,
                 "a page has one top-level heading, its title; start this heading with ## instead of #".to_string(),
             ));
         } else if heading.level > previous + 1 {
-            advice.push((
+            advice.push(Diagnostic::warning(path,
                 heading.line,
                 format!(
                     "this heading skips a level (a level-{} heading after a level-{previous} one); use {} so the outline stays clear for screen readers",
@@ -151,7 +158,7 @@ fn headings(rendered: &Rendered, advice: &mut Vec<(usize, String)>) {
     }
 }
 
-fn promises(body: &str, body_line: usize, advice: &mut Vec<(usize, String)>) {
+fn promises(path: &Path, body: &str, body_line: usize, advice: &mut Vec<Diagnostic>) {
     static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
         std::sync::LazyLock::new(|| {
             aho_corasick::AhoCorasick::builder()
@@ -174,7 +181,7 @@ fn promises(body: &str, body_line: usize, advice: &mut Vec<(usize, String)>) {
         let line_start = body[..at].rfind('\n').map_or(0, |i| i + 1);
         let line_end = body[at..].find('\n').map_or(body.len(), |i| at + i);
         let text = &body[line_start..line_end];
-        advice.push((
+        advice.push(Diagnostic::warning(path,
             body_line + line,
             format!(
                 "“{}” promises an outcome no therapy can promise, and health advertising must not: “{}”; describe what clients often notice instead",
@@ -210,7 +217,8 @@ mod tests {
     use crate::content::markdown::{self, Resolution};
 
     fn advice_for(kind: Kind, title: &str, description: &str, body: &str) -> Vec<(usize, String)> {
-        let rendered = markdown::render(body, 10, &mut |dest| {
+        let path = Path::new("x.md");
+        let rendered = markdown::render(path, body, 10, &mut |dest| {
             if dest.starts_with("http") {
                 Resolution::External
             } else {
@@ -226,6 +234,7 @@ mod tests {
             .iter()
             .any(|l| l.target.ends_with("consultation.md"));
         check(&Draft {
+            path,
             kind,
             search_title: title,
             has_seo_title: false,
@@ -237,6 +246,12 @@ mod tests {
             body_line: 10,
             links_to_consultation,
         })
+        .into_iter()
+        .map(|advice| {
+            assert!(!advice.is_error() && advice.path == path);
+            (advice.line, advice.message)
+        })
+        .collect()
     }
 
     fn clean_article(extra: &str) -> String {
