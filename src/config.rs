@@ -288,12 +288,6 @@ impl SiteConfig {
         Diagnostic::new(&self.source, self.lines.line(key), message)
     }
 
-    /// A problem with a setting, at the first line that contains `needle`.
-    /// Prefer [`SiteConfig::setting_diagnostic`], whose line is the parser's.
-    pub fn diagnostic(&self, needle: &str, message: String) -> Diagnostic {
-        Diagnostic::new(&self.source, self.line_of(needle), message)
-    }
-
     /// Replaces every placeholder (`{{consultation_minutes}}`,
     /// `{{retention_days}}`, `{{fees}}`, `{{license}}`) in `text`.
     pub fn expand(&self, text: &str) -> Result<String, String> {
@@ -321,15 +315,6 @@ impl SiteConfig {
     /// Family Therapist, LMFT 123456".
     pub fn license_line(&self) -> String {
         license_line(&self.therapist)
-    }
-
-    /// The line of `site.toml` holding `needle`, for problems found later.
-    pub fn line_of(&self, needle: &str) -> usize {
-        line_of_setting(&self.source_text, needle)
-    }
-
-    pub fn source(&self) -> &Path {
-        &self.source
     }
 
     /// "Alicia Taverner, LMFT"
@@ -482,17 +467,6 @@ pub fn is_reserved_host(host: &str) -> bool {
 fn is_example_phone(phone: &str) -> bool {
     let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
     digits.len() >= 7 && digits[digits.len() - 7..].starts_with("55501")
-}
-
-/// The line of a setting: the first line that starts with `needle` (so a
-/// comment that names the setting is passed over), else the first that
-/// holds it anywhere, else the first line.
-fn line_of_setting(text: &str, needle: &str) -> usize {
-    let starting = text
-        .lines()
-        .position(|line| line.trim_start().starts_with(needle));
-    let anywhere = || text.lines().position(|line| line.contains(needle));
-    starting.or_else(anywhere).map_or(1, |index| index + 1)
 }
 
 /// Where each setting is written, from the TOML parser's own spans:

@@ -133,8 +133,8 @@ fn check_settings(config: &SiteConfig, report: &mut Report) {
         report.block(Item::at(fact));
     }
     if !config.practice.base_url.starts_with("https://") {
-        report.block(Item::at(&config.diagnostic(
-            "base_url",
+        report.block(Item::at(&config.setting_diagnostic(
+            "practice.base_url",
             format!(
                 "base_url {} is not https; write the https:// address readers will use",
                 config.practice.base_url

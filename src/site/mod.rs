@@ -396,8 +396,8 @@ fn refuse_samples_on_a_real_address(config: &SiteConfig) -> Result<(), Diagnosti
         return Ok(());
     }
     let mut problems = Diagnostics::default();
-    problems.push(config.diagnostic(
-        "base_url",
+    problems.push(config.setting_diagnostic(
+        "practice.base_url",
         format!(
             "base_url {} is a real address, but sample facts remain (listed here); replace each one before serving or exporting the site there (`serve --preview` still works)",
             config.practice.base_url

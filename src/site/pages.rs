@@ -207,10 +207,10 @@ fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Lay
                 .iter()
                 .any(|d| d.is_published() && d.url == path)
     };
-    for link in &config.navigation {
+    for (index, link) in config.navigation.iter().enumerate() {
         if !known_path(&link.path) {
-            problems.push(config.diagnostic(
-                &format!("\"{}\"", link.path),
+            problems.push(config.setting_diagnostic(
+                &format!("navigation.{index}.path"),
                 format!(
                     "the navigation links to `{}`, which is not a page of this site",
                     link.path
