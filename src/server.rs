@@ -10,6 +10,12 @@
 //! HTTP/1.1 to it; hyper's HTTP/2 (and the automatic choice between the two)
 //! has no header deadline, so a client that sent half the HTTP/2 preface, or
 //! nothing at all, could hold a connection for ever.
+//!
+//! Why a loop of our own rather than `axum::serve`: that one exposes none of
+//! hyper's connection settings (the header deadline, the header size) and
+//! caps nothing; this file is the few lines that set them on hyper's own
+//! HTTP/1.1 connection, cap open connections, and give each request its
+//! peer address for the rate limits.
 
 use std::future::Future;
 use std::sync::Arc;
