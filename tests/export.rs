@@ -14,13 +14,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use common::{ContentCopy, router};
-use http_body_util::BodyExt;
 use practice_site::site::Site;
 use practice_site::site::export::{export, file_for};
-use tower::ServiceExt;
 
 /// Content with an alias and a retired article, so the export has redirects and 410s.
 fn content_with_redirects() -> ContentCopy {
@@ -37,33 +34,24 @@ fn content_with_redirects() -> ContentCopy {
     copy
 }
 
+/// `path` as the live server answers it, asked with `accept_encoding`
+/// (none when empty): the status, the body as sent, and where it redirects.
 async fn live(
     app: &Router,
     path: &str,
     accept_encoding: &str,
 ) -> (StatusCode, Vec<u8>, Option<String>) {
-    let mut request = Request::builder().uri(path);
-    if !accept_encoding.is_empty() {
-        request = request.header("accept-encoding", accept_encoding);
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
+    let headers: Vec<(&str, &str)> = if accept_encoding.is_empty() {
+        vec![]
+    } else {
+        vec![("accept-encoding", accept_encoding)]
+    };
+    let reply = common::get_with(app, path, &headers).await;
+    let location = reply
+        .headers
         .get("location")
         .map(|v| v.to_str().unwrap().to_string());
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, body, location)
+    (reply.status, reply.bytes, location)
 }
 
 #[tokio::test]

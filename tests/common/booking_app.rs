@@ -9,14 +9,12 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, header};
 use chrono::{DateTime, Duration, Utc};
-use http_body_util::BodyExt;
 use practice_site::booking::Booking;
 use practice_site::booking::settings::Secrets;
 use practice_site::booking::store::SqliteStore;
 use practice_site::clock::ManualClock;
 use practice_site::{AppState, app};
 use scraper::{Html, Selector};
-use tower::ServiceExt;
 
 use super::{ADMIN_PASSWORD, Reply, booking_for, shipped_site, test_secrets};
 
@@ -79,28 +77,20 @@ impl TestApp {
         }
     }
 
+    /// Sends `request` to this app's router (see [`super::send`]).
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        super::send(&self.router, request).await
     }
 
+    /// `GET path`, as a visitor without a session.
     pub async fn get(&self, path: &str) -> Reply {
         self.get_with_cookie(path, None).await
     }
 
+    /// `GET path`, with the session `cookie` when there is one.
     pub async fn get_with_cookie(&self, path: &str, cookie: Option<&str>) -> Reply {
-        let mut request = Request::builder().method(Method::GET).uri(path);
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        self.send(request.body(Body::empty()).unwrap()).await
+        let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+        self.send(super::bare(Method::GET, path, &headers)).await
     }
 
     /// A form post from `peer` (the rate limit's key).
@@ -114,6 +104,7 @@ impl TestApp {
         self.send(post_request(peer, path, fields, cookie)).await
     }
 
+    /// A form post from the usual client (peer 1), without a session.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
         self.post_from(peer(1), path, fields, None).await
     }

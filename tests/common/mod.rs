@@ -7,6 +7,7 @@ pub mod booking_app;
 pub mod process;
 pub mod smtp;
 
+use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -14,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::response::Response;
 use http_body_util::BodyExt;
 use practice_site::booking::Booking;
 use practice_site::booking::settings::Secrets;
@@ -21,7 +23,7 @@ use practice_site::booking::store::SqliteStore;
 use practice_site::clock::{Clock, SystemClock};
 use practice_site::site::{Site, Sources};
 use practice_site::{AppState, app};
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -133,24 +135,25 @@ pub fn booking_for(
     .unwrap()
 }
 
+/// One whole answer, as a test reads it.
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body exactly as sent (still compressed, when it was).
+    pub bytes: Vec<u8>,
+    /// The body as text (lossy), for answers that are text.
     pub body: String,
 }
 
-pub async fn request(app: &Router, method: Method, path: &str) -> Reply {
-    let response = app
-        .clone()
-        .oneshot(
-            Request::builder()
-                .method(method)
-                .uri(path)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+/// Sends one request through `app` in-process (no socket) and collects the
+/// whole answer: the one way every in-process test sends a request.
+/// `app` is the router, or any service that answers as one does
+/// (`PreparedFirst`).
+pub async fn send<S>(app: &S, request: Request<Body>) -> Reply
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone,
+{
+    let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -158,11 +161,32 @@ pub async fn request(app: &Router, method: Method, path: &str) -> Reply {
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 
+/// A bodiless request, `method path` with `headers`, as [`send`] takes it.
+pub fn bare(method: Method, path: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::builder().method(method).uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+/// `method path`, with no headers and no body.
+pub async fn request(app: &Router, method: Method, path: &str) -> Reply {
+    send(app, bare(method, path, &[])).await
+}
+
+/// `GET path`, with no headers.
 pub async fn get(app: &Router, path: &str) -> Reply {
-    request(app, Method::GET, path).await
+    get_with(app, path, &[]).await
+}
+
+/// `GET path` with `headers` (an `Accept-Encoding`, an `If-None-Match`...).
+pub async fn get_with(app: &Router, path: &str, headers: &[(&str, &str)]) -> Reply {
+    send(app, bare(Method::GET, path, headers)).await
 }
 
 /// A copy of the shipped content in a temporary folder, to break on purpose.
