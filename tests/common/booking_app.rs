@@ -10,6 +10,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, header};
 use chrono::{DateTime, Duration, Utc};
 use practice_site::booking::Booking;
+use practice_site::booking::notify::{Mailer, Outbox, SmtpSettings};
 use practice_site::booking::settings::Secrets;
 use practice_site::booking::store::SqliteStore;
 use practice_site::clock::ManualClock;
@@ -165,12 +166,27 @@ impl TestApp {
         .clone()
     }
 
+    /// One number from the database (`SELECT COUNT(*) ...`).
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(self.store.pool())
             .await
             .unwrap()
     }
+}
+
+/// An outbox over this app's store and clock that delivers to an SMTP
+/// server on loopback `port` (see [`super::smtp::SmtpServer`]).
+pub fn outbox(app: &TestApp, port: u16) -> Outbox {
+    let mailer = Mailer::new(
+        &SmtpSettings {
+            url: format!("smtp://127.0.0.1:{port}"),
+            from: "hello@example.com".into(),
+        },
+        "www.example.com",
+    )
+    .unwrap();
+    Outbox::new(Arc::new(app.store.clone()), app.clock.clone(), mailer)
 }
 
 /// Seconds since the epoch on the test clock.
