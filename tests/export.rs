@@ -11,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -186,15 +186,14 @@ http {{
         port,
         _prefix: prefix,
     };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nginx did not start: {}",
-            std::fs::read_to_string(nginx._prefix.path().join("error.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let listening = common::eventually(Duration::from_secs(10), Duration::from_millis(50), || {
+        TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    assert!(
+        listening.is_some(),
+        "nginx did not start: {}",
+        std::fs::read_to_string(nginx._prefix.path().join("error.log")).unwrap_or_default()
+    );
     nginx
 }
 

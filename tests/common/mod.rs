@@ -11,6 +11,7 @@ use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -187,6 +188,27 @@ pub async fn get(app: &Router, path: &str) -> Reply {
 /// `GET path` with `headers` (an `Accept-Encoding`, an `If-None-Match`...).
 pub async fn get_with(app: &Router, path: &str, headers: &[(&str, &str)]) -> Reply {
     send(app, bare(Method::GET, path, headers)).await
+}
+
+/// Checks `ready` every `every` until it gives a value, and returns that
+/// value; `None` once `within` has passed. For waiting on something that
+/// has no event to wait on (a process that starts or ends, a port that
+/// opens or closes, a file that appears) and is cheap to check.
+pub fn eventually<T>(
+    within: Duration,
+    every: Duration,
+    mut ready: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = ready() {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(every);
+    }
 }
 
 /// A copy of the shipped content in a temporary folder, to break on purpose.
