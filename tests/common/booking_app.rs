@@ -26,6 +26,9 @@ pub fn start_time() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// The real router over the shipped site, with booking on its own SQLite
+/// file and a [`ManualClock`] the test moves; the store and file are open
+/// for tests that look inside.
 pub struct TestApp {
     pub router: Router,
     pub clock: Arc<ManualClock>,
@@ -42,6 +45,7 @@ pub struct Client {
     pub note: &'static str,
 }
 
+/// The usual client.
 pub const JANE: Client = Client {
     name: "Jane Quinn-Doe",
     email: "jane.quinn@example.org",
@@ -49,14 +53,17 @@ pub const JANE: Client = Client {
 };
 
 impl TestApp {
+    /// The app with the usual test secrets (an admin password, no SMTP).
     pub async fn new() -> Self {
         Self::with_secrets(test_secrets()).await
     }
 
+    /// The app over the shipped site with `secrets` (SMTP, a different login).
     pub async fn with_secrets(secrets: Secrets) -> Self {
         Self::with(shipped_site(), secrets).await
     }
 
+    /// The app over `site` (a changed copy of the content) with `secrets`.
     pub async fn with(site: practice_site::site::Site, secrets: Secrets) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("practice.db");
@@ -121,7 +128,8 @@ impl TestApp {
         )
     }
 
-    /// Fills the form as a person would, after `wait` seconds.
+    /// Books open slot `slot_index` as `client` would: opens the form, takes
+    /// 20 seconds on the test clock to fill it in, and posts it.
     pub async fn book_as(&self, client: &Client, slot_index: usize) -> (Reply, String) {
         let (token, slots) = self.open_form().await;
         let slot = slots[slot_index].clone();
@@ -201,10 +209,13 @@ impl NowSeconds for ManualClock {
     }
 }
 
+/// Client number `n`'s address on loopback, for the rate limits.
 pub fn peer(n: u8) -> IpAddr {
     IpAddr::from([127, 0, 0, n])
 }
 
+/// A form post of `fields` from `peer`, with the session `cookie` if any,
+/// as the server sees it (the peer address set as a real connection would).
 pub fn post_request(
     peer: IpAddr,
     path: &str,
@@ -242,6 +253,7 @@ pub fn filled<'a>(client: &'a Client, slot: &'a str, token: &'a str) -> Vec<(&'a
     ]
 }
 
+/// The attribute `name` of every element matching `css`.
 pub fn attr(html: &Html, css: &str, name: &str) -> Vec<String> {
     let selector = Selector::parse(css).unwrap();
     html.select(&selector)
@@ -249,6 +261,7 @@ pub fn attr(html: &Html, css: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The text of every element matching `css`, with its spaces collapsed.
 pub fn text(html: &Html, css: &str) -> Vec<String> {
     let selector = Selector::parse(css).unwrap();
     html.select(&selector)

@@ -1,10 +1,14 @@
 //! Shared helpers: the real router over the shipped content (or a copy of it),
-//! driven in-process without opening a socket.
+//! driven in-process without opening a socket ([`send`] and its wrappers), and
+//! waiting on things that give no event ([`eventually`]).
 
 #![allow(dead_code)]
 
+/// A booking-ready app with a test clock: forms, logins, the outbox.
 pub mod booking_app;
+/// The real binary on a port, and a plain HTTP client for it.
 pub mod process;
+/// A mail server on loopback that records what it is sent.
 pub mod smtp;
 
 use std::convert::Infallible;
@@ -26,14 +30,17 @@ use practice_site::site::{Site, Sources};
 use practice_site::{AppState, app};
 use tower::{Service, ServiceExt};
 
+/// The repository's root (where `content/` and `static/` are).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Where the shipped site's content, settings and static files are.
 pub fn shipped_sources() -> Sources {
     sources_in(&repo())
 }
 
+/// The sources of a content copy under `root` (static files stay shared).
 pub fn sources_in(root: &Path) -> Sources {
     Sources {
         config: root.join("content/site.toml"),
@@ -42,6 +49,7 @@ pub fn sources_in(root: &Path) -> Sources {
     }
 }
 
+/// The shipped site, built; it must build without problems.
 pub fn shipped_site() -> Site {
     Site::load(&shipped_sources())
         .unwrap_or_else(|err| panic!("shipped content must build:\n{err}"))
@@ -120,6 +128,7 @@ pub fn test_secrets() -> Secrets {
     }
 }
 
+/// Booking over `store` with `clock` and `secrets`, and a fixed signing key.
 pub fn booking_for(
     config: &practice_site::config::SiteConfig,
     store: SqliteStore,
@@ -217,24 +226,29 @@ pub struct ContentCopy {
 }
 
 impl ContentCopy {
+    /// A fresh copy of `content/`.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&repo().join("content"), &dir.path().join("content"));
         Self { dir }
     }
 
+    /// The folder that holds the copy's `content/`.
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
 
+    /// Where `relative` (to `content/`) is in the copy.
     pub fn path(&self, relative: &str) -> PathBuf {
         self.dir.path().join("content").join(relative)
     }
 
+    /// One file of the copy, as text.
     pub fn read(&self, relative: &str) -> String {
         std::fs::read_to_string(self.path(relative)).unwrap()
     }
 
+    /// Writes one file of the copy, making its folder if needed.
     pub fn write(&self, relative: &str, text: &str) {
         let path = self.path(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -257,6 +271,7 @@ impl ContentCopy {
             + 1
     }
 
+    /// The copy's sources, to build or watch.
     pub fn sources(&self) -> Sources {
         sources_in(self.root())
     }
