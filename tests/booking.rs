@@ -469,26 +469,13 @@ async fn twenty_clients_race_for_one_slot_and_exactly_one_wins() {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         tasks.push(tokio::spawn(async move {
-            use tower::ServiceExt;
             let borrowed: Vec<(&str, &str)> = fields
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            let response = router
-                .oneshot(post_request(
-                    peer(100 + n),
-                    "/consultation",
-                    &borrowed,
-                    None,
-                ))
-                .await
-                .unwrap();
-            let status = response.status();
-            let body = http_body_util::BodyExt::collect(response.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            (status, String::from_utf8_lossy(&body).into_owned())
+            let request = post_request(peer(100 + n), "/consultation", &borrowed, None);
+            let reply = common::send(&router, request).await;
+            (reply.status, reply.body)
         }));
     }
     let mut won = 0;

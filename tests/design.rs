@@ -6,69 +6,31 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use common::booking_app::{JANE, TestApp, attr, text};
-use common::{ContentCopy, router, shipped_site};
-use http_body_util::BodyExt;
+use common::{ContentCopy, Reply, router, shipped_site};
 use practice_site::config::SiteConfig;
 use practice_site::content;
 use scraper::{Html, Selector};
-use tower::ServiceExt;
 
 /// A TCP connection's first flight: an initial congestion window of 10
 /// segments (RFC 6928) of about 1,460 bytes. Counted as 14 KiB, the usual
 /// budget, with the response headers included.
 const FIRST_ROUND_TRIP: usize = 14 * 1024;
 
-struct Fetched {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
+/// Bytes on the wire, near enough: the status line, every header, the body.
+fn wire_bytes(reply: &Reply) -> usize {
+    let head: usize = reply
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+        .sum();
+    "HTTP/1.1 200 OK\r\n".len() + head + 2 + reply.bytes.len()
 }
 
-impl Fetched {
-    /// Bytes on the wire, near enough: the status line, every header, the body.
-    fn wire_bytes(&self) -> usize {
-        let head: usize = self
-            .headers
-            .iter()
-            .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
-            .sum();
-        "HTTP/1.1 200 OK\r\n".len() + head + 2 + self.body.len()
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).expect("identity bodies are UTF-8")
-    }
-}
-
-async fn fetch(app: &axum::Router, path: &str, encoding: &str) -> Fetched {
-    let response = app
-        .clone()
-        .oneshot(
-            Request::builder()
-                .uri(path)
-                .header(header::ACCEPT_ENCODING, encoding)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Fetched {
-        status,
-        headers,
-        body,
-    }
+/// `path` as a client that accepts `encoding` gets it.
+async fn fetch(app: &axum::Router, path: &str, encoding: &str) -> Reply {
+    common::get_with(app, path, &[("accept-encoding", encoding)]).await
 }
 
 /// The page up to the start of its second `<h2>` section (all of it when
@@ -110,7 +72,7 @@ async fn every_page_and_its_stylesheet_reach_a_reader_in_the_first_round_trip() 
     for path in &paths {
         let plain = fetch(&app, path, "identity").await;
         assert_eq!(plain.status, StatusCode::OK, "{path}");
-        let plain_text = plain.text();
+        let plain_text = plain.body.clone();
         let css = stylesheets(&Html::parse_document(&plain_text));
         assert_eq!(
             css.len(),
@@ -128,11 +90,11 @@ async fn every_page_and_its_stylesheet_reach_a_reader_in_the_first_round_trip() 
                     "{path}: the {what} must be sent compressed"
                 );
             }
-            let total = page.wire_bytes() + sheet.wire_bytes();
+            let total = wire_bytes(&page) + wire_bytes(&sheet);
             report.push(format!(
                 "{path} {encoding}: html {} + css {} bytes, {total} with headers",
-                page.body.len(),
-                sheet.body.len()
+                page.bytes.len(),
+                sheet.bytes.len()
             ));
             // Every browser asks for brotli over https: the whole page and
             // its stylesheet arrive in the first round trip.
@@ -140,16 +102,16 @@ async fn every_page_and_its_stylesheet_reach_a_reader_in_the_first_round_trip() 
                 assert!(
                     total < FIRST_ROUND_TRIP,
                     "{path} over {encoding}: {total} bytes (html {}, css {}) do not fit in one round trip of {FIRST_ROUND_TRIP}",
-                    page.body.len(),
-                    sheet.body.len()
+                    page.bytes.len(),
+                    sheet.bytes.len()
                 );
             }
             // Over either encoding, what a reader sees first (the head, the
             // title and the article up to its second section) does, even in
             // the longest article; the rest streams in while they read.
-            let first = page.wire_bytes() - page.body.len()
+            let first = wire_bytes(&page) - page.bytes.len()
                 + gzip_len(first_screen(&plain_text))
-                + sheet.wire_bytes();
+                + wire_bytes(&sheet);
             assert!(
                 first < FIRST_ROUND_TRIP,
                 "{path} over {encoding}: its first screen and stylesheet take {first} bytes, over one round trip of {FIRST_ROUND_TRIP}"
@@ -292,7 +254,7 @@ async fn no_page_asks_the_browser_for_anything_from_another_site() {
     let app = router(shipped_site());
     assert_eq!(stylesheet_urls.len(), 2, "{stylesheet_urls:?}");
     for url in &stylesheet_urls {
-        let css = fetch(&app, url, "identity").await.text();
+        let css = fetch(&app, url, "identity").await.body;
         for needle in ["@import", "url(", "@font-face", "//"] {
             let code = strip_css_comments(&css);
             assert!(!code.contains(needle), "{url} contains {needle}");
@@ -469,7 +431,7 @@ async fn the_booking_pages_are_sent_compressed_and_fit_the_first_round_trip() {
         assert_eq!(plain.status, StatusCode::OK, "{path}");
         assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
         assert_eq!(plain.headers[header::VARY], "accept-encoding", "{path}");
-        let plain_text = plain.text();
+        let plain_text = plain.body.clone();
         let css = stylesheets(&Html::parse_document(&plain_text));
         assert_eq!(
             css.len(),
@@ -488,18 +450,18 @@ async fn the_booking_pages_are_sent_compressed_and_fit_the_first_round_trip() {
             );
             assert_eq!(page.headers[header::VARY], "accept-encoding", "{path}");
             assert_eq!(
-                without_token(&decode(encoding, &page.body)),
-                without_token(&plain.text()),
+                without_token(&decode(encoding, &page.bytes)),
+                without_token(&plain.body),
                 "{path} over {encoding} is the same page"
             );
-            let mut total = page.wire_bytes();
+            let mut total = wire_bytes(&page);
             for sheet in &css {
-                total += fetch(&test.router, sheet, encoding).await.wire_bytes();
+                total += wire_bytes(&fetch(&test.router, sheet, encoding).await);
             }
             report.push(format!(
                 "{path} {encoding}: html {} of {} bytes, {total} with the stylesheets and headers",
-                page.body.len(),
-                plain.body.len()
+                page.bytes.len(),
+                plain.bytes.len()
             ));
             assert!(
                 total < FIRST_ROUND_TRIP,
@@ -510,13 +472,10 @@ async fn the_booking_pages_are_sent_compressed_and_fit_the_first_round_trip() {
     eprintln!("{}", report.join("\n"));
     // The therapist's pages stay uncompressed (see routes/compress.rs).
     let cookie = test.login().await;
-    let request = Request::builder()
-        .uri("/admin")
-        .header(header::COOKIE, &cookie)
-        .header(header::ACCEPT_ENCODING, "br, gzip")
-        .body(Body::empty())
-        .unwrap();
-    let dashboard = test.send(request).await;
+    let headers = [("cookie", cookie.as_str()), ("accept-encoding", "br, gzip")];
+    let dashboard = test
+        .send(common::bare(Method::GET, "/admin", &headers))
+        .await;
     assert_eq!(dashboard.status, 200);
     assert!(dashboard.headers.get(header::CONTENT_ENCODING).is_none());
 }

@@ -11,16 +11,13 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use common::{ContentCopy, router};
-use http_body_util::BodyExt;
 use practice_site::site::Site;
 use practice_site::site::export::{export, file_for};
-use tower::ServiceExt;
 
 /// Content with an alias and a retired article, so the export has redirects and 410s.
 fn content_with_redirects() -> ContentCopy {
@@ -37,33 +34,24 @@ fn content_with_redirects() -> ContentCopy {
     copy
 }
 
+/// `path` as the live server answers it, asked with `accept_encoding`
+/// (none when empty): the status, the body as sent, and where it redirects.
 async fn live(
     app: &Router,
     path: &str,
     accept_encoding: &str,
 ) -> (StatusCode, Vec<u8>, Option<String>) {
-    let mut request = Request::builder().uri(path);
-    if !accept_encoding.is_empty() {
-        request = request.header("accept-encoding", accept_encoding);
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
+    let headers: Vec<(&str, &str)> = if accept_encoding.is_empty() {
+        vec![]
+    } else {
+        vec![("accept-encoding", accept_encoding)]
+    };
+    let reply = common::get_with(app, path, &headers).await;
+    let location = reply
+        .headers
         .get("location")
         .map(|v| v.to_str().unwrap().to_string());
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, body, location)
+    (reply.status, reply.bytes, location)
 }
 
 #[tokio::test]
@@ -198,15 +186,14 @@ http {{
         port,
         _prefix: prefix,
     };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nginx did not start: {}",
-            std::fs::read_to_string(nginx._prefix.path().join("error.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let listening = common::eventually(Duration::from_secs(10), Duration::from_millis(50), || {
+        TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    assert!(
+        listening.is_some(),
+        "nginx did not start: {}",
+        std::fs::read_to_string(nginx._prefix.path().join("error.log")).unwrap_or_default()
+    );
     nginx
 }
 

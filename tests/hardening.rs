@@ -10,6 +10,7 @@ use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::symlink;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -19,7 +20,7 @@ use common::{ContentCopy, get, router, shipped_site, test_booking};
 use practice_site::server::{self, Limits};
 use practice_site::site::{Site, Sources};
 use practice_site::{AppState, RequestLimits, app_with, app_with_limits};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 #[tokio::test]
 async fn a_panicking_handler_answers_the_500_page_and_the_server_lives_on() {
@@ -286,18 +287,28 @@ async fn bodies_over_the_limits_get_the_413_page_over_a_real_connection() {
     let _ = stop.send(());
 }
 
-/// The site with one more route, `/slow`, that answers "done" after `delay`.
-fn slow_app(limits: RequestLimits, delay: Duration) -> Router {
+/// The site with one more route, `/slow`, that answers "done" after `delay`,
+/// and the signal it gives as each request reaches it: a test waits on that,
+/// not on a guess at how long a request takes to get there.
+fn slow_app(limits: RequestLimits, delay: Duration) -> (Router, Arc<Notify>) {
     let site = shipped_site();
     let booking = test_booking(site.config().unwrap());
+    let entered = Arc::new(Notify::new());
+    let signal = entered.clone();
     let extra = Router::new().route(
         "/slow",
-        route_get(move || async move {
-            tokio::time::sleep(delay).await;
-            "done"
+        route_get(move || {
+            let signal = signal.clone();
+            async move {
+                signal.notify_one();
+                // How long the request is in flight: the point of the route.
+                tokio::time::sleep(delay).await;
+                "done"
+            }
         }),
     );
-    app_with_limits(AppState::new(site, booking), extra, limits)
+    let app = app_with_limits(AppState::new(site, booking), extra, limits);
+    (app, entered)
 }
 
 #[tokio::test]
@@ -311,9 +322,10 @@ async fn requests_beyond_the_concurrency_limit_wait_their_turn_or_get_503() {
         };
         slow_app(limits, Duration::from_millis(600))
     };
-    let app = one_at_a_time(Duration::from_millis(200));
+    let (app, entered) = one_at_a_time(Duration::from_millis(200));
+    // The second comes once the first holds the only place.
     let later = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        entered.notified().await;
         get(&app, "/slow").await
     };
     let (first, second) = tokio::join!(get(&app, "/slow"), later);
@@ -323,10 +335,10 @@ async fn requests_beyond_the_concurrency_limit_wait_their_turn_or_get_503() {
     assert!(second.body.contains("The site is busy"), "the site's page");
 
     // With a longer wait, the second is served after the first.
-    let app = one_at_a_time(Duration::from_secs(5));
+    let (app, entered) = one_at_a_time(Duration::from_secs(5));
     let started = Instant::now();
     let later = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        entered.notified().await;
         let reply = get(&app, "/slow").await;
         (reply, started.elapsed())
     };
@@ -382,7 +394,7 @@ async fn connections_beyond_the_cap_wait_in_the_backlog() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_lets_requests_in_flight_finish_then_refuses_new_ones() {
-    let app = slow_app(RequestLimits::default(), Duration::from_millis(600));
+    let (app, entered) = slow_app(RequestLimits::default(), Duration::from_millis(600));
     let (address, stop, task) = start(app, Limits::default()).await;
     let in_flight = exchange_async(
         address,
@@ -390,7 +402,7 @@ async fn a_stop_lets_requests_in_flight_finish_then_refuses_new_ones() {
         Duration::from_secs(5),
     );
     let in_flight = tokio::spawn(in_flight);
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    entered.notified().await;
     stop.send(()).unwrap();
     let (reply, _) = in_flight.await.unwrap();
     assert!(
@@ -406,7 +418,7 @@ async fn a_stop_lets_requests_in_flight_finish_then_refuses_new_ones() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_waits_for_requests_in_flight_no_longer_than_its_deadline() {
-    let app = slow_app(RequestLimits::default(), Duration::from_secs(30));
+    let (app, entered) = slow_app(RequestLimits::default(), Duration::from_secs(30));
     let limits = Limits {
         grace: Duration::from_millis(300),
         ..Limits::default()
@@ -417,7 +429,7 @@ async fn a_stop_waits_for_requests_in_flight_no_longer_than_its_deadline() {
         b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
         Duration::from_secs(10),
     ));
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    entered.notified().await;
     let stopping = Instant::now();
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(5), task)
@@ -504,17 +516,23 @@ fn sigterm_and_sigint_each_finish_requests_in_flight_then_checkpoint_and_close_t
         );
         stream.write_all(head.as_bytes()).unwrap();
         stream.write_all(&body.as_bytes()[..10]).unwrap();
+        // Kept: time for the server to take the connection and start on the
+        // request. Nothing outside the process shows that moment (it logs
+        // no line for it), and a signal sent before it would find the
+        // connection still in the backlog, not in flight.
         std::thread::sleep(Duration::from_millis(300));
         let sent = Command::new("kill")
             .args([&format!("-{signal}"), &child.id().to_string()])
             .status()
             .unwrap();
         assert!(sent.success());
-        std::thread::sleep(Duration::from_millis(300));
-        assert!(
-            TcpStream::connect(("127.0.0.1", port)).is_err(),
-            "SIG{signal}: still accepting"
-        );
+        // The listener closes as the signal is handled.
+        let closed = common::eventually(Duration::from_secs(10), Duration::from_millis(20), || {
+            TcpStream::connect(("127.0.0.1", port))
+                .is_err()
+                .then_some(())
+        });
+        assert!(closed.is_some(), "SIG{signal}: still accepting");
         assert!(child.try_wait().unwrap().is_none(), "SIG{signal}: it waits");
         // The rest of the form arrives; it is answered (403: a token not
         // signed here), and then the process ends on its own.
@@ -522,14 +540,10 @@ fn sigterm_and_sigint_each_finish_requests_in_flight_then_checkpoint_and_close_t
         let mut reply = String::new();
         stream.read_to_string(&mut reply).unwrap();
         assert!(reply.starts_with("HTTP/1.1 403"), "SIG{signal}: {reply}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "SIG{signal}: it did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = common::eventually(Duration::from_secs(10), Duration::from_millis(20), || {
+            child.try_wait().unwrap()
+        })
+        .unwrap_or_else(|| panic!("SIG{signal}: it did not stop"));
         let rest: Vec<String> = log.map_while(Result::ok).collect();
         assert!(status.success(), "SIG{signal}: {status:?} {rest:?}");
         assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");

@@ -80,6 +80,8 @@ async fn reloading_under_concurrent_requests_never_errors_or_mixes_versions() {
             .await
             .unwrap()
             .unwrap();
+        // Kept: the readers' turn with this version before the next build;
+        // pages read between and during rebuilds are the point.
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -297,6 +299,8 @@ async fn an_idle_watcher_stays_asleep_and_an_edit_wakes_it() {
     }
     // A build opens and reads every source file, as `check` does.
     practice_site::site::Site::load(&copy.sources()).unwrap();
+    // Kept: a quiet window. That the watcher does not wake within it is what
+    // is checked, so there is no event to wait for; a time is the point.
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(
         reloader.wakeups(),
@@ -311,6 +315,7 @@ async fn an_idle_watcher_stays_asleep_and_an_edit_wakes_it() {
         .expect("the edit is rebuilt")
         .unwrap();
     // The rebuild reads every file again; that must not wake it once more.
+    // Kept: a quiet window for such a wake-up to show, as above.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after_edit = reloader.wakeups();
     assert!(

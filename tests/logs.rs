@@ -8,21 +8,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
-use common::booking_app::{Client, TestApp};
+use common::booking_app::{Client, TestApp, outbox};
 use common::smtp::SmtpServer;
-use practice_site::booking::notify::{Mailer, Outbox, SmtpSettings};
-
-fn outbox(app: &TestApp, port: u16) -> Outbox {
-    let mailer = Mailer::new(
-        &SmtpSettings {
-            url: format!("smtp://127.0.0.1:{port}"),
-            from: "hello@example.com".into(),
-        },
-        "www.example.com",
-    )
-    .unwrap();
-    Outbox::new(Arc::new(app.store.clone()), app.clock.clone(), mailer)
-}
 
 /// Collects everything logged.
 #[derive(Clone, Default)]

@@ -4,29 +4,15 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use chrono::Duration;
-use common::booking_app::{JANE, NowSeconds, TestApp};
+use common::booking_app::{JANE, NowSeconds, TestApp, outbox};
 use common::smtp::SmtpServer;
-use practice_site::booking::notify::{Delivery, Mailer, Outbox, SmtpSettings};
+use practice_site::booking::notify::Delivery;
 
 /// A loopback port with nothing listening on it.
 async fn closed_port() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     listener.local_addr().unwrap().port()
-}
-
-fn outbox(app: &TestApp, port: u16) -> Outbox {
-    let mailer = Mailer::new(
-        &SmtpSettings {
-            url: format!("smtp://127.0.0.1:{port}"),
-            from: "hello@example.com".into(),
-        },
-        "www.example.com",
-    )
-    .unwrap();
-    Outbox::new(Arc::new(app.store.clone()), app.clock.clone(), mailer)
 }
 
 /// Undoes quoted-printable soft breaks and `=XX` escapes well enough to search.

@@ -6,44 +6,14 @@ mod common;
 use std::collections::BTreeSet;
 use std::io::Read as _;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use common::{ContentCopy, get, request, router, shipped_site};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode, header};
+use common::{ContentCopy, Reply, get, get_with, request, router, shipped_site};
 use practice_site::config::SiteConfig;
 use practice_site::content;
 use practice_site::site::{Site, feeds};
 use scraper::{Html, Selector};
-use tower::ServiceExt;
 
 const BASE: &str = "https://www.example.com";
-
-async fn get_with(
-    app: &Router,
-    path: &str,
-    headers: &[(&str, &str)],
-) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let mut builder = Request::builder().uri(path);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    let response = app
-        .clone()
-        .oneshot(builder.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, headers, body)
-}
 
 fn xml_values(xml: &str, tag: &str) -> Vec<String> {
     let open = format!("<{tag}>");
@@ -411,7 +381,9 @@ async fn retired_articles_answer_410_with_a_helpful_page_and_aliases_301() {
 #[tokio::test]
 async fn conditional_requests_get_304() {
     let app = router(shipped_site());
-    let (status, headers, _) = get_with(&app, "/blog/kap-vs-iv-ketamine-clinics", &[]).await;
+    let Reply {
+        status, headers, ..
+    } = get_with(&app, "/blog/kap-vs-iv-ketamine-clinics", &[]).await;
     assert_eq!(status, StatusCode::OK);
     let etag = headers[header::ETAG].to_str().unwrap().to_string();
     assert!(
@@ -427,7 +399,12 @@ async fn conditional_requests_get_304() {
             .contains("must-revalidate")
     );
 
-    let (status, headers, body) = get_with(
+    let Reply {
+        status,
+        headers,
+        bytes: body,
+        ..
+    } = get_with(
         &app,
         "/blog/kap-vs-iv-ketamine-clinics",
         &[("if-none-match", &etag)],
@@ -436,21 +413,21 @@ async fn conditional_requests_get_304() {
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
     assert_eq!(headers[header::ETAG], etag.as_str());
-    let (status, _, _) = get_with(
+    let Reply { status, .. } = get_with(
         &app,
         "/blog/kap-vs-iv-ketamine-clinics",
         &[("if-none-match", "\"something-else\"")],
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _, _) = get_with(
+    let Reply { status, .. } = get_with(
         &app,
         "/blog/kap-vs-iv-ketamine-clinics",
         &[("if-modified-since", &last_modified)],
     )
     .await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
-    let (status, _, _) = get_with(
+    let Reply { status, .. } = get_with(
         &app,
         "/blog/kap-vs-iv-ketamine-clinics",
         &[("if-modified-since", "Sun, 26 Oct 2025 00:00:00 GMT")],
@@ -465,7 +442,7 @@ async fn conditional_requests_get_304() {
         "/robots.txt",
         "/static/favicon.svg",
     ] {
-        let (_, headers, _) = get_with(&app, path, &[]).await;
+        let Reply { headers, .. } = get_with(&app, path, &[]).await;
         assert!(headers.contains_key(header::ETAG), "{path}");
     }
 }
@@ -473,7 +450,9 @@ async fn conditional_requests_get_304() {
 #[tokio::test]
 async fn the_smallest_accepted_encoding_wins() {
     let app = router(shipped_site());
-    let (_, _, identity) = get_with(&app, "/blog/ketamine-assisted-psychotherapy-guide", &[]).await;
+    let Reply {
+        bytes: identity, ..
+    } = get_with(&app, "/blog/ketamine-assisted-psychotherapy-guide", &[]).await;
     let cases: [(&str, Option<&str>); 6] = [
         ("", None),
         ("identity", None),
@@ -488,7 +467,12 @@ async fn the_smallest_accepted_encoding_wins() {
         } else {
             vec![("accept-encoding", accept)]
         };
-        let (status, response, body) = get_with(
+        let Reply {
+            status,
+            headers: response,
+            bytes: body,
+            ..
+        } = get_with(
             &app,
             "/blog/ketamine-assisted-psychotherapy-guide",
             &headers,

@@ -9,7 +9,6 @@ use common::{ContentCopy, get, request, router, shipped_site};
 use practice_site::config::SiteConfig;
 use practice_site::content::{self, stated_consultation_lengths};
 use scraper::{Html, Selector};
-use tower::ServiceExt;
 
 fn select(html: &Html, css: &str) -> Vec<String> {
     let selector = Selector::parse(css).unwrap();
@@ -353,19 +352,9 @@ async fn every_response_carries_the_security_headers_and_no_cookie() {
             "not over plain http"
         );
     }
-    let over_https = app
-        .clone()
-        .oneshot(
-            axum::http::Request::builder()
-                .uri("/")
-                .header("x-forwarded-proto", "https")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let over_https = common::get_with(&app, "/", &[("x-forwarded-proto", "https")]).await;
     assert!(
-        over_https.headers()[header::STRICT_TRANSPORT_SECURITY]
+        over_https.headers[header::STRICT_TRANSPORT_SECURITY]
             .to_str()
             .unwrap()
             .starts_with("max-age=")
@@ -379,9 +368,6 @@ async fn every_response_carries_the_security_headers_and_no_cookie() {
 /// compression, conditional and HEAD requests, byte for byte.
 #[tokio::test]
 async fn prepared_pages_are_answered_exactly_as_the_router_answers_them() {
-    use axum::body::Body;
-    use axum::http::Request;
-    use http_body_util::BodyExt as _;
     use practice_site::{AppState, PreparedFirst, app};
 
     let site = shipped_site();
@@ -419,19 +405,13 @@ async fn prepared_pages_are_answered_exactly_as_the_router_answers_them() {
                 vec![("if-none-match", guide_etag.as_str())],
                 vec![("x-forwarded-proto", "https")],
             ] {
-                let build = || {
-                    let mut request = Request::builder().method(method.clone()).uri(path);
-                    for (name, value) in &headers {
-                        request = request.header(*name, *value);
-                    }
-                    request.body(Body::empty()).unwrap()
-                };
-                let expected = router.clone().oneshot(build()).await.unwrap();
-                let got = prepared.clone().oneshot(build()).await.unwrap();
+                let request = || common::bare(method.clone(), path, &headers);
+                let expected = common::send(&router, request()).await;
+                let got = common::send(&prepared, request()).await;
                 let what = format!("{method} {path} {headers:?}");
-                assert_eq!(got.status(), expected.status(), "{what}");
-                let mut expected_headers = expected.headers().clone();
-                let mut got_headers = got.headers().clone();
+                assert_eq!(got.status, expected.status, "{what}");
+                let mut expected_headers = expected.headers.clone();
+                let mut got_headers = got.headers.clone();
                 // The order of headers is not part of an answer.
                 expected_headers.remove(header::DATE);
                 got_headers.remove(header::DATE);
@@ -444,9 +424,7 @@ async fn prepared_pages_are_answered_exactly_as_the_router_answers_them() {
                     all
                 };
                 assert_eq!(sorted(&got_headers), sorted(&expected_headers), "{what}");
-                let expected_body = expected.into_body().collect().await.unwrap().to_bytes();
-                let got_body = got.into_body().collect().await.unwrap().to_bytes();
-                assert!(got_body == expected_body, "{what}: the bodies differ");
+                assert!(got.bytes == expected.bytes, "{what}: the bodies differ");
                 compared += 1;
             }
         }

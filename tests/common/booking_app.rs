@@ -9,14 +9,13 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, header};
 use chrono::{DateTime, Duration, Utc};
-use http_body_util::BodyExt;
 use practice_site::booking::Booking;
+use practice_site::booking::notify::{Mailer, Outbox, SmtpSettings};
 use practice_site::booking::settings::Secrets;
 use practice_site::booking::store::SqliteStore;
 use practice_site::clock::ManualClock;
 use practice_site::{AppState, app};
 use scraper::{Html, Selector};
-use tower::ServiceExt;
 
 use super::{ADMIN_PASSWORD, Reply, booking_for, shipped_site, test_secrets};
 
@@ -27,6 +26,9 @@ pub fn start_time() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// The real router over the shipped site, with booking on its own SQLite
+/// file and a [`ManualClock`] the test moves; the store and file are open
+/// for tests that look inside.
 pub struct TestApp {
     pub router: Router,
     pub clock: Arc<ManualClock>,
@@ -43,6 +45,7 @@ pub struct Client {
     pub note: &'static str,
 }
 
+/// The usual client.
 pub const JANE: Client = Client {
     name: "Jane Quinn-Doe",
     email: "jane.quinn@example.org",
@@ -50,14 +53,17 @@ pub const JANE: Client = Client {
 };
 
 impl TestApp {
+    /// The app with the usual test secrets (an admin password, no SMTP).
     pub async fn new() -> Self {
         Self::with_secrets(test_secrets()).await
     }
 
+    /// The app over the shipped site with `secrets` (SMTP, a different login).
     pub async fn with_secrets(secrets: Secrets) -> Self {
         Self::with(shipped_site(), secrets).await
     }
 
+    /// The app over `site` (a changed copy of the content) with `secrets`.
     pub async fn with(site: practice_site::site::Site, secrets: Secrets) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("practice.db");
@@ -79,28 +85,20 @@ impl TestApp {
         }
     }
 
+    /// Sends `request` to this app's router (see [`super::send`]).
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        super::send(&self.router, request).await
     }
 
+    /// `GET path`, as a visitor without a session.
     pub async fn get(&self, path: &str) -> Reply {
         self.get_with_cookie(path, None).await
     }
 
+    /// `GET path`, with the session `cookie` when there is one.
     pub async fn get_with_cookie(&self, path: &str, cookie: Option<&str>) -> Reply {
-        let mut request = Request::builder().method(Method::GET).uri(path);
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        self.send(request.body(Body::empty()).unwrap()).await
+        let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+        self.send(super::bare(Method::GET, path, &headers)).await
     }
 
     /// A form post from `peer` (the rate limit's key).
@@ -114,6 +112,7 @@ impl TestApp {
         self.send(post_request(peer, path, fields, cookie)).await
     }
 
+    /// A form post from the usual client (peer 1), without a session.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
         self.post_from(peer(1), path, fields, None).await
     }
@@ -129,7 +128,8 @@ impl TestApp {
         )
     }
 
-    /// Fills the form as a person would, after `wait` seconds.
+    /// Books open slot `slot_index` as `client` would: opens the form, takes
+    /// 20 seconds on the test clock to fill it in, and posts it.
     pub async fn book_as(&self, client: &Client, slot_index: usize) -> (Reply, String) {
         let (token, slots) = self.open_form().await;
         let slot = slots[slot_index].clone();
@@ -174,12 +174,27 @@ impl TestApp {
         .clone()
     }
 
+    /// One number from the database (`SELECT COUNT(*) ...`).
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(self.store.pool())
             .await
             .unwrap()
     }
+}
+
+/// An outbox over this app's store and clock that delivers to an SMTP
+/// server on loopback `port` (see [`super::smtp::SmtpServer`]).
+pub fn outbox(app: &TestApp, port: u16) -> Outbox {
+    let mailer = Mailer::new(
+        &SmtpSettings {
+            url: format!("smtp://127.0.0.1:{port}"),
+            from: "hello@example.com".into(),
+        },
+        "www.example.com",
+    )
+    .unwrap();
+    Outbox::new(Arc::new(app.store.clone()), app.clock.clone(), mailer)
 }
 
 /// Seconds since the epoch on the test clock.
@@ -194,10 +209,13 @@ impl NowSeconds for ManualClock {
     }
 }
 
+/// Client number `n`'s address on loopback, for the rate limits.
 pub fn peer(n: u8) -> IpAddr {
     IpAddr::from([127, 0, 0, n])
 }
 
+/// A form post of `fields` from `peer`, with the session `cookie` if any,
+/// as the server sees it (the peer address set as a real connection would).
 pub fn post_request(
     peer: IpAddr,
     path: &str,
@@ -235,6 +253,7 @@ pub fn filled<'a>(client: &'a Client, slot: &'a str, token: &'a str) -> Vec<(&'a
     ]
 }
 
+/// The attribute `name` of every element matching `css`.
 pub fn attr(html: &Html, css: &str, name: &str) -> Vec<String> {
     let selector = Selector::parse(css).unwrap();
     html.select(&selector)
@@ -242,6 +261,7 @@ pub fn attr(html: &Html, css: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The text of every element matching `css`, with its spaces collapsed.
 pub fn text(html: &Html, css: &str) -> Vec<String> {
     let selector = Selector::parse(css).unwrap();
     html.select(&selector)

@@ -1,19 +1,26 @@
 //! Shared helpers: the real router over the shipped content (or a copy of it),
-//! driven in-process without opening a socket.
+//! driven in-process without opening a socket ([`send`] and its wrappers), and
+//! waiting on things that give no event ([`eventually`]).
 
 #![allow(dead_code)]
 
+/// A booking-ready app with a test clock: forms, logins, the outbox.
 pub mod booking_app;
+/// The real binary on a port, and a plain HTTP client for it.
 pub mod process;
+/// A mail server on loopback that records what it is sent.
 pub mod smtp;
 
+use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::response::Response;
 use http_body_util::BodyExt;
 use practice_site::booking::Booking;
 use practice_site::booking::settings::Secrets;
@@ -21,16 +28,19 @@ use practice_site::booking::store::SqliteStore;
 use practice_site::clock::{Clock, SystemClock};
 use practice_site::site::{Site, Sources};
 use practice_site::{AppState, app};
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 
+/// The repository's root (where `content/` and `static/` are).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Where the shipped site's content, settings and static files are.
 pub fn shipped_sources() -> Sources {
     sources_in(&repo())
 }
 
+/// The sources of a content copy under `root` (static files stay shared).
 pub fn sources_in(root: &Path) -> Sources {
     Sources {
         config: root.join("content/site.toml"),
@@ -39,6 +49,7 @@ pub fn sources_in(root: &Path) -> Sources {
     }
 }
 
+/// The shipped site, built; it must build without problems.
 pub fn shipped_site() -> Site {
     Site::load(&shipped_sources())
         .unwrap_or_else(|err| panic!("shipped content must build:\n{err}"))
@@ -117,6 +128,7 @@ pub fn test_secrets() -> Secrets {
     }
 }
 
+/// Booking over `store` with `clock` and `secrets`, and a fixed signing key.
 pub fn booking_for(
     config: &practice_site::config::SiteConfig,
     store: SqliteStore,
@@ -133,24 +145,25 @@ pub fn booking_for(
     .unwrap()
 }
 
+/// One whole answer, as a test reads it.
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body exactly as sent (still compressed, when it was).
+    pub bytes: Vec<u8>,
+    /// The body as text (lossy), for answers that are text.
     pub body: String,
 }
 
-pub async fn request(app: &Router, method: Method, path: &str) -> Reply {
-    let response = app
-        .clone()
-        .oneshot(
-            Request::builder()
-                .method(method)
-                .uri(path)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+/// Sends one request through `app` in-process (no socket) and collects the
+/// whole answer: the one way every in-process test sends a request.
+/// `app` is the router, or any service that answers as one does
+/// (`PreparedFirst`).
+pub async fn send<S>(app: &S, request: Request<Body>) -> Reply
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone,
+{
+    let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -158,11 +171,53 @@ pub async fn request(app: &Router, method: Method, path: &str) -> Reply {
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 
+/// A bodiless request, `method path` with `headers`, as [`send`] takes it.
+pub fn bare(method: Method, path: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::builder().method(method).uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+/// `method path`, with no headers and no body.
+pub async fn request(app: &Router, method: Method, path: &str) -> Reply {
+    send(app, bare(method, path, &[])).await
+}
+
+/// `GET path`, with no headers.
 pub async fn get(app: &Router, path: &str) -> Reply {
-    request(app, Method::GET, path).await
+    get_with(app, path, &[]).await
+}
+
+/// `GET path` with `headers` (an `Accept-Encoding`, an `If-None-Match`...).
+pub async fn get_with(app: &Router, path: &str, headers: &[(&str, &str)]) -> Reply {
+    send(app, bare(Method::GET, path, headers)).await
+}
+
+/// Checks `ready` every `every` until it gives a value, and returns that
+/// value; `None` once `within` has passed. For waiting on something that
+/// has no event to wait on (a process that starts or ends, a port that
+/// opens or closes, a file that appears) and is cheap to check.
+pub fn eventually<T>(
+    within: Duration,
+    every: Duration,
+    mut ready: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = ready() {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(every);
+    }
 }
 
 /// A copy of the shipped content in a temporary folder, to break on purpose.
@@ -171,24 +226,29 @@ pub struct ContentCopy {
 }
 
 impl ContentCopy {
+    /// A fresh copy of `content/`.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&repo().join("content"), &dir.path().join("content"));
         Self { dir }
     }
 
+    /// The folder that holds the copy's `content/`.
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
 
+    /// Where `relative` (to `content/`) is in the copy.
     pub fn path(&self, relative: &str) -> PathBuf {
         self.dir.path().join("content").join(relative)
     }
 
+    /// One file of the copy, as text.
     pub fn read(&self, relative: &str) -> String {
         std::fs::read_to_string(self.path(relative)).unwrap()
     }
 
+    /// Writes one file of the copy, making its folder if needed.
     pub fn write(&self, relative: &str, text: &str) {
         let path = self.path(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -211,6 +271,7 @@ impl ContentCopy {
             + 1
     }
 
+    /// The copy's sources, to build or watch.
     pub fn sources(&self) -> Sources {
         sources_in(self.root())
     }

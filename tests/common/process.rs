@@ -5,8 +5,9 @@ use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+/// The running binary; killed when dropped.
 pub struct Server {
     pub child: Child,
     pub port: u16,
@@ -39,11 +40,11 @@ impl Server {
         }
         let child = command.spawn().unwrap();
         let server = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while http(port, "GET", "/robots.txt", &[], "").is_none() {
-            assert!(Instant::now() < deadline, "the server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        // It answers once it is listening; no earlier sign comes from outside.
+        super::eventually(Duration::from_secs(30), Duration::from_millis(50), || {
+            http(port, "GET", "/robots.txt", &[], "")
+        })
+        .expect("the server did not start");
         server
     }
 
@@ -60,6 +61,7 @@ impl Drop for Server {
     }
 }
 
+/// One answer read off the wire by [`http`].
 pub struct HttpReply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -67,6 +69,7 @@ pub struct HttpReply {
 }
 
 impl HttpReply {
+    /// The first header called `name` (in any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+/// One message the server took.
 #[derive(Debug, Clone)]
 pub struct Received {
     pub from: String,
@@ -18,9 +20,12 @@ pub struct Received {
     pub data: String,
 }
 
+/// The running server; it stops when dropped.
 pub struct SmtpServer {
     pub port: u16,
     pub received: Arc<Mutex<Vec<Received>>>,
+    /// Told each time a message is recorded (see [`Self::until`]).
+    pub arrived: Arc<Notify>,
     /// Where a delivery is: [`IDLE`], [`RECEIVING`] or [`RECORDED`].
     pub phase: Arc<AtomicU8>,
     task: JoinHandle<()>,
@@ -63,8 +68,9 @@ impl SmtpServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let arrived = Arc::new(Notify::new());
         let phase = Arc::new(AtomicU8::new(IDLE));
-        let store = received.clone();
+        let store = (received.clone(), arrived.clone());
         let phases = phase.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -80,13 +86,31 @@ impl SmtpServer {
         Self {
             port,
             received,
+            arrived,
             phase,
             task,
         }
     }
 
+    /// Every message recorded so far, in the order they came.
     pub fn messages(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// Waits until the messages recorded so far satisfy `done`, looking
+    /// again each time one arrives; false if `within` passes first.
+    pub async fn until(&self, within: Duration, done: impl Fn(&[Received]) -> bool) -> bool {
+        let waiting = async {
+            loop {
+                // Listen before looking, so an arrival in between is not missed.
+                let arrival = self.arrived.notified();
+                if done(&self.received.lock().unwrap()) {
+                    return;
+                }
+                arrival.await;
+            }
+        };
+        tokio::time::timeout(within, waiting).await.is_ok()
     }
 }
 
@@ -98,7 +122,7 @@ impl Drop for SmtpServer {
 
 async fn converse(
     socket: tokio::net::TcpStream,
-    store: Arc<Mutex<Vec<Received>>>,
+    (store, arrived): (Arc<Mutex<Vec<Received>>>, Arc<Notify>),
     phase: Arc<AtomicU8>,
     (receiving, recorded): (Duration, Duration),
     login: &Option<(String, String)>,
@@ -161,6 +185,7 @@ async fn converse(
             write.write_all(b"250 OK\r\n").await?;
         } else if upper == "DATA" {
             phase.store(RECEIVING, Ordering::SeqCst);
+            // Kept: the slowness asked for in `start_slow` (zero otherwise).
             tokio::time::sleep(receiving).await;
             write
                 .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
@@ -181,6 +206,7 @@ async fn converse(
                 to: std::mem::take(&mut to),
                 data,
             });
+            arrived.notify_waiters();
             phase.store(RECORDED, Ordering::SeqCst);
             tokio::time::sleep(recorded).await;
             write.write_all(b"250 OK: queued\r\n").await?;
