@@ -6,10 +6,22 @@
 //! problems). It never stops at the first problem. Problems are
 //! `Diagnostic`s for the file it is given, at the line of pulldown-cmark's
 //! own byte offset for the event.
+//!
+//! Raw HTML the writer puts in the Markdown is read by html5ever's tokenizer
+//! (Servo's browser-grade HTML5 tokenizer, the one `scraper` is built on),
+//! not by hand: it reads tags, attributes and character references exactly
+//! as a browser does, so no spelling of a script or of another site's
+//! address can slip past the check (see `raw_html_problems`).
 
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use pulldown_cmark_escape::{escape_href, escape_html};
 
@@ -695,24 +707,28 @@ fn is_other_site(url: &str) -> bool {
 /// Raw HTML stays the therapist's choice, but nothing in it may run script
 /// (the site's security policy would block it anyway, silently) or load
 /// anything from another site (which would learn who reads the page).
-/// Attributes are read as a browser reads them (quotes, character
-/// references such as `&#106;` or `&colon;`, tabs and line breaks inside an
-/// address), so a spelling cannot slip past the check.
+///
+/// The HTML is read by html5ever's tokenizer, the browser-grade HTML5
+/// tokenizer of Servo, so tags and attributes come out exactly as a browser
+/// reads them: quotes or none, any case, attributes split over lines, every
+/// named and numeric character reference (`&#106;`, `&colon;`, `&Tab;`)
+/// decoded, comments skipped. A spelling cannot slip past the check.
 fn raw_html_problems(html: &str) -> Vec<String> {
-    let lower = html.to_ascii_lowercase();
-    let tags = html_tags(&lower);
+    let read = read_html(html);
+    let tags = &read.tags;
+    let named = |name: &str| tags.iter().any(|tag| tag.name == name);
     let attributes = || {
         tags.iter()
             .flat_map(|tag| tag.attributes.iter().map(move |a| (tag, a)))
     };
     let mut problems = Vec::new();
-    if lower.contains("<script") {
+    if named("script") {
         problems.push(
             "raw HTML here contains a <script>; the site runs no scripts in pages: remove it"
                 .to_string(),
         );
     }
-    if lower.contains("javascript:") || attributes().any(|(_, (_, value))| runs_script(value)) {
+    if attributes().any(|(_, (_, value))| runs_script(value)) {
         problems.push("raw HTML here contains a `javascript:` address; links must go to a page (https://…, mailto:, tel:)".to_string());
     }
     if let Some((_, (handler, _))) = attributes().find(|(_, (name, _))| is_event_handler(name)) {
@@ -720,181 +736,160 @@ fn raw_html_problems(html: &str) -> Vec<String> {
             "raw HTML here has an `{handler}=` attribute, which runs script; remove it"
         ));
     }
-    for tag in ["<iframe", "<embed", "<object", "<link", "<base", "<form"] {
-        if lower.contains(tag) {
-            problems.push(format!(
-                "raw HTML here contains {tag}>, which loads or sends to another page; remove it (the consultation page has the booking form)"
-            ));
+    let refresh = tags.iter().any(|tag| {
+        tag.name == "meta" && tag.attributes.iter().any(|(name, _)| name == "http-equiv")
+    });
+    let embeds = [
+        "iframe", "frame", "embed", "object", "portal", "link", "base", "form",
+    ];
+    let embeds = embeds.into_iter().filter(|name| named(name));
+    for tag in embeds.chain(refresh.then_some("meta http-equiv")) {
+        problems.push(format!(
+            "raw HTML here contains <{tag}>, which loads or sends to another page; remove it (the consultation page has the booking form)"
+        ));
+    }
+    let mut loaded = Vec::new();
+    for (tag, (name, value)) in attributes() {
+        match name.as_str() {
+            "src" | "srcset" | "poster" | "data" | "background" | "ping" => {
+                // A srcset lists addresses between commas, each with its
+                // width or density; a ping, between spaces. Every word counts.
+                loaded.extend(value.split(',').flat_map(str::split_whitespace));
+            }
+            "href" | "xlink:href" if matches!(tag.name.as_str(), "image" | "use" | "feimage") => {
+                loaded.push(value);
+            }
+            // CSS fetches whatever `url(…)`, `@import` or `image-set(…)` names.
+            "style" => loaded.extend(css_words(value)),
+            _ => {}
         }
     }
-    for (tag, (name, value)) in attributes() {
-        let loads = match name.as_str() {
-            "src" | "srcset" | "poster" | "data" | "background" => true,
-            "href" | "xlink:href" => matches!(tag.name.as_str(), "image" | "use" | "feimage"),
-            _ => false,
-        };
-        // A srcset lists several addresses, each before its width or density.
-        let addresses = value.split(',').filter_map(|c| c.split_whitespace().next());
-        for address in addresses.filter(|_| loads) {
-            if is_other_site(&as_address(address).replace('\\', "/")) {
-                problems.push(format!(
-                    "raw HTML here loads `{address}` from another site, which would learn who reads this page; serve the file from static/ instead"
-                ));
+    loaded.extend(read.style_sheets.iter().flat_map(|css| css_words(css)));
+    for address in loaded {
+        if is_other_site(&as_address(address).replace('\\', "/")) {
+            let message = format!(
+                "raw HTML here loads `{address}` from another site, which would learn who reads this page; serve the file from static/ instead"
+            );
+            if !problems.contains(&message) {
+                problems.push(message);
             }
         }
     }
     problems
 }
 
-/// A tag in raw HTML: its name and attributes, names lowercased, values
-/// unquoted and with character references decoded.
+/// A start tag in raw HTML as html5ever's tokenizer gives it: names
+/// lowercased, values unquoted and with character references decoded.
 struct HtmlTag {
     name: String,
     attributes: Vec<(String, String)>,
 }
 
-/// Every start tag in `lower` (lowercased HTML), read the way a browser's
-/// tokenizer reads one: a `>` inside a quoted value does not end the tag.
-fn html_tags(lower: &str) -> Vec<HtmlTag> {
-    let bytes = lower.as_bytes();
-    let is_space = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_whitespace);
-    let mut tags = Vec::new();
-    let mut i = 0;
-    while let Some(offset) = lower[i..].find('<') {
-        i += offset + 1;
-        if lower[i..].starts_with("!--") {
-            i = lower[i..]
-                .find("-->")
-                .map_or(lower.len(), |end| i + end + 3);
-            continue;
-        }
-        if !bytes.get(i).is_some_and(u8::is_ascii_alphabetic) {
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && !(is_space(i) || matches!(bytes[i], b'/' | b'>')) {
-            i += 1;
-        }
-        let mut tag = HtmlTag {
-            name: lower[start..i].to_string(),
-            attributes: Vec::new(),
-        };
-        loop {
-            while is_space(i) || bytes.get(i) == Some(&b'/') {
-                i += 1;
-            }
-            if i >= bytes.len() || bytes[i] == b'>' {
-                break;
-            }
-            // A name runs to a space, `/`, `>` or `=` (a first `=` is part of it).
-            let start = i;
-            i += 1;
-            while i < bytes.len() && !(is_space(i) || matches!(bytes[i], b'/' | b'>' | b'=')) {
-                i += 1;
-            }
-            let name = lower[start..i].to_string();
-            while is_space(i) {
-                i += 1;
-            }
-            let mut value = String::new();
-            if bytes.get(i) == Some(&b'=') {
-                i += 1;
-                while is_space(i) {
-                    i += 1;
+/// What the tokenizer found in a piece of raw HTML: its start tags, and the
+/// text of its `<style>` elements.
+#[derive(Default)]
+struct ReadHtml {
+    tags: Vec<HtmlTag>,
+    style_sheets: Vec<String>,
+}
+
+/// Every start tag in `html`, read twice by html5ever's tokenizer. A browser
+/// reads what follows `<style>`, `<textarea>`, `<title>`… as text, except
+/// inside `<svg>` or `<math>`, where it reads it as tags; which one it is
+/// takes a whole tree builder (and the page around the fragment) to know.
+/// So the piece is read both ways and everything found either way counts:
+/// nothing a browser could take for a tag is missed.
+fn read_html(html: &str) -> ReadHtml {
+    let mut read = ReadHtml::default();
+    for raw_text in [true, false] {
+        let input = BufferQueue::default();
+        input.push_back(StrTendril::from_slice(html));
+        let tokenizer = Tokenizer::new(
+            TagSink {
+                raw_text,
+                read: RefCell::default(),
+                in_style: Cell::new(false),
+            },
+            TokenizerOpts::default(),
+        );
+        // The sink never asks to stop for a script, so one call reads it all.
+        let _ = tokenizer.feed(&input);
+        tokenizer.end();
+        let found = tokenizer.sink.read.into_inner();
+        read.tags.extend(found.tags);
+        read.style_sheets.extend(found.style_sheets);
+    }
+    read
+}
+
+/// Collects start tags and style sheets from html5ever's tokenizer, and
+/// (when `raw_text`) switches it to reading text after the elements whose
+/// content a browser reads as text, as html5ever's own tree builder does.
+struct TagSink {
+    raw_text: bool,
+    read: RefCell<ReadHtml>,
+    in_style: Cell<bool>,
+}
+
+impl TokenSink for TagSink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        match token {
+            Token::TagToken(tag) => {
+                self.in_style
+                    .set(tag.kind == TagKind::StartTag && &*tag.name == "style");
+                if tag.kind == TagKind::EndTag {
+                    return TokenSinkResult::Continue;
                 }
-                let quote = bytes.get(i).copied().filter(|b| matches!(b, b'"' | b'\''));
-                let (from, to) = match quote {
-                    Some(quote) => {
-                        let to = lower[i + 1..]
-                            .find(char::from(quote))
-                            .map_or(lower.len(), |end| i + 1 + end);
-                        (i + 1, to)
-                    }
-                    None => {
-                        let mut to = i;
-                        while to < bytes.len() && !(is_space(to) || bytes[to] == b'>') {
-                            to += 1;
-                        }
-                        (i, to)
-                    }
-                };
-                value = decode_references(&lower[from..to]);
-                i = if quote.is_some() {
-                    (to + 1).min(lower.len())
-                } else {
-                    to
-                };
-            }
-            tag.attributes.push((name, value));
-        }
-        tags.push(tag);
-    }
-    tags
-}
-
-/// `text` with its character references (`&#106;`, `&#x6A;`, `&colon;`)
-/// replaced by the characters they stand for, as a browser reads a value.
-fn decode_references(text: &str) -> String {
-    const NAMED: [(&str, char); 13] = [
-        ("colon;", ':'),
-        ("tab;", '\t'),
-        ("newline;", '\n'),
-        ("sol;", '/'),
-        ("bsol;", '\\'),
-        ("period;", '.'),
-        ("lpar;", '('),
-        ("rpar;", ')'),
-        ("amp;", '&'),
-        ("quot;", '"'),
-        ("apos;", '\''),
-        ("lt;", '<'),
-        ("gt;", '>'),
-    ];
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let reference = &rest[at + 1..];
-        let decoded = if let Some(number) = reference.strip_prefix('#') {
-            let (digits, radix, prefix) = match number.strip_prefix('x') {
-                Some(hex) => (hex, 16, 2),
-                None => (number, 10, 1),
-            };
-            let length = digits
-                .find(|c: char| !c.is_digit(radix))
-                .unwrap_or(digits.len());
-            (length > 0).then(|| {
-                let code = digits[..length].chars().fold(0u32, |code, digit| {
-                    let digit = digit.to_digit(radix).unwrap_or(0);
-                    code.saturating_mul(radix).saturating_add(digit)
+                let mut read = self.read.borrow_mut();
+                if self.in_style.get() {
+                    read.style_sheets.push(String::new());
+                }
+                read.tags.push(HtmlTag {
+                    name: tag.name.to_string(),
+                    attributes: tag
+                        .attrs
+                        .iter()
+                        .map(|a| (a.name.local.to_string(), a.value.to_string()))
+                        .collect(),
                 });
-                let semicolon = usize::from(digits[length..].starts_with(';'));
-                let character = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
-                (character, prefix + length + semicolon)
-            })
-        } else {
-            NAMED
-                .iter()
-                .find(|(name, _)| reference.starts_with(name))
-                .map(|(name, character)| (*character, name.len()))
-        };
-        match decoded {
-            Some((character, length)) => {
-                out.push(character);
-                rest = &reference[length..];
+                if !self.raw_text {
+                    return TokenSinkResult::Continue;
+                }
+                match &*tag.name {
+                    "title" | "textarea" => TokenSinkResult::RawData(RawKind::Rcdata),
+                    "style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript" => {
+                        TokenSinkResult::RawData(RawKind::Rawtext)
+                    }
+                    "script" => TokenSinkResult::RawData(RawKind::ScriptData),
+                    "plaintext" => TokenSinkResult::Plaintext,
+                    _ => TokenSinkResult::Continue,
+                }
             }
-            None => {
-                out.push('&');
-                rest = reference;
+            Token::CharacterTokens(text) if self.in_style.get() => {
+                let mut read = self.read.borrow_mut();
+                if let Some(css) = read.style_sheets.last_mut() {
+                    css.push_str(&text);
+                }
+                TokenSinkResult::Continue
             }
+            _ => TokenSinkResult::Continue,
         }
     }
-    out.push_str(rest);
-    out
 }
 
-/// An attribute value as a browser takes it for an address: tabs and line
-/// breaks anywhere are dropped, spaces and control characters before it too.
+/// The words of a piece of CSS, split where an address could begin or end:
+/// `url(https://a.example/x.png)` and `@import "https://b.example/y.css"`
+/// both give their address as one word.
+fn css_words(css: &str) -> impl Iterator<Item = &str> {
+    css.split(|c: char| c.is_whitespace() || "()\"',;".contains(c))
+        .filter(|word| !word.is_empty())
+}
+
+/// An attribute value as a browser takes it for an address (the WHATWG URL
+/// parser): tabs and line breaks anywhere are dropped, spaces and control
+/// characters before it too, and the scheme's case does not matter.
 fn as_address(value: &str) -> String {
     let kept: String = value
         .chars()
@@ -904,10 +899,14 @@ fn as_address(value: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// An address that runs script when followed.
+/// A value that runs script when followed as an address. Anywhere in it,
+/// not only at its start: SVG animation sets `href` from a `;`-separated
+/// list (`<animate values="x;javascript:…">`).
 fn runs_script(value: &str) -> bool {
     let address = as_address(value);
-    address.starts_with("javascript:") || address.starts_with("vbscript:")
+    ["javascript:", "vbscript:", "data:text/html"]
+        .iter()
+        .any(|scheme| address.contains(scheme))
 }
 
 /// `onclick`, `onerror`, `onbegin`…: an attribute whose value is script.
@@ -1114,6 +1113,80 @@ mod tests {
                 "https://t.example/p.gif",
             ),
             ("<img src=\"\\\\t.example/p.gif\">", "t.example/p.gif"),
+            // Spellings a browser accepts that a naive reading misses.
+            ("<a href=\"jav&#x09;ascript:alert(1)\">x</a>", "javascript:"),
+            ("<a href=\"jav&Tab;ascript:alert(1)\">x</a>", "javascript:"),
+            ("<a href=\"&#X6A&#X61vascript:x\">x</a>", "javascript:"),
+            ("<a href=\" \u{1}javascript:x\">x</a>", "javascript:"),
+            ("<img src=//evil.example/x.png>", "//evil.example/x.png"),
+            (
+                "<IMG SRC=\"HTTPS://T.EXAMPLE/P.GIF\">",
+                "HTTPS://T.EXAMPLE/P.GIF",
+            ),
+            ("<IMG SRC=/x.png ONERROR=alert(1)>", "`onerror=`"),
+            ("<img src=/x.png\nonerror=alert(1)>", "`onerror=`"),
+            (
+                "<div><img\nsrc\n=\n'https://t.example/p.gif'></div>",
+                "https://t.example/p.gif",
+            ),
+            (
+                "<div><img/src=\"https://t.example/p.gif\"></div>",
+                "https://t.example/p.gif",
+            ),
+            (
+                "<svg><a xlink:href=\"javascript:alert(1)\"><text>x</text></a></svg>",
+                "javascript:",
+            ),
+            (
+                "<svg><use xlink:href=\"https://t.example/s.svg#i\"/></svg>",
+                "https://t.example/s.svg#i",
+            ),
+            (
+                "<svg><animate attributeName=\"href\" values=\"#a;javascript:alert(1)\"/></svg>",
+                "javascript:",
+            ),
+            ("<svg onload=alert(1)>", "`onload=`"),
+            (
+                "<button formaction=\"javascript:alert(1)\">x</button>",
+                "javascript:",
+            ),
+            ("<a href=\"data:text/html,<b>x</b>\">x</a>", "javascript:"),
+            (
+                "<video poster=\"https://t.example/p.jpg\"></video>",
+                "https://t.example/p.jpg",
+            ),
+            (
+                "<a href=\"/a\" ping=\"https://t.example/ping\">x</a>",
+                "https://t.example/ping",
+            ),
+            (
+                "<div style=\"background: URL( 'https://t.example/p.gif' )\">x</div>",
+                "https://t.example/p.gif",
+            ),
+            (
+                "<style>@import \"https://t.example/a.css\";</style>",
+                "https://t.example/a.css",
+            ),
+            (
+                "<meta http-equiv=\"refresh\" content=\"0;url=https://t.example\">",
+                "<meta http-equiv>",
+            ),
+            ("<frame src=\"/x\">", "<frame>"),
+            ("<SCRIPT SRC=/x.js></SCRIPT>", "<script>"),
+            // Text a browser reads as text, not tags, hides nothing.
+            (
+                "<style><!--</style><img src=\"https://t.example/p.gif\">",
+                "https://t.example/p.gif",
+            ),
+            (
+                "<textarea><!--</textarea><img src=https://t.example/p.gif>",
+                "https://t.example/p.gif",
+            ),
+            // ... and neither does what only inside <svg> is read as tags.
+            (
+                "<svg><style><a href=\"javascript:x\">x</a></style></svg>",
+                "javascript:",
+            ),
         ] {
             let out = render_plain(&format!("Text.\n\n{html}\n"));
             assert!(
@@ -1132,6 +1205,19 @@ mod tests {
             "<figure class=\"wide\">\n<img src=\"/static/images/office.jpg\"\n  alt=\"A calm &amp; quiet office\" title='one > two'>\n<figcaption>Online &#8212; or in person</figcaption>\n</figure>\n",
         );
         assert!(fine.problems.is_empty(), "{:?}", fine.problems);
+        // A comment, text and titles are not tags or addresses a browser
+        // follows; an end tag's attributes are ignored by browsers too.
+        for html in [
+            "<!-- <script>alert(1)</script> <img src=https://t.example/p.gif> -->",
+            "<p>Never paste <code>&lt;script&gt;</code> or javascript&colon; into a page.</p>",
+            "<p title=\"one &gt; two\">In person or online</p>",
+            "<div>x</div onclick=\"alert(1)\">",
+            "<svg viewBox=\"0 0 10 10\"><title>A calm circle</title><circle r=\"4\" stroke=\"teal\"/></svg>",
+            "<a href=\"https://example.org/page\">another site's page</a>",
+        ] {
+            let out = render_plain(&format!("Text.\n\n{html}\n"));
+            assert!(out.problems.is_empty(), "{html}: {:?}", out.problems);
+        }
         let image = render_plain("![A chart](https://example.org/chart.png)\n");
         assert!(image.problems[0].message.contains("on another site"));
     }
