@@ -135,6 +135,12 @@ fn env_from(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> {
     move |name| map.get(name).cloned()
 }
 
+/// The launch check of `copy` with nothing set in the environment.
+async fn check_bare(copy: &ContentCopy) -> Report {
+    let database = copy.root().join("practice.db");
+    launch::check(&copy.sources(), &database, env_from(&[])).await
+}
+
 fn places(report: &Report) -> Vec<String> {
     report.blockers.iter().map(ToString::to_string).collect()
 }
@@ -142,8 +148,7 @@ fn places(report: &Report) -> Vec<String> {
 #[tokio::test]
 async fn the_launch_check_names_each_sample_fact_at_its_line() {
     let copy = ContentCopy::new();
-    let database = copy.root().join("practice.db");
-    let report = launch::check(&copy.sources(), &database, env_from(&[])).await;
+    let report = check_bare(&copy).await;
     assert!(!report.is_ready());
     let blockers = places(&report);
     let settings = copy.path("site.toml");
@@ -288,12 +293,7 @@ async fn a_missing_notices_page_and_an_unlinked_one_block() {
     let unlinked = consultation.replace("(notices.md)", "(privacy.md)");
     assert_ne!(consultation, unlinked);
     copy.write("pages/consultation.md", &unlinked);
-    let report = launch::check(
-        &copy.sources(),
-        &copy.root().join("practice.db"),
-        env_from(&[]),
-    )
-    .await;
+    let report = check_bare(&copy).await;
     assert!(
         places(&report)
             .iter()
@@ -306,12 +306,7 @@ async fn a_missing_notices_page_and_an_unlinked_one_block() {
     std::fs::remove_file(copy.path("pages/notices.md")).unwrap();
     copy.edit("pages/privacy.md", "(notices.md)", "(consultation.md)");
     copy.edit("published-urls.txt", "/notices\n", "");
-    let report = launch::check(
-        &copy.sources(),
-        &copy.root().join("practice.db"),
-        env_from(&[]),
-    )
-    .await;
+    let report = check_bare(&copy).await;
     assert!(
         places(&report)
             .iter()
@@ -395,12 +390,7 @@ async fn a_medication_page_nobody_reviewed_blocks_the_launch() {
         .map(|line| format!("{line}\n"))
         .collect();
     copy.write(guide, &unreviewed);
-    let report = launch::check(
-        &copy.sources(),
-        &copy.root().join("practice.db"),
-        env_from(&[]),
-    )
-    .await;
+    let report = check_bare(&copy).await;
     // One blocker, at the title line, where `reviewed:` goes; and not the
     // same advice again among the warnings.
     let file = copy.path(guide).display().to_string();
@@ -424,12 +414,7 @@ async fn a_medication_page_nobody_reviewed_blocks_the_launch() {
     );
     // The shipped KAP page and guide are not reviewed yet, so they block too.
     let shipped = ContentCopy::new();
-    let report = launch::check(
-        &shipped.sources(),
-        &shipped.root().join("practice.db"),
-        env_from(&[]),
-    )
-    .await;
+    let report = check_bare(&shipped).await;
     for file in [guide, "pages/ketamine-assisted-psychotherapy.md"] {
         let place = format!(
             "{}:{}: ",
