@@ -79,24 +79,24 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.blockers.is_empty() {
-            writeln!(
-                f,
-                "Blockers ({}): the site cannot go live until each is fixed.",
-                self.blockers.len()
-            )?;
-            for item in &self.blockers {
-                writeln!(f, "  {item}")?;
-            }
-        }
-        if !self.warnings.is_empty() {
-            writeln!(
-                f,
-                "Warnings ({}): worth fixing, but they do not stop a launch.",
-                self.warnings.len()
-            )?;
-            for item in &self.warnings {
-                writeln!(f, "  {item}")?;
+        let sections = [
+            (
+                &self.blockers,
+                "Blockers",
+                "the site cannot go live until each is fixed.",
+            ),
+            (
+                &self.warnings,
+                "Warnings",
+                "worth fixing, but they do not stop a launch.",
+            ),
+        ];
+        for (items, title, meaning) in sections {
+            if !items.is_empty() {
+                writeln!(f, "{title} ({}): {meaning}", items.len())?;
+                for item in items {
+                    writeln!(f, "  {item}")?;
+                }
             }
         }
         Ok(())
@@ -115,13 +115,13 @@ pub async fn check(
         Ok(config) => {
             check_settings(&config, &mut report);
             check_content(sources, &config, &mut report);
-            check_environment(&config, env, &mut report).await;
+            check_environment(Some(&config.practice.email), env, &mut report).await;
         }
         Err(problems) => {
             for problem in problems.iter() {
                 report.block(Item::at(problem));
             }
-            check_environment_alone(env, &mut report).await;
+            check_environment(None, env, &mut report).await;
         }
     }
     check_database_folder(database, &mut report);
@@ -224,44 +224,38 @@ fn check_notices(sources: &Sources, library: &Library, report: &mut Report) {
     }
 }
 
-/// The secrets and mail settings the server reads at start.
+/// The secrets and mail settings the server reads at start. Without
+/// readable settings (`practice_email` is `None`) they are still checked.
 async fn check_environment(
-    config: &SiteConfig,
+    practice_email: Option<&str>,
     env: impl Fn(&str) -> Option<String>,
     report: &mut Report,
 ) {
     let Some(secrets) = read_secrets(&env, report) else {
         return;
     };
-    match &secrets.therapist_email {
-        None => report.block(Item::env(
+    match (&secrets.therapist_email, practice_email) {
+        (None, Some(public)) => report.block(Item::env(
             "THERAPIST_EMAIL",
             format!(
-                "not set, so booking notices would go to {} (the site's public address); set it to the address the therapist reads",
-                config.practice.email
+                "not set, so booking notices would go to {public} (the site's public address); set it to the address the therapist reads"
             ),
         )),
-        Some(address) if has_reserved_domain(address) => report.block(Item::env(
+        (None, None) => report.block(Item::env(
+            "THERAPIST_EMAIL",
+            "not set; set it to the address the therapist reads",
+        )),
+        (Some(address), _) if has_reserved_domain(address) => report.block(Item::env(
             "THERAPIST_EMAIL",
             format!("{address} is at a domain reserved for examples; set the therapist's real address"),
         )),
-        Some(_) => {}
+        (Some(_), _) => {}
     }
-    check_mail(secrets.smtp(&config.practice.email), report).await;
-}
-
-/// Without settings, the environment can still be checked on its own.
-async fn check_environment_alone(env: impl Fn(&str) -> Option<String>, report: &mut Report) {
-    if let Some(secrets) = read_secrets(&env, report) {
-        if secrets.therapist_email.is_none() {
-            report.block(Item::env(
-                "THERAPIST_EMAIL",
-                "not set; set it to the address the therapist reads",
-            ));
-        }
-        let from = secrets.smtp_from.clone().unwrap_or_default();
-        check_mail(secrets.smtp(&from), report).await;
-    }
+    let from = practice_email.map_or_else(
+        || secrets.smtp_from.clone().unwrap_or_default(),
+        str::to_string,
+    );
+    check_mail(secrets.smtp(&from), report).await;
 }
 
 fn read_secrets(env: &impl Fn(&str) -> Option<String>, report: &mut Report) -> Option<Secrets> {
