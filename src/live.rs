@@ -227,8 +227,9 @@ impl Reloader {
     pub async fn run(self: Arc<Self>) {
         let (changed, mut changes) = mpsc::channel::<()>(1);
         // Opening and reading a file is not changing it: those events (which
-        // every build and every check below causes) are ignored, or the
-        // watcher would wake itself for ever.
+        // every build causes) are ignored, or the watcher would wake itself
+        // for ever. This filter is the watcher's whole change detection:
+        // what changed inside the files is the content `Memo`'s job.
         let watcher = notify::recommended_watcher(move |result: notify::Result<notify::Event>| {
             if let Ok(event) = result
                 && is_change(event.kind)
@@ -255,10 +256,6 @@ impl Reloader {
                 None
             }
         };
-        // Reading the sources to build also reports them as touched (inotify
-        // sends open events): rebuild only when a file really changed.
-        let watched = self.watched_paths();
-        let mut seen = fingerprint(&watched);
         self.watching.send_replace(true);
         loop {
             let wait = self
@@ -277,11 +274,6 @@ impl Reloader {
                     tokio::time::sleep(DEBOUNCE).await;
                     while changes.try_recv().is_ok() {}
                     self.wakeups.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let now = fingerprint(&watched);
-                    if now == seen {
-                        continue;
-                    }
-                    seen = now;
                     let this = Arc::clone(&self);
                     let _ = tokio::task::spawn_blocking(move || this.rebuild()).await;
                 }
@@ -316,32 +308,6 @@ fn is_change(kind: notify::EventKind) -> bool {
         EventKind::Access(_) => false,
         _ => true,
     }
-}
-
-/// Every source file's path, size and modification time, folded into one
-/// number: equal numbers mean nothing was edited.
-fn fingerprint(roots: &[PathBuf]) -> u64 {
-    use std::hash::{Hash as _, Hasher as _};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    let mut pending: Vec<PathBuf> = roots.to_vec();
-    while let Some(path) = pending.pop() {
-        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if metadata.is_dir() {
-            if let Ok(entries) = std::fs::read_dir(&path) {
-                let mut children: Vec<PathBuf> =
-                    entries.filter_map(Result::ok).map(|e| e.path()).collect();
-                children.sort();
-                pending.extend(children);
-            }
-        } else if is_source(&path) {
-            path.hash(&mut hasher);
-            metadata.len().hash(&mut hasher);
-            metadata.modified().ok().hash(&mut hasher);
-        }
-    }
-    hasher.finish()
 }
 
 /// Files whose change can change the site: not editor backups or the
