@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 
 /// An error stops the site from being built; a warning is advice on writing
 /// that the check shows but that never keeps a page from readers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Error,
     Warning,
 }
 
 /// One problem in one file, with the line to look at and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Diagnostic {
     pub path: PathBuf,
     /// 1-based line number.

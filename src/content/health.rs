@@ -211,12 +211,7 @@ pub fn review_advice(
 ) -> Option<Diagnostic> {
     let (line, word) = mention?;
     let (at, message) = match reviewed {
-        None => Some((
-            title_line,
-            format!(
-                "this page discusses medication (“{word}”, line {line}) but has no `reviewed:` date; have its health facts checked by a qualified clinician, then add `reviewed: YYYY-MM-DD` (and `reviewed_by: \"Name, credential\"` when it was not you) to the front matter"
-            ),
-        )),
+        None => return Some(missing_review(path, (*line, word), title_line)),
         Some(day) if day > today => Some((
             reviewed_line,
             format!(
@@ -232,6 +227,19 @@ pub fn review_advice(
         Some(_) => None,
     }?;
     Some(Diagnostic::warning(path, at, message))
+}
+
+/// The advice for a page that names a medication (`word` at `line`) and has
+/// no `reviewed:` date, at its `title:` line (where to add one). `check`
+/// advises it; `check --launch` makes this same diagnostic a blocker.
+pub fn missing_review(path: &Path, (line, word): (usize, &str), title_line: usize) -> Diagnostic {
+    Diagnostic::warning(
+        path,
+        title_line,
+        format!(
+            "this page discusses medication (“{word}”, line {line}) but has no `reviewed:` date; have its health facts checked by a qualified clinician, then add `reviewed: YYYY-MM-DD` (and `reviewed_by: \"Name, credential\"` when it was not you) to the front matter"
+        ),
+    )
 }
 
 /// Whether a review on `reviewed` is too old on `today`.

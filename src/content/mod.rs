@@ -53,7 +53,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::config::SiteConfig;
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use markdown::Heading;
 
 pub use addresses::address_holder;
@@ -108,6 +108,8 @@ pub struct Document {
     /// The public path, e.g. `/blog/kap-guide`.
     pub url: String,
     pub title: String,
+    /// The `title:` line, where advice about the page as a whole points.
+    pub title_line: usize,
     pub description: String,
     pub date: Option<NaiveDate>,
     pub updated: Option<NaiveDate>,
@@ -201,6 +203,15 @@ impl Document {
     /// clinician's review (`reviewed:`), shown to readers and search engines.
     pub fn discusses_medication(&self) -> bool {
         self.medication_mention.is_some()
+    }
+
+    /// The advice this page gets for naming a medication with no
+    /// `reviewed:` date, if it does.
+    pub fn missing_review(&self) -> Option<Diagnostic> {
+        let (line, word) = self.medication_mention.as_ref()?;
+        self.reviewed
+            .is_none()
+            .then(|| health::missing_review(&self.source, (*line, word), self.title_line))
     }
 
     /// The page's last change: `updated`, else `date`.

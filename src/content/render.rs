@@ -110,6 +110,7 @@ fn document(
         slug: file.slug.clone(),
         url,
         title: meta.title,
+        title_line: file.fields.line("title"),
         description: meta.description,
         date: meta.date,
         updated: meta.updated,
