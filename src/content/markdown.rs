@@ -461,6 +461,35 @@ struct Footnotes<'a> {
     open: Option<(String, usize, usize)>,
 }
 
+/// The links from a source back to where it is cited: one `↩` for a source
+/// cited once; for one cited more often, as encyclopedias do, `↩` then a
+/// letter per citation (`↩ a b c`), not a row of identical arrows.
+fn back_links(number: usize, times: usize) -> String {
+    let link = |nth: usize, text: &str| {
+        let which = if times == 1 {
+            String::new()
+        } else {
+            format!(" ({nth})")
+        };
+        format!(
+            " <a class=\"source-back\" href=\"#{}\" aria-label=\"Back to where source {number} is cited{which}\">{text}</a>",
+            cite_id(number, nth)
+        )
+    };
+    if times == 1 {
+        return link(1, "↩");
+    }
+    let letters = ('a'..='z')
+        .map(String::from)
+        .chain((27..).map(|n| n.to_string()));
+    let links: String = (1..=times)
+        .zip(letters)
+        .map(|(nth, letter)| link(nth, &letter))
+        .collect();
+    // One group, kept on one line: the arrow never ends a line alone.
+    format!(" <span class=\"source-backs\"><span aria-hidden=\"true\">↩</span>{links}</span>")
+}
+
 impl<'a> Footnotes<'a> {
     /// The superscript for one reference: `cite-N`, then `cite-N-2`, … so
     /// each repeated reference has its own id to come back to.
@@ -512,15 +541,7 @@ impl<'a> Footnotes<'a> {
                 let Some((_, _, mut body)) = self.definitions.remove(&key) else {
                     continue;
                 };
-                let back: String = (1..=self.cited[number - 1])
-                    .map(|nth| {
-                        let which = if nth == 1 { String::new() } else { format!(" ({nth})") };
-                        format!(
-                            " <a class=\"source-back\" href=\"#{}\" aria-label=\"Back to where source {number} is cited{which}\">↩</a>",
-                            cite_id(number, nth)
-                        )
-                    })
-                    .collect();
+                let back = back_links(number, self.cited[number - 1]);
                 // The back links end the source's last paragraph, not a line of their own.
                 let at = body
                     .iter()
@@ -1243,7 +1264,7 @@ mod tests {
             .expect(html);
         assert!(sources > html.find("End.").unwrap(), "{html}");
         assert!(
-            html.contains("<li id=\"source-1\">\n<p>First source. <a class=\"source-back\" href=\"#cite-1\" aria-label=\"Back to where source 1 is cited\">↩</a> <a class=\"source-back\" href=\"#cite-1-2\" aria-label=\"Back to where source 1 is cited (2)\">↩</a></p>\n</li>"),
+            html.contains("<li id=\"source-1\">\n<p>First source. <span class=\"source-backs\"><span aria-hidden=\"true\">↩</span> <a class=\"source-back\" href=\"#cite-1\" aria-label=\"Back to where source 1 is cited (1)\">a</a> <a class=\"source-back\" href=\"#cite-1-2\" aria-label=\"Back to where source 1 is cited (2)\">b</a></span></p>\n</li>"),
             "{html}"
         );
         assert!(html.contains("<li id=\"source-2\">\n<p>Second, https://example.org/a/very/long/address <a class=\"source-back\" href=\"#cite-2\""), "{html}");
