@@ -1,6 +1,18 @@
 //! Rate limits, with `governor`'s GCRA limiters (a token bucket in one
-//! number per key): public posts per client address, admin logins per
-//! address and from everyone together.
+//! number per key): public posts per client, admin logins per client and
+//! from everyone together.
+//!
+//! A client is an IPv4 address or an IPv6 /64 ([`ClientKey`]): one home or
+//! one server is usually given a whole /64, so counting IPv6 addresses one
+//! by one would hand a single client unlimited fresh buckets.
+//!
+//! Memory has a hard bound: at most [`MAX_TRACKED`] clients are tracked per
+//! limit ([`BoundedStore`]). Only buckets that have refilled are ever
+//! forgotten (forgetting one is lossless: a full bucket and a new one are
+//! the same), so no flood of other addresses can reset a limited client's
+//! bucket. While every tracked bucket is still draining, newcomers share
+//! one overflow bucket, so a flood spread over many addresses is limited as
+//! one client.
 //!
 //! The limits are **per server**: each process keeps its counts in memory,
 //! so N servers behind one proxy let N times as much through, and a restart
@@ -8,24 +20,23 @@
 //! shared store (or the proxy's own limits).
 //!
 //! Time comes from the booking's [`Clock`], so tests move it instead of
-//! sleeping. Memory is bounded: past [`MAX_TRACKED`] addresses, those whose
-//! bucket has refilled are forgotten (`retain_recent`) before another is
-//! added.
+//! sleeping.
 
-use std::net::IpAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::clock::Clock as GovernorClock;
 use governor::middleware::NoOpMiddleware;
-use governor::state::keyed::HashMapStateStore;
-use governor::state::{InMemoryState, NotKeyed};
+use governor::nanos::Nanos;
+use governor::state::{InMemoryState, NotKeyed, StateStore};
 use governor::{NotUntil, Quota, RateLimiter};
 
 use crate::clock::Clock;
 
-/// Past this many addresses, those back to a full bucket are forgotten.
+/// The most clients whose buckets are kept, per limit.
 pub const MAX_TRACKED: usize = 10_000;
 
 /// The key under which requests from no known address are counted.
@@ -59,16 +70,123 @@ fn retry_after(refused: &NotUntil<Duration>, clock: &ClockTime) -> u64 {
     (wait.as_millis().div_ceil(1000) as u64).max(1)
 }
 
-/// A limit per client address.
+/// A client as the limits count it: an IPv4 address (an IPv4 address
+/// written as IPv6, `::ffff:a.b.c.d`, included), or the /64 an IPv6 address
+/// belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientKey(IpAddr);
+
+impl From<IpAddr> for ClientKey {
+    fn from(address: IpAddr) -> Self {
+        match address {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Self(IpAddr::V4(v4)),
+                None => {
+                    let network = u128::from(v6) & !(u128::MAX >> 64);
+                    Self(IpAddr::V6(Ipv6Addr::from(network)))
+                }
+            },
+            v4 => Self(v4),
+        }
+    }
+}
+
+/// governor's keyed state with a hard bound on the clients it tracks. A
+/// bucket is one number, its "theoretical arrival time" (TAT): the bucket is
+/// full again once that time has passed.
+struct BoundedStore {
+    clock: ClockTime,
+    /// The clock reading governor counts TATs from (read just before the
+    /// limiter reads its own, so "now" here is never behind governor's).
+    start: Duration,
+    capacity: usize,
+    buckets: Arc<Mutex<Buckets>>,
+}
+
+#[derive(Default)]
+struct Buckets {
+    tracked: HashMap<ClientKey, Nanos>,
+    /// The bucket newcomers share while `tracked` is full of draining ones.
+    overflow: Option<Nanos>,
+    /// No tracked bucket is full before this: until then, looking for one
+    /// to forget would find none (so a flood of newcomers costs no scan).
+    next_full: Nanos,
+}
+
+impl BoundedStore {
+    fn now(&self) -> Nanos {
+        Nanos::from(self.clock.now().saturating_sub(self.start))
+    }
+}
+
+impl Buckets {
+    /// Forgets every bucket that has refilled, and notes when the next one
+    /// will.
+    fn forget_full(&mut self, now: Nanos) {
+        if now < self.next_full {
+            return;
+        }
+        self.tracked.retain(|_, tat| *tat > now);
+        self.tracked.shrink_to(self.tracked.len() * 2);
+        self.next_full = self
+            .tracked
+            .values()
+            .min()
+            .copied()
+            .unwrap_or(Nanos::from(0));
+    }
+}
+
+impl StateStore for BoundedStore {
+    type Key = ClientKey;
+
+    fn measure_and_replace<T, F, E>(&self, key: &ClientKey, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        // One lock for the decision and the update: requests racing each
+        // other cannot overshoot the bound.
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if !buckets.tracked.contains_key(key) && buckets.tracked.len() >= self.capacity {
+            buckets.forget_full(self.now());
+        }
+        if buckets.tracked.contains_key(key) || buckets.tracked.len() < self.capacity {
+            let (outcome, tat) = f(buckets.tracked.get(key).copied())?;
+            buckets.tracked.insert(*key, tat);
+            buckets.next_full = buckets.next_full.min(tat);
+            Ok(outcome)
+        } else {
+            let (outcome, tat) = f(buckets.overflow)?;
+            buckets.overflow = Some(tat);
+            Ok(outcome)
+        }
+    }
+}
+
+/// A limit per client.
 pub struct PerClient {
-    limiter: RateLimiter<IpAddr, HashMapStateStore<IpAddr>, ClockTime, NoOpMiddleware<Duration>>,
+    limiter: RateLimiter<ClientKey, BoundedStore, ClockTime, NoOpMiddleware<Duration>>,
+    /// The limiter's buckets, to count them.
+    buckets: Arc<Mutex<Buckets>>,
     clock: ClockTime,
 }
 
 impl PerClient {
     fn new(quota: Quota, clock: &ClockTime) -> Self {
+        Self::bounded(quota, clock, MAX_TRACKED)
+    }
+
+    fn bounded(quota: Quota, clock: &ClockTime, capacity: usize) -> Self {
+        let buckets = Arc::new(Mutex::default());
+        let store = BoundedStore {
+            clock: clock.clone(),
+            start: clock.now(),
+            capacity,
+            buckets: Arc::clone(&buckets),
+        };
         Self {
-            limiter: RateLimiter::hashmap_with_clock(quota, clock.clone()),
+            limiter: RateLimiter::new(quota, store, clock.clone()),
+            buckets,
             clock: clock.clone(),
         }
     }
@@ -76,13 +194,14 @@ impl PerClient {
     /// Counts one request from `client`, or says how many seconds until the
     /// next one is allowed.
     pub fn check(&self, client: IpAddr) -> Result<(), u64> {
-        if self.limiter.len() >= MAX_TRACKED {
-            self.limiter.retain_recent();
-            self.limiter.shrink_to_fit();
-        }
         self.limiter
-            .check_key(&client)
+            .check_key(&ClientKey::from(client))
             .map_err(|refused| retry_after(&refused, &self.clock))
+    }
+
+    /// How many clients have a bucket of their own.
+    pub fn tracked(&self) -> usize {
+        self.buckets.lock().map_or(0, |b| b.tracked.len())
     }
 }
 
@@ -188,15 +307,51 @@ mod tests {
     }
 
     #[test]
-    fn forgotten_addresses_keep_memory_bounded() {
+    fn an_ipv6_client_is_its_slash_64_and_an_ipv4_one_its_address() {
+        let (_manual, time) = clock();
+        let limiter = PerClient::new(quota(2, 60), &time);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(limiter.check(ip("2001:db8:1:2::1")).is_ok());
+        assert!(
+            limiter
+                .check(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+                .is_ok()
+        );
+        assert_eq!(
+            limiter.check(ip("2001:db8:1:2:abcd::9")),
+            Err(60),
+            "one /64"
+        );
+        assert!(limiter.check(ip("2001:db8:1:3::1")).is_ok(), "the next /64");
+        assert!(limiter.check(ip("192.0.2.1")).is_ok());
+        assert!(
+            limiter.check(ip("::ffff:192.0.2.1")).is_ok(),
+            "the same IPv4"
+        );
+        assert_eq!(limiter.check(ip("192.0.2.1")), Err(60));
+        assert!(limiter.check(ip("192.0.2.2")).is_ok(), "the next IPv4");
+    }
+
+    #[test]
+    fn the_tracked_set_has_a_bound_and_a_flood_cannot_reset_a_limited_client() {
         let (manual, time) = clock();
-        let limiter = PerClient::new(quota(1, 1), &time);
-        for n in 0..MAX_TRACKED as u32 {
-            limiter.check(IpAddr::from(n.to_be_bytes())).unwrap();
+        let limiter = PerClient::bounded(quota(2, 60), &time, 100);
+        let attacker = IpAddr::from([203, 0, 113, 7]);
+        while limiter.check(attacker).is_ok() {}
+        // A flood from many more addresses than the bound.
+        for n in 0..1_000u32 {
+            let _ = limiter.check(IpAddr::from((0x0a00_0000 + n).to_be_bytes()));
+            assert!(limiter.tracked() <= 100);
         }
-        assert_eq!(limiter.limiter.len(), MAX_TRACKED);
-        manual.advance(chrono::Duration::seconds(5));
-        limiter.check(IpAddr::from([10, 0, 0, 1])).unwrap();
-        assert_eq!(limiter.limiter.len(), 1, "full buckets are forgotten");
+        assert_eq!(limiter.tracked(), 100);
+        assert!(limiter.check(attacker).is_err(), "still limited");
+        // Newcomers past the bound share one bucket: the flood is limited too.
+        assert!(limiter.check(IpAddr::from([198, 51, 100, 1])).is_err());
+        // Once the buckets refill they are forgotten, and a newcomer gets
+        // its own again.
+        manual.advance(chrono::Duration::seconds(121));
+        assert!(limiter.check(IpAddr::from([198, 51, 100, 1])).is_ok());
+        assert_eq!(limiter.tracked(), 1, "full buckets are forgotten");
+        assert!(limiter.check(attacker).is_ok(), "refilled, as for anyone");
     }
 }

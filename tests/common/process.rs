@@ -39,9 +39,13 @@ impl Server {
             command.env(name, value);
         }
         let child = command.spawn().unwrap();
-        let server = Self { child, port };
+        let mut server = Self { child, port };
         // It answers once it is listening; no earlier sign comes from outside.
+        // A server that exits (its error is on stderr) is not waited for.
         super::eventually(Duration::from_secs(30), Duration::from_millis(50), || {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("the server exited at start ({status})");
+            }
             http(port, "GET", "/robots.txt", &[], "")
         })
         .expect("the server did not start");
