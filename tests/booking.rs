@@ -930,3 +930,46 @@ fn the_server_creates_a_private_database_says_mail_is_off_and_stops_cleanly() {
     assert!(exit.success(), "{exit:?}: {rest:?}");
     assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
 }
+
+#[tokio::test]
+async fn a_new_feed_address_retires_the_old_one() {
+    let app = TestApp::new().await;
+    let cookie = app.login().await;
+    let feed_path = |dashboard: &str| {
+        let url = text(&doc(dashboard), ".booking-link code")[0].clone();
+        url.strip_prefix("https://www.example.com")
+            .unwrap()
+            .to_string()
+    };
+    let old = feed_path(&app.get_with_cookie("/admin", Some(&cookie)).await.body);
+    assert_eq!(app.get(&old).await.status, StatusCode::OK);
+
+    // Without the page's token, nothing changes.
+    let forged = app
+        .post_from(
+            peer(1),
+            "/admin/feed-address",
+            &[("token", "x")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&old).await.status, StatusCode::OK);
+
+    let token = app.admin_token("/admin", &cookie).await;
+    let rotated = app
+        .post_from(
+            peer(1),
+            "/admin/feed-address",
+            &[("token", &token)],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::SEE_OTHER);
+    let new = feed_path(&app.get_with_cookie("/admin", Some(&cookie)).await.body);
+    assert_ne!(new, old);
+    assert_eq!(app.get(&old).await.status, StatusCode::NOT_FOUND);
+    let feed = app.get(&new).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert_eq!(feed.headers[header::REFERRER_POLICY], "no-referrer");
+}

@@ -69,6 +69,19 @@ async fn nothing_a_client_typed_reaches_the_log() {
         .await;
     app.get_with_cookie("/admin/export.csv", Some(&cookie))
         .await;
+    // The calendar feed, before and after it gets a new address.
+    let feed_tokens = [feed_token(&app, &cookie).await, {
+        let csrf = app.admin_token("/admin", &cookie).await;
+        app.post_from(
+            common::booking_app::peer(1),
+            "/admin/feed-address",
+            &[("token", &csrf)],
+            Some(&cookie),
+        )
+        .await;
+        feed_token(&app, &cookie).await
+    }];
+    assert_ne!(feed_tokens[0], feed_tokens[1]);
     let server = SmtpServer::start(0).await;
     outbox(&app, server.port).run_once().await.unwrap();
     let page = app.get(&private).await;
@@ -98,7 +111,25 @@ async fn nothing_a_client_typed_reaches_the_log() {
         // Not the note's number alone: four digits can appear in a latency.
         "note text 7731",
         link_token.as_str(),
+        feed_tokens[0].as_str(),
+        feed_tokens[1].as_str(),
     ] {
         assert!(!log.contains(typed), "{typed:?} was logged:\n{log}");
     }
+}
+
+/// The secret in the dashboard's calendar address, after fetching the feed
+/// (old addresses answer 404, and that is fetched too).
+async fn feed_token(app: &TestApp, cookie: &str) -> String {
+    let dashboard = app.get_with_cookie("/admin", Some(cookie)).await;
+    let url = common::booking_app::text(
+        &scraper::Html::parse_document(&dashboard.body),
+        ".booking-link code",
+    )[0]
+    .clone();
+    let path = url.strip_prefix("https://www.example.com").unwrap();
+    assert_eq!(app.get(path).await.status, 200);
+    path.trim_start_matches("/admin/feed/")
+        .trim_end_matches(".ics")
+        .to_string()
 }

@@ -192,13 +192,23 @@ impl Booking {
     }
 
     /// The therapist's calendar feed's secret address.
-    pub fn feed_url(&self) -> String {
-        self.practice
-            .url(&format!("/admin/feed/{}.ics", self.keys.feed_token()))
+    pub async fn feed_url(&self) -> Result<String, StoreError> {
+        let generation = self.store.feed_generation().await?;
+        let token = self.keys.feed_token(generation);
+        Ok(self.practice.url(&format!("/admin/feed/{token}.ics")))
     }
 
-    pub fn is_feed_token(&self, candidate: &str) -> bool {
-        self.keys.is_feed_token(candidate)
+    pub async fn is_feed_token(&self, candidate: &str) -> Result<bool, StoreError> {
+        let generation = self.store.feed_generation().await?;
+        Ok(self.keys.is_feed_token(candidate, generation))
+    }
+
+    /// Gives the calendar feed a new secret address; the old one answers
+    /// 404 from now on (for when the address was shared by mistake).
+    pub async fn rotate_feed(&self) -> Result<(), StoreError> {
+        self.store.rotate_feed().await?;
+        tracing::info!("the calendar feed has a new address; the old one no longer works");
+        Ok(())
     }
 
     /// Checks the therapist's password (argon2, off the async workers) and

@@ -133,16 +133,26 @@ impl Keys {
         Ok(())
     }
 
-    /// The secret part of the calendar feed's address: stable while the key is.
-    pub fn feed_token(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.mac(&[b"calendar-feed"]).finalize().into_bytes())
+    /// The secret part of the calendar feed's address: stable while the key
+    /// and the feed's `generation` are (rotating the feed counts it up).
+    pub fn feed_token(&self, generation: u64) -> String {
+        URL_SAFE_NO_PAD.encode(self.feed_mac(generation).finalize().into_bytes())
     }
 
-    /// Whether `candidate` is the feed token, compared in constant time.
-    pub fn is_feed_token(&self, candidate: &str) -> bool {
+    /// Whether `candidate` is the feed token of `generation`, compared in
+    /// constant time.
+    pub fn is_feed_token(&self, candidate: &str, generation: u64) -> bool {
         URL_SAFE_NO_PAD
             .decode(candidate)
-            .is_ok_and(|bytes| self.mac(&[b"calendar-feed"]).verify_slice(&bytes).is_ok())
+            .is_ok_and(|bytes| self.feed_mac(generation).verify_slice(&bytes).is_ok())
+    }
+
+    fn feed_mac(&self, generation: u64) -> HmacSha256 {
+        // Generation 0 is the address the feed had before rotation existed.
+        match generation {
+            0 => self.mac(&[b"calendar-feed"]),
+            n => self.mac(&[b"calendar-feed", n.to_string().as_bytes()]),
+        }
     }
 }
 

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/consultations/{id}/delete", post(delete))
         .route("/admin/export.csv", get(export))
         .route("/admin/feed/{file}", get(feed))
+        .route("/admin/feed-address", post(rotate_feed))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
 }
 
@@ -227,7 +228,7 @@ async fn dashboard(
         mail_on: booking.mail_on(),
         mail_waiting: mail.waiting,
         mail_failed: mail.failed,
-        feed_url: booking.feed_url(),
+        feed_url: booking.feed_url().await?,
         csrf: session.csrf(booking),
         notice: match notice.done.as_deref() {
             Some("deleted") => Some("The consultation was deleted."),
@@ -389,6 +390,18 @@ pub fn csv_field(value: &str) -> String {
     }
 }
 
+/// A new secret address for the calendar feed; the old one stops working.
+async fn rotate_feed(
+    State(state): State<AppState>,
+    session: AdminSession,
+    posted: Result<Form<TokenForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let posted = form(posted)?;
+    session.check(&state.booking, &posted.token)?;
+    state.booking.rotate_feed().await?;
+    Ok(see_other("/admin#tools-heading"))
+}
+
 /// The therapist's calendar feed at a secret address (no session: phones
 /// subscribe without logging in). Anything else under it is 404.
 async fn feed(
@@ -397,7 +410,7 @@ async fn feed(
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
     let token = file.strip_suffix(".ics").ok_or(HttpError::NotFound)?;
-    if !booking.is_feed_token(token) {
+    if !booking.is_feed_token(token).await? {
         return Err(HttpError::NotFound);
     }
     let mut response = booking.feed().await?.into_response();

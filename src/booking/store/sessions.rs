@@ -1,6 +1,8 @@
 //! The therapist's sessions and the signing key in SQLite. A session is
 //! kept only as the hash of its cookie's token, with an expiry; the key
 //! signs form tokens and private links, so it is created once and kept.
+//! The calendar feed's generation is kept beside it: the feed's secret
+//! address is derived from both, so counting it up retires the old one.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,6 +31,12 @@ pub trait SessionStore: Send + Sync {
         &self,
         generate: &(dyn Fn() -> Vec<u8> + Send + Sync),
     ) -> Result<Vec<u8>, StoreError>;
+
+    /// The calendar feed's generation: 0 until it is first rotated.
+    async fn feed_generation(&self) -> Result<u64, StoreError>;
+
+    /// Counts the feed's generation up by one; returns the new one.
+    async fn rotate_feed(&self) -> Result<u64, StoreError>;
 }
 
 #[async_trait]
@@ -86,5 +94,26 @@ impl SessionStore for SqliteStore {
                 .fetch_one(&self.pool)
                 .await?,
         )
+    }
+
+    async fn feed_generation(&self) -> Result<u64, StoreError> {
+        let stored: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'feed_generation'",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(stored.map_or(0, |n| n.unsigned_abs()))
+    }
+
+    async fn rotate_feed(&self) -> Result<u64, StoreError> {
+        // One statement: two rotations at once both count.
+        let next: i64 = sqlx::query_scalar(
+            "INSERT INTO settings (key, value) VALUES ('feed_generation', 1) \
+             ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 \
+             RETURNING CAST(value AS INTEGER)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(next.unsigned_abs())
     }
 }
