@@ -256,11 +256,15 @@ mod tests {
     }
 
     #[test]
-    fn the_feed_token_is_stable_per_key() {
+    fn the_feed_token_is_stable_per_key_and_generation() {
         let keys = Keys::new(b"k");
-        assert_eq!(keys.feed_token(), Keys::new(b"k").feed_token());
-        assert_ne!(keys.feed_token(), Keys::new(b"j").feed_token());
-        assert!(keys.is_feed_token(&keys.feed_token()));
-        assert!(!keys.is_feed_token("nope"));
+        assert_eq!(keys.feed_token(0), Keys::new(b"k").feed_token(0));
+        assert_ne!(keys.feed_token(0), Keys::new(b"j").feed_token(0));
+        assert!(keys.is_feed_token(&keys.feed_token(0), 0));
+        assert!(!keys.is_feed_token("nope", 0));
+        // A rotation retires the old address.
+        assert_ne!(keys.feed_token(1), keys.feed_token(0));
+        assert!(!keys.is_feed_token(&keys.feed_token(0), 1));
+        assert!(keys.is_feed_token(&keys.feed_token(1), 1));
     }
 }
