@@ -6,6 +6,20 @@
 //! flight finish within a grace period before the process moves on to close
 //! the database.
 //!
+//! Two limits hold against clients that take without giving back:
+//! - a **write deadline** ([`WriteDeadline`]): an answer that makes no
+//!   progress towards the client for 30 s closes its connection, so a
+//!   client that pipelines requests and never reads the answers cannot hold
+//!   a connection, its buffers and the kernel's for ever (hyper has no such
+//!   timeout);
+//! - a **cap per address**: 64 connections open at once from one address (an
+//!   IPv6 /64 counts as one), so one client cannot take all 1,024; more are
+//!   closed as soon as they are accepted. The address is the TCP peer, so
+//!   behind a proxy (`TRUST_PROXY=1`) every connection is the proxy's and
+//!   the cap is off ([`Limits::behind_proxy`]); the proxy caps clients.
+//!
+//! `tests/red_team.rs` meets both with real sockets.
+//!
 //! The server speaks HTTP/1.1 only. It sits behind a TLS proxy, which talks
 //! HTTP/1.1 to it; hyper's HTTP/2 (and the automatic choice between the two)
 //! has no header deadline, so a client that sent half the HTTP/2 preface, or
@@ -14,8 +28,9 @@
 //! Why a loop of our own rather than `axum::serve`: that one exposes none of
 //! hyper's connection settings (the header deadline, the header size) and
 //! caps nothing; this file is the few lines that set them on hyper's own
-//! HTTP/1.1 connection, cap open connections, and give each request its
-//! peer address for the rate limits.
+//! HTTP/1.1 connection, wrap its socket in the write deadline, cap open
+//! connections (in all and per address), and give each request its peer
+//! address for the rate limits.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -273,8 +288,11 @@ pub async fn serve_on_every_core<S>(
 #[derive(Clone)]
 struct OpenPerAddress {
     cap: Option<usize>,
-    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    open: OpenCounts,
 }
+
+/// How many connections each address has open.
+type OpenCounts = Arc<Mutex<HashMap<IpAddr, usize>>>;
 
 impl OpenPerAddress {
     fn new(cap: Option<usize>) -> Self {
@@ -303,7 +321,7 @@ impl OpenPerAddress {
 
 /// One connection's place in [`OpenPerAddress`]; the address leaves the
 /// map with its last connection.
-struct AddressSlot(Option<(Arc<Mutex<HashMap<IpAddr, usize>>>, IpAddr)>);
+struct AddressSlot(Option<(OpenCounts, IpAddr)>);
 
 impl Drop for AddressSlot {
     fn drop(&mut self) {
