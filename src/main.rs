@@ -419,7 +419,7 @@ fn serve(
         server::serve_on_every_core(
             listener,
             PreparedFirst::new(state),
-            server::Limits::default(),
+            server::Limits::default().behind_proxy(secrets.trust_proxy),
             shutdown,
         )
         .await;

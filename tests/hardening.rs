@@ -16,11 +16,12 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get as route_get;
+use common::sockets::{exchange_async, head_has, start};
 use common::{ContentCopy, get, router, shipped_site, test_booking};
-use practice_site::server::{self, Limits};
+use practice_site::server::Limits;
 use practice_site::site::{Site, Sources};
 use practice_site::{AppState, RequestLimits, app_with, app_with_limits};
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::Notify;
 
 #[tokio::test]
 async fn a_panicking_handler_answers_the_500_page_and_the_server_lives_on() {
@@ -125,48 +126,6 @@ async fn symlinks_out_of_static_are_never_served() {
             "{path}"
         );
     }
-}
-
-async fn start(
-    app: Router,
-    limits: Limits,
-) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server::serve(listener, app, limits, async {
-        let _ = stopped.await;
-    }));
-    (address, stop, task)
-}
-
-/// Sends `bytes` on a new connection, then reads until the server closes it
-/// or `wait` passes: what came back, and how long the connection stayed open.
-fn exchange(address: SocketAddr, bytes: &[u8], wait: Duration) -> (String, Duration) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream.set_read_timeout(Some(wait)).unwrap();
-    stream.write_all(bytes).unwrap();
-    let started = Instant::now();
-    let mut raw = Vec::new();
-    // A read that times out keeps what arrived before it.
-    let _ = stream.read_to_end(&mut raw);
-    (
-        String::from_utf8_lossy(&raw).into_owned(),
-        started.elapsed(),
-    )
-}
-
-/// [`exchange`] off the runtime the server runs on.
-async fn exchange_async(address: SocketAddr, bytes: Vec<u8>, wait: Duration) -> (String, Duration) {
-    tokio::task::spawn_blocking(move || exchange(address, &bytes, wait))
-        .await
-        .unwrap()
-}
-
-fn head_has(reply: &str, header_line: &str) -> bool {
-    let head = reply.split("\r\n\r\n").next().unwrap_or_default();
-    head.lines()
-        .any(|line| line.eq_ignore_ascii_case(header_line))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -103,6 +103,11 @@ pub struct RequestLimits {
     /// The largest body on any route; forms have a smaller limit of their own
     /// ([`client::FORM_LIMIT`]). The site takes no uploads.
     pub body: usize,
+    /// The preview's event streams open at once; one more is answered 503.
+    pub preview_streams: usize,
+    /// How long a preview event stream stays open without a build to
+    /// announce; the browser then opens a new one by itself.
+    pub preview_idle: Duration,
 }
 
 impl Default for RequestLimits {
@@ -112,6 +117,8 @@ impl Default for RequestLimits {
             concurrent: 512,
             queue_wait: Duration::from_secs(10),
             body: 16 * 1024,
+            preview_streams: 16,
+            preview_idle: Duration::from_secs(5 * 60),
         }
     }
 }
@@ -135,7 +142,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
 /// and a panic's 500 are therefore the site's own page, with its headers.
 pub fn app_with_limits(state: AppState, extra: Router<AppState>, limits: RequestLimits) -> Router {
     let preview = if state.preview.is_some() {
-        preview::router()
+        preview::router(limits.preview_streams, limits.preview_idle)
     } else {
         Router::new()
     };

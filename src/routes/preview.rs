@@ -4,15 +4,19 @@
 //! advice `check` would give (warnings). Never mounted otherwise.
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
+use futures_util::stream;
+use tokio::sync::Semaphore;
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::WatchStream;
 
@@ -21,10 +25,29 @@ use crate::diagnostic::Diagnostics;
 
 const RELOAD_JS: &str = include_str!("../../templates/preview/reload.js");
 
-pub fn router() -> Router<AppState> {
+/// The preview's routes; at most `streams` event streams open at once, each
+/// closed after `idle` without a build.
+pub fn router(streams: usize, idle: Duration) -> Router<AppState> {
+    let streams = Streams {
+        open: Arc::new(Semaphore::new(streams)),
+        idle,
+    };
     Router::new()
         .route("/_preview/reload.js", get(reload_js))
-        .route("/_preview/events", get(events))
+        .route("/_preview/events", get(events).layer(Extension(streams)))
+}
+
+/// The event streams' limits. A stream is a connection held open for as
+/// long as the page is, so without a cap any page (or any client that
+/// reaches the preview) could hold connections without end; and one the
+/// browser forgot (a tab asleep, a laptop shut) would be held until the
+/// next build. Closing an idle stream costs nothing: `EventSource`
+/// reconnects by itself and the page compares the build it is told with the
+/// one it saw.
+#[derive(Clone)]
+struct Streams {
+    open: Arc<Semaphore>,
+    idle: Duration,
 }
 
 async fn reload_js() -> Response {
@@ -38,15 +61,29 @@ async fn reload_js() -> Response {
         .into_response()
 }
 
-/// One event now and one per build, carrying the build's generation.
-async fn events(State(state): State<AppState>) -> Response {
+/// One event now and one per build, carrying the build's generation; the
+/// stream ends after [`Streams::idle`] without a build, and beyond
+/// [`Streams::open`] streams the answer is 503.
+async fn events(State(state): State<AppState>, Extension(streams): Extension<Streams>) -> Response {
     let Some(status) = state.preview.clone() else {
         return super::HttpError::NotFound.into_response();
     };
-    let stream = WatchStream::new(status).map(|status| {
-        let problems = status.problems.as_ref().map_or(0, |p| p.len());
-        Ok::<_, Infallible>(Event::default().data(format!("{}:{problems}", status.generation)))
-    });
+    let Ok(place) = Arc::clone(&streams.open).try_acquire_owned() else {
+        tracing::warn!("too many preview event streams at once; one was answered 503");
+        return super::HttpError::Busy.into_response();
+    };
+    let idle = streams.idle;
+    // The place is held by the stream, so it is given back when the stream
+    // ends or the client goes away.
+    let stream = stream::unfold(
+        (WatchStream::new(status), place),
+        move |(mut builds, place)| async move {
+            let status = tokio::time::timeout(idle, builds.next()).await.ok()??;
+            let problems = status.problems.as_ref().map_or(0, |p| p.len());
+            let event = Event::default().data(format!("{}:{problems}", status.generation));
+            Some((Ok::<_, Infallible>(event), (builds, place)))
+        },
+    );
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()

@@ -10,6 +10,8 @@ pub mod booking_app;
 pub mod process;
 /// A mail server on loopback that records what it is sent.
 pub mod smtp;
+/// The real server on a loopback port, and raw sockets to talk to it.
+pub mod sockets;
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -74,11 +76,20 @@ pub fn router(site: Site) -> Router {
 
 /// The real router over the site a reloader keeps current.
 pub fn live_router(reloader: &practice_site::live::Reloader) -> Router {
+    live_router_with(reloader, practice_site::RequestLimits::default())
+}
+
+/// [`live_router`] with other limits.
+pub fn live_router_with(
+    reloader: &practice_site::live::Reloader,
+    limits: practice_site::RequestLimits,
+) -> Router {
     let config = reloader.site().current().config().cloned();
     let config = config.unwrap_or_else(|| {
         practice_site::config::SiteConfig::load(&reloader.sources().config).unwrap()
     });
-    app(AppState::live(reloader, test_booking(&config)))
+    let state = AppState::live(reloader, test_booking(&config));
+    practice_site::app_with_limits(state, Router::new(), limits)
 }
 
 /// Booking backed by a fresh, migrated SQLite file, with mail off.
