@@ -5,6 +5,7 @@
 //! `routes → booking`, and all of them read `config`.
 
 pub mod booking;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod content;

@@ -35,7 +35,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::{self, IoSlice};
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -308,7 +308,7 @@ impl OpenPerAddress {
         let Some(cap) = self.cap else {
             return Some(AddressSlot(None));
         };
-        let address = address_of(peer);
+        let address = crate::client::counted_as(peer);
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         let count = open.entry(address).or_insert(0);
         if *count >= cap {
@@ -335,17 +335,6 @@ impl Drop for AddressSlot {
                 open.remove(&address);
             }
         }
-    }
-}
-
-/// The address a peer is counted under: an IPv4 address (also when it
-/// arrives mapped into IPv6), or an IPv6 address's /64, the block one
-/// customer is given, so that a client cannot escape the cap by using
-/// another address of its own.
-fn address_of(peer: IpAddr) -> IpAddr {
-    match peer.to_canonical() {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
     }
 }
 

@@ -2,9 +2,9 @@
 //! number per key): public posts per client, admin logins per client and
 //! from everyone together.
 //!
-//! A client is an IPv4 address or an IPv6 /64 ([`ClientKey`]): one home or
-//! one server is usually given a whole /64, so counting IPv6 addresses one
-//! by one would hand a single client unlimited fresh buckets.
+//! A client is an IPv4 address or an IPv6 /64 ([`crate::client::counted_as`]):
+//! one home or one server is usually given a whole /64, so counting IPv6
+//! addresses one by one would hand a single client unlimited fresh buckets.
 //!
 //! Memory has a hard bound: at most [`MAX_TRACKED`] clients are tracked per
 //! limit ([`BoundedStore`]). Only buckets that have refilled are ever
@@ -23,7 +23,7 @@
 //! sleeping.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -70,27 +70,6 @@ fn retry_after(refused: &NotUntil<Duration>, clock: &ClockTime) -> u64 {
     (wait.as_millis().div_ceil(1000) as u64).max(1)
 }
 
-/// A client as the limits count it: an IPv4 address (an IPv4 address
-/// written as IPv6, `::ffff:a.b.c.d`, included), or the /64 an IPv6 address
-/// belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ClientKey(IpAddr);
-
-impl From<IpAddr> for ClientKey {
-    fn from(address: IpAddr) -> Self {
-        match address {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => Self(IpAddr::V4(v4)),
-                None => {
-                    let network = u128::from(v6) & !(u128::MAX >> 64);
-                    Self(IpAddr::V6(Ipv6Addr::from(network)))
-                }
-            },
-            v4 => Self(v4),
-        }
-    }
-}
-
 /// governor's keyed state with a hard bound on the clients it tracks. A
 /// bucket is one number, its "theoretical arrival time" (TAT): the bucket is
 /// full again once that time has passed.
@@ -105,7 +84,7 @@ struct BoundedStore {
 
 #[derive(Default)]
 struct Buckets {
-    tracked: HashMap<ClientKey, Nanos>,
+    tracked: HashMap<IpAddr, Nanos>,
     /// The bucket newcomers share while `tracked` is full of draining ones.
     overflow: Option<Nanos>,
     /// No tracked bucket is full before this: until then, looking for one
@@ -138,9 +117,9 @@ impl Buckets {
 }
 
 impl StateStore for BoundedStore {
-    type Key = ClientKey;
+    type Key = IpAddr;
 
-    fn measure_and_replace<T, F, E>(&self, key: &ClientKey, f: F) -> Result<T, E>
+    fn measure_and_replace<T, F, E>(&self, key: &IpAddr, f: F) -> Result<T, E>
     where
         F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
     {
@@ -165,7 +144,7 @@ impl StateStore for BoundedStore {
 
 /// A limit per client.
 pub struct PerClient {
-    limiter: RateLimiter<ClientKey, BoundedStore, ClockTime, NoOpMiddleware<Duration>>,
+    limiter: RateLimiter<IpAddr, BoundedStore, ClockTime, NoOpMiddleware<Duration>>,
     /// The limiter's buckets, to count them.
     buckets: Arc<Mutex<Buckets>>,
     clock: ClockTime,
@@ -195,7 +174,7 @@ impl PerClient {
     /// next one is allowed.
     pub fn check(&self, client: IpAddr) -> Result<(), u64> {
         self.limiter
-            .check_key(&ClientKey::from(client))
+            .check_key(&crate::client::counted_as(client))
             .map_err(|refused| retry_after(&refused, &self.clock))
     }
 
