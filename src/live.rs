@@ -5,6 +5,8 @@
 //! shown on every page).
 
 use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex};
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
@@ -16,11 +18,14 @@ use tokio::sync::{mpsc, watch};
 use crate::diagnostic::Diagnostics;
 use crate::site::{BuildError, BuildOptions, Site, SiteHandle, Sources};
 
-/// The outcome of the latest build, for preview pages and their reload script.
+/// The outcome of the latest build, for preview pages and their reload
+/// script, and for `/healthz`.
 #[derive(Debug, Clone, Default)]
 pub struct BuildStatus {
     /// Counts every build attempt, good or bad, so a page can tell it is stale.
     pub generation: u64,
+    /// When the site now serving was built.
+    pub built_at: DateTime<Utc>,
     /// The problems of the latest attempt, when it failed.
     pub problems: Option<Arc<Diagnostics>>,
     /// The writing advice of the latest attempt (whether or not it built),
@@ -95,6 +100,7 @@ impl Reloader {
         log_warnings(&warnings);
         let (status, _) = watch::channel(BuildStatus {
             generation: 1,
+            built_at: clock.now(),
             problems,
             warnings,
         });
@@ -202,8 +208,10 @@ impl Reloader {
                 Err(Arc::new(Diagnostics::default()))
             }
         };
+        let built = outcome.is_ok().then_some(options.now);
         self.status.send_modify(|status| {
             status.generation += 1;
+            status.built_at = built.unwrap_or(status.built_at);
             status.problems = outcome.as_ref().err().cloned();
             status.warnings = Arc::new(warnings);
         });

@@ -264,6 +264,18 @@ impl Booking {
     }
 
     /// How the outbox stands, for the dashboard.
+    /// Whether the database can be written right now (a real write, on a
+    /// connection of its own), for `/healthz`.
+    pub async fn database_writable(&self) -> bool {
+        match self.store.probe_write(self.now()).await {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::error!("the database cannot be written: {err}");
+                false
+            }
+        }
+    }
+
     pub async fn mail_counts(&self) -> Result<MailCounts, StoreError> {
         self.store.mail_counts().await
     }

@@ -12,6 +12,7 @@ mod compress;
 mod conditional;
 pub mod error;
 mod feeds;
+mod health;
 mod pages;
 mod prepared;
 mod preview;
@@ -47,8 +48,11 @@ pub struct AppState {
     pub booking: Arc<Booking>,
     /// The proxy trusted and whether the site is https.
     pub network: client::Network,
-    /// In the therapist's preview: the outcome of the latest build.
-    pub preview: Option<watch::Receiver<BuildStatus>>,
+    /// The therapist's preview: drafts shown, problems on every page.
+    pub preview: bool,
+    /// On a live server: the outcome of the latest build (the preview's
+    /// panel and reloads, `/healthz`).
+    pub builds: Option<watch::Receiver<BuildStatus>>,
 }
 
 impl AppState {
@@ -59,7 +63,8 @@ impl AppState {
             site: Arc::new(SiteHandle::new(site)),
             booking,
             network,
-            preview: None,
+            preview: false,
+            builds: None,
         }
     }
 
@@ -71,7 +76,8 @@ impl AppState {
             site,
             booking,
             network,
-            preview: reloader.is_preview().then(|| reloader.status()),
+            preview: reloader.is_preview(),
+            builds: Some(reloader.status()),
         }
     }
 
@@ -141,7 +147,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
 /// time, the body) and the panic guard. Every limit's answer (408, 413, 503)
 /// and a panic's 500 are therefore the site's own page, with its headers.
 pub fn app_with_limits(state: AppState, extra: Router<AppState>, limits: RequestLimits) -> Router {
-    let preview = if state.preview.is_some() {
+    let preview = if state.preview {
         preview::router(limits.preview_streams, limits.preview_idle)
     } else {
         Router::new()
@@ -158,6 +164,7 @@ pub fn app_with_limits(state: AppState, extra: Router<AppState>, limits: Request
         .merge(pages::router())
         .merge(blog::router())
         .merge(feeds::router())
+        .merge(health::router())
         .merge(assets::router())
         .fallback(serve)
         // A handler that panics answers the 500 page; the process lives on.

@@ -33,7 +33,7 @@ pub struct PreparedFirst {
 
 impl PreparedFirst {
     pub fn new(state: AppState) -> Self {
-        let site = state.preview.is_none().then(|| Arc::clone(&state.site));
+        let site = (!state.preview).then(|| Arc::clone(&state.site));
         Self {
             site,
             router: super::app(state),

@@ -65,7 +65,7 @@ async fn reload_js() -> Response {
 /// stream ends after [`Streams::idle`] without a build, and beyond
 /// [`Streams::open`] streams the answer is 503.
 async fn events(State(state): State<AppState>, Extension(streams): Extension<Streams>) -> Response {
-    let Some(status) = state.preview.clone() else {
+    let Some(status) = state.builds.clone().filter(|_| state.preview) else {
         return super::HttpError::NotFound.into_response();
     };
     let Ok(place) = Arc::clone(&streams.open).try_acquire_owned() else {
@@ -103,7 +103,10 @@ pub async fn show_problems(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(status) = state.preview.as_ref().map(|status| status.borrow().clone()) else {
+    let Some(status) = (state.builds.as_ref())
+        .filter(|_| state.preview)
+        .map(|status| status.borrow().clone())
+    else {
         return next.run(request).await;
     };
     if status.problems.is_none() && status.warnings.is_empty() {

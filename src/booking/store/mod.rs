@@ -63,12 +63,20 @@ pub trait BookingStore: ConsultationStore + OutboxStore + SessionStore {
         mail_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Purged, StoreError>;
+
+    /// Whether the database can take a write now: the file may be written
+    /// (asked of the kernel, so a file made read-only or immutable, or a
+    /// file system remounted read-only, shows at once, although connections
+    /// opened before can still write through their open files), and a real
+    /// write succeeds (a full disk, an I/O error).
+    async fn probe_write(&self, now: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 /// SQLite through sqlx: one file, WAL mode, readable by its owner only.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    path: PathBuf,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -84,7 +92,10 @@ impl SqliteStore {
         let pool = pool_options().connect_with(connect_options(path)).await?;
         MIGRATOR.run(&pool).await?;
         restrict_permissions(path)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Opens an already migrated database without touching it until the
@@ -92,6 +103,7 @@ impl SqliteStore {
     pub fn open_lazy(path: &Path) -> Self {
         Self {
             pool: pool_options().connect_lazy_with(connect_options(path)),
+            path: path.to_path_buf(),
         }
     }
 
@@ -259,6 +271,22 @@ impl BookingStore for SqliteStore {
             mail,
             sessions,
         })
+    }
+
+    async fn probe_write(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        rustix::fs::access(&self.path, rustix::fs::Access::WRITE_OK)
+            .map_err(|err| StoreError::File {
+                path: self.path.clone(),
+                source: err.into(),
+            })?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('health_checked_at', ?1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(ts(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{SqliteStore, StoreError, ts};
+use super::{SqliteStore, StoreError, from_ts, ts};
 
 /// What an email is about; reminders are withdrawn when plans change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,12 +75,14 @@ pub struct OutboxMail {
     pub attempts: u32,
 }
 
-/// How the outbox stands, for the dashboard.
+/// How the outbox stands, for the dashboard and `/healthz`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MailCounts {
     pub waiting: i64,
     pub failed: i64,
     pub sent: i64,
+    /// When the longest-waiting message was queued.
+    pub oldest_waiting: Option<DateTime<Utc>>,
 }
 
 /// The mail queue.
@@ -262,11 +264,12 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn mail_counts(&self) -> Result<MailCounts, StoreError> {
-        let (waiting, failed, sent): (i64, i64, i64) = sqlx::query_as(
+        let (waiting, failed, sent, oldest): (i64, i64, i64, Option<i64>) = sqlx::query_as(
             "SELECT
                COALESCE(SUM(status IN ('pending', 'sending')), 0),
                COALESCE(SUM(status = 'failed'), 0),
-               COALESCE(SUM(status = 'sent'), 0)
+               COALESCE(SUM(status = 'sent'), 0),
+               MIN(CASE WHEN status IN ('pending', 'sending') THEN created_at END)
              FROM outbox",
         )
         .fetch_one(&self.pool)
@@ -275,6 +278,7 @@ impl OutboxStore for SqliteStore {
             waiting,
             failed,
             sent,
+            oldest_waiting: oldest.map(from_ts),
         })
     }
 }

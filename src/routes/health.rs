@@ -1,0 +1,59 @@
+//! `GET /healthz`: whether this server can do its work, for a monitor (an
+//! uptime checker, the proxy, a person with `curl`). A small JSON body with
+//! nothing personal in it: the site's build, whether the database can be
+//! written, and how the mail queue stands. 503 when the database cannot be
+//! written, since bookings would then fail; 200 otherwise, with `"status":
+//! "degraded"` while the latest edit failed to build and the last good site
+//! serves. Never cached; only POSTs are rate limited, so a monitor is not.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use super::AppState;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/healthz", get(health))
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    let booking = &state.booking;
+    let now = booking.now();
+    let writable = booking.database_writable().await;
+    let mail = booking.mail_counts().await.ok();
+    let build = state.builds.as_ref().map(|b| b.borrow().clone());
+    let failed_build = build.as_ref().is_some_and(|b| b.problems.is_some());
+    let (status, code) = match (writable, failed_build) {
+        (false, _) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+        (true, true) => ("degraded", StatusCode::OK),
+        (true, false) => ("ok", StatusCode::OK),
+    };
+    let body = json!({
+        "status": status,
+        "site": build.map(|b| json!({
+            "generation": b.generation,
+            "built_at": b.built_at.to_rfc3339(),
+            "latest_build_failed": failed_build,
+        })),
+        "database": { "writable": writable },
+        "outbox": mail.map(|m| json!({
+            "waiting": m.waiting,
+            "failed": m.failed,
+            "oldest_waiting_seconds": m.oldest_waiting.map(|at| (now - at).num_seconds().max(0)),
+        })),
+    });
+    (
+        code,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}

@@ -1,0 +1,113 @@
+//! `GET /healthz` on the real server: 200 with the build, the database and
+//! the mail queue; "degraded" while an edit fails to build and the last good
+//! site serves; 503 while the database file cannot be written.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::ContentCopy;
+use common::process::{Server, http};
+
+fn health(port: u16) -> (u16, serde_json::Value) {
+    let reply = http(port, "GET", "/healthz", &[], "").expect("the server answers");
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    (reply.status, serde_json::from_str(&reply.body).unwrap())
+}
+
+/// Makes a file unwritable, even for root (`chattr +i`), until dropped.
+struct Unwritable(PathBuf);
+
+impl Unwritable {
+    fn new(path: &Path) -> Self {
+        let set = Command::new("chattr").arg("+i").arg(path).status();
+        if !set.is_ok_and(|s| s.success()) {
+            // Not root, or no chattr: the file's mode is enough then.
+            assert!(
+                !is_root(),
+                "chattr +i failed; as root, only it makes a file unwritable"
+            );
+            let mut mode = std::fs::metadata(path).unwrap().permissions();
+            mode.set_readonly(true);
+            std::fs::set_permissions(path, mode).unwrap();
+        }
+        Self(path.to_path_buf())
+    }
+}
+
+impl Drop for Unwritable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o600));
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+#[test]
+fn health_reports_the_build_the_database_and_the_mail_and_fails_when_the_database_cannot_be_written()
+ {
+    let copy = ContentCopy::new();
+    let database = common::fresh_database_path();
+    let server = Server::start(&copy.root().join("content"), &database, &[]);
+    let port = server.port;
+
+    let (status, body) = health(port);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"]["writable"], true);
+    assert_eq!(body["site"]["generation"], 1);
+    assert!(body["site"]["built_at"].as_str().unwrap().starts_with("20"));
+    assert_eq!(body["outbox"]["waiting"], 0);
+    assert!(body["outbox"]["oldest_waiting_seconds"].is_null());
+    // Nothing else: no name, address or setting.
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["database", "outbox", "site", "status"]);
+
+    // An edit that does not build: the last good site serves, and says so.
+    copy.edit(
+        "blog/ketamine-assisted-psychotherapy-guide.md",
+        "title:",
+        "title: [unclosed",
+    );
+    let degraded = common::eventually(Duration::from_secs(10), Duration::from_millis(50), || {
+        let (status, body) = health(port);
+        (body["status"] == "degraded").then_some((status, body))
+    })
+    .expect("the failed build shows in /healthz");
+    assert_eq!(degraded.0, 200);
+    assert_eq!(degraded.1["site"]["latest_build_failed"], true);
+    assert_eq!(
+        http(
+            port,
+            "GET",
+            "/blog/ketamine-assisted-psychotherapy-guide",
+            &[],
+            ""
+        )
+        .unwrap()
+        .status,
+        200
+    );
+
+    // The database file made unwritable: 503, and back to 200 after.
+    {
+        let _locked = Unwritable::new(&database);
+        let (status, body) = health(port);
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["status"], "unavailable");
+        assert_eq!(body["database"]["writable"], false);
+    }
+    let (status, body) = health(port);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["database"]["writable"], true);
+}
