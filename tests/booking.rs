@@ -403,6 +403,11 @@ async fn admin_pages_refuse_without_a_session() {
         attr(&doc(&login.body), "meta[name=robots]", "content"),
         ["noindex"]
     );
+    // Password managers may fill it in (ASVS V2.1.11).
+    assert_eq!(
+        attr(&doc(&login.body), "input[name=password]", "autocomplete"),
+        ["current-password"]
+    );
     let token = attr(&doc(&login.body), "input[name=token]", "value")[0].clone();
     let fields = [("password", "guess"), ("token", token.as_str())];
     let attempt = || app.post_from(peer(77), "/admin/login", &fields, None);
