@@ -403,6 +403,11 @@ async fn admin_pages_refuse_without_a_session() {
         attr(&doc(&login.body), "meta[name=robots]", "content"),
         ["noindex"]
     );
+    // Password managers may fill it in (ASVS V2.1.11).
+    assert_eq!(
+        attr(&doc(&login.body), "input[name=password]", "autocomplete"),
+        ["current-password"]
+    );
     let token = attr(&doc(&login.body), "input[name=token]", "value")[0].clone();
     let fields = [("password", "guess"), ("token", token.as_str())];
     let attempt = || app.post_from(peer(77), "/admin/login", &fields, None);
@@ -972,4 +977,105 @@ async fn a_new_feed_address_retires_the_old_one() {
     let feed = app.get(&new).await;
     assert_eq!(feed.status, StatusCode::OK);
     assert_eq!(feed.headers[header::REFERRER_POLICY], "no-referrer");
+}
+
+/// Every answer that holds a client's details (ASVS V8.2.1, V14.4): never
+/// kept by a cache, never framed, running no script, sending no referrer.
+#[tokio::test]
+async fn private_and_admin_answers_are_never_cached_framed_or_scripted() {
+    let app = TestApp::new().await;
+    let (reply, _) = app.book_as(&JANE, 0).await;
+    let private = manage_path(&reply);
+    let cookie = app.login().await;
+    let dashboard = doc(&app.get_with_cookie("/admin", Some(&cookie)).await.body);
+    let feed_url = text(&dashboard, ".booking-link code")[0].clone();
+    let feed = feed_url.strip_prefix("https://www.example.com").unwrap();
+    for path in [
+        "/consultation",
+        private.as_str(),
+        &format!("{private}/calendar.ics"),
+        "/admin/login",
+        "/admin",
+        "/admin/consultations/1",
+        "/admin/export.csv",
+        feed,
+    ] {
+        let reply = app.get_with_cookie(path, Some(&cookie)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        let headers = &reply.headers;
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store", "{path}");
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{path}");
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        for part in [
+            "script-src 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(csp.contains(part), "{path}: {csp}");
+        }
+    }
+}
+
+/// A login lasts 12 hours, then the session is refused on the server
+/// whatever the browser keeps (ASVS V3.3.1); each login is a new token.
+#[tokio::test]
+async fn a_session_ends_after_twelve_hours() {
+    let app = TestApp::new().await;
+    let cookie = app.login().await;
+    assert_ne!(app.login().await, cookie, "a new token for each login");
+    app.clock
+        .advance(Duration::hours(12) - Duration::minutes(1));
+    let reply = app.get_with_cookie("/admin", Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    app.clock.advance(Duration::minutes(2));
+    let reply = app.get_with_cookie("/admin", Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.headers[header::LOCATION], "/admin/login");
+}
+
+/// What a client typed is stored exactly as typed (queries are bound, not
+/// built from text), is shown escaped in the dashboard, and fields the form
+/// does not have change nothing (ASVS V5.1.2, V5.3.3, V5.3.4).
+#[tokio::test]
+async fn hostile_input_is_stored_as_typed_and_shown_escaped_in_the_dashboard() {
+    let app = TestApp::new().await;
+    let hostile = Client {
+        name: "<script>alert(1)</script> O'Brien",
+        email: "ob@example.net",
+        note: "x'); DROP TABLE consultations; -- <img src=x onerror=alert(2)>",
+    };
+    let (token, slots) = app.open_form().await;
+    app.clock.advance(Duration::seconds(20));
+    let mut fields = filled(&hostile, &slots[0], &token);
+    fields.extend([("status", "cancelled"), ("id", "42"), ("created_at", "0")]);
+    let reply = app.post("/consultation", &fields).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM consultations WHERE id = 1 AND status = 'booked'")
+            .await,
+        1,
+        "extra fields are ignored"
+    );
+    let stored: (String, String) =
+        sqlx::query_as("SELECT name, note FROM consultations WHERE id = 1")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored, (hostile.name.to_string(), hostile.note.to_string()));
+    let cookie = app.login().await;
+    for path in ["/admin", "/admin/consultations/1"] {
+        let page = app.get_with_cookie(path, Some(&cookie)).await;
+        assert!(!page.body.contains("<script>alert"), "{path}");
+        assert!(!page.body.contains("<img src=x"), "{path}");
+        assert!(
+            doc(&page.body)
+                .root_element()
+                .text()
+                .collect::<String>()
+                .contains(hostile.name),
+            "{path} shows the name as text"
+        );
+    }
 }

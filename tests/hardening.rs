@@ -86,7 +86,7 @@ async fn static_files_have_their_content_type_and_nosniff() {
 }
 
 #[tokio::test]
-async fn symlinks_out_of_static_are_never_served() {
+async fn symlinks_and_hidden_files_in_static_are_never_served() {
     let copy = ContentCopy::new();
     let static_dir = copy.root().join("static");
     std::fs::create_dir_all(&static_dir).unwrap();
@@ -110,6 +110,10 @@ async fn symlinks_out_of_static_are_never_served() {
     )
     .unwrap();
     symlink("/etc", static_dir.join("etc")).unwrap();
+    // Hidden files (a stray `.git`, an `.env`) are never read either.
+    std::fs::create_dir_all(static_dir.join(".git")).unwrap();
+    std::fs::write(static_dir.join(".git/config"), "[core]").unwrap();
+    std::fs::write(static_dir.join(".env"), "SECRET_KEY=x").unwrap();
     let sources = Sources {
         static_dir,
         ..copy.sources()
@@ -119,6 +123,8 @@ async fn symlinks_out_of_static_are_never_served() {
         "/static/secret.txt",
         "/static/etc/passwd",
         "/static/etc/hostname",
+        "/static/.git/config",
+        "/static/.env",
     ] {
         assert_eq!(
             get(&app, path).await.status,

@@ -113,6 +113,9 @@ async fn nothing_a_client_typed_reaches_the_log() {
         link_token.as_str(),
         feed_tokens[0].as_str(),
         feed_tokens[1].as_str(),
+        // Credentials: the admin password and the session token.
+        common::ADMIN_PASSWORD,
+        cookie.trim_start_matches("admin_session="),
     ] {
         assert!(!log.contains(typed), "{typed:?} was logged:\n{log}");
     }

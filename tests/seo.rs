@@ -323,6 +323,27 @@ async fn other_spellings_redirect_to_the_canonical_address() {
         get(&app, "/nothing-here/").await.status,
         StatusCode::NOT_FOUND
     );
+    // A redirect only ever leads to one of this site's own pages, never to
+    // an address someone put in a link (no open redirect).
+    for given in [
+        "//evil.example",
+        "//evil.example/about",
+        "/\\evil.example/about",
+        "/%2F%2Fevil.example/about",
+        "/about/%2F%2Fevil.example",
+    ] {
+        let reply = get(&app, given).await;
+        if let Some(location) = reply.headers.get(header::LOCATION) {
+            let location = location.to_str().unwrap();
+            assert!(
+                location.starts_with('/')
+                    && !location.starts_with("//")
+                    && !location.contains('\\'),
+                "{given} -> {location}"
+            );
+            assert!(!location.contains("evil"), "{given} -> {location}");
+        }
+    }
     let html = Html::parse_document(&get(&app, "/about").await.body);
     let canonical = Selector::parse("link[rel=canonical]").unwrap();
     assert_eq!(

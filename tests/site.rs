@@ -343,6 +343,11 @@ async fn every_response_carries_the_security_headers_and_no_cookie() {
         assert_eq!(reply.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert_eq!(reply.headers[header::REFERRER_POLICY], "same-origin");
         assert!(reply.headers.contains_key("permissions-policy"));
+        assert_eq!(reply.headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        // Nothing says what runs the site, and no other origin may read it.
+        for name in ["server", "x-powered-by", "access-control-allow-origin"] {
+            assert!(reply.headers.get(name).is_none(), "{path}: {name}");
+        }
         assert!(reply.headers.get(header::SET_COOKIE).is_none(), "{path}");
         assert!(
             reply

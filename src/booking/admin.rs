@@ -54,4 +54,22 @@ mod tests {
         assert!(check_hash("plain text").is_err());
         assert!(!verify_password("plain text", "plain text"));
     }
+
+    /// Long and non-ASCII passwords work, and every character counts: no
+    /// truncation (as bcrypt's 72 bytes would be), no character refused.
+    #[test]
+    fn long_and_unicode_passwords_are_whole() {
+        let long: String = "correct horse battery staple ".repeat(5);
+        assert!(long.len() > 128);
+        let hash = hash_password(&long).unwrap();
+        assert!(verify_password(&hash, &long));
+        let mut last_changed = long.clone();
+        last_changed.pop();
+        last_changed.push('!');
+        assert!(!verify_password(&hash, &last_changed));
+        let unicode = "mot de passe – ünïcödé 🔑 密码";
+        let hash = hash_password(unicode).unwrap();
+        assert!(verify_password(&hash, unicode));
+        assert!(!verify_password(&hash, "mot de passe – unicode 🔑 密码"));
+    }
 }
