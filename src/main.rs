@@ -20,7 +20,7 @@ use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("PRACTICE_SITE_COMMIT"), ")"),
     about = "The practice's website: serve it, or check the content."
 )]
 struct Cli {

@@ -1,6 +1,7 @@
-//! `GET /healthz` on the real server: 200 with the build, the database and
-//! the mail queue; "degraded" while an edit fails to build and the last good
-//! site serves; 503 while the database file cannot be written.
+//! What an operator reads: `GET /healthz` on the real server (200 with the
+//! build, the database and the mail queue; "degraded" while an edit fails
+//! to build and the last good site serves; 503 while the database file
+//! cannot be written), and `--version`.
 
 mod common;
 
@@ -110,4 +111,25 @@ fn health_reports_the_build_the_database_and_the_mail_and_fails_when_the_databas
     let (status, body) = health(port);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["database"]["writable"], true);
+}
+
+#[test]
+fn the_version_names_the_release_and_the_commit() {
+    let out = Command::new(env!("CARGO_BIN_EXE_practice-site"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let expected = format!("practice-site {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(text.starts_with(&expected), "{text}");
+    let commit = text
+        .trim_end()
+        .trim_start_matches(&expected)
+        .trim_end_matches(')');
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{text}"
+    );
 }

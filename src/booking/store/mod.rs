@@ -274,11 +274,12 @@ impl BookingStore for SqliteStore {
     }
 
     async fn probe_write(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
-        rustix::fs::access(&self.path, rustix::fs::Access::WRITE_OK)
-            .map_err(|err| StoreError::File {
+        rustix::fs::access(&self.path, rustix::fs::Access::WRITE_OK).map_err(|err| {
+            StoreError::File {
                 path: self.path.clone(),
                 source: err.into(),
-            })?;
+            }
+        })?;
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES ('health_checked_at', ?1) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
