@@ -5,9 +5,11 @@
 //! never count. Their findings are warnings (`Diagnostic::warning`, with
 //! their wording here): writing advice, never blocking.
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use chrono::{Months, NaiveDate};
 
 use std::path::Path;
+use std::sync::LazyLock;
 
 use super::markdown::TextBlock;
 use crate::diagnostic::Diagnostic;
@@ -54,18 +56,37 @@ fn without_service_names(text: &str) -> String {
     masked
 }
 
+/// Whether `text` may name a medication: it holds one of the words (or the
+/// stem) in any ASCII case, or a Kelvin sign (`\u{212A}`, the one
+/// character outside ASCII whose lowercase is an ASCII letter of them). One
+/// pass of a prebuilt automaton, so the word-by-word reading below runs
+/// only for the rare block that can match.
+fn may_name_medication(text: &str) -> bool {
+    static FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(MEDICATION_WORDS.iter().chain(&PRESCRIBE_STEMS))
+            .expect("the medication words are plain words")
+    });
+    text.contains('\u{212A}') || FINDER.is_match(text)
+}
+
 /// The first mention of medication in the blocks: its line and the word as written.
 pub fn first_medication_mention(blocks: &[TextBlock]) -> Option<(usize, String)> {
-    blocks.iter().find_map(|block| {
-        let text = without_service_names(&block.text);
-        words(&text)
-            .find(|word| {
-                let lower = word.to_lowercase();
-                MEDICATION_WORDS.contains(&lower.as_str())
-                    || PRESCRIBE_STEMS.iter().any(|stem| lower.starts_with(stem))
-            })
-            .map(|word| (block.line, word.to_string()))
-    })
+    blocks
+        .iter()
+        .filter(|block| may_name_medication(&block.text))
+        .find_map(|block| {
+            let text = without_service_names(&block.text);
+            words(&text)
+                .find(|word| {
+                    let lower = word.to_lowercase();
+                    MEDICATION_WORDS.contains(&lower.as_str())
+                        || PRESCRIBE_STEMS.iter().any(|stem| lower.starts_with(stem))
+                })
+                .map(|word| (block.line, word.to_string()))
+        })
 }
 
 /// The words of `text`: runs of letters and digits, so "dosed" is a word but
@@ -153,8 +174,26 @@ pub fn unsourced_claims(path: &Path, blocks: &[TextBlock]) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// Whether `text` may claim evidence: every claim below needs one of the
+/// subjects, "proven", "%" or "percent" (in any ASCII case: no other
+/// character lowercases into them). One pass of a prebuilt automaton, so
+/// most paragraphs are not lowercased and split into words.
+fn may_claim_evidence(text: &str) -> bool {
+    static FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(EVIDENCE_SUBJECTS.iter().chain(&["proven", "%", "percent"]))
+            .expect("the evidence words are plain words")
+    });
+    FINDER.is_match(text)
+}
+
 /// The first phrase of `text` that claims evidence, as written (lowercase).
 pub fn evidence_claim(text: &str) -> Option<String> {
+    if !may_claim_evidence(text) {
+        return None;
+    }
     let lower = text.to_lowercase();
     // '%' is a token of its own, so "80%" reads as "80 %".
     let tokens: Vec<&str> = lower
@@ -278,6 +317,8 @@ mod tests {
             "ketamine-assisted therapy with ketamine",
             "one dose",
             "the dosing session",
+            // A Kelvin sign lowercases to "k".
+            "\u{212A}etamine",
         ] {
             assert!(
                 first_medication_mention(&[block(text, false)]).is_some(),

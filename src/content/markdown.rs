@@ -431,7 +431,16 @@ impl<'a> Renderer<'a, '_> {
 /// text, so the older footnote syntax, which reports every reference, is
 /// parsed to find them; only for a file that has any.
 fn undefined_footnotes(markdown: &str, defined: &HashSet<String>) -> Vec<(String, usize)> {
-    if !markdown.contains("[^") {
+    // A reference is written `[^label]`: when every `[^…]` in the text names
+    // a defined footnote, none can be undefined, and the second parse (as
+    // long as the first) is skipped. Anything else (an undefined label, one
+    // with an escaped `]`) is parsed to be sure.
+    let all_defined = memchr::memmem::find_iter(markdown.as_bytes(), "[^").all(|at| {
+        let rest = &markdown[at + 2..];
+        rest.find(']')
+            .is_some_and(|end| defined.contains(&rest[..end].to_lowercase()))
+    });
+    if all_defined {
         return Vec::new();
     }
     Parser::new_ext(markdown, options() | Options::ENABLE_OLD_FOOTNOTES)
