@@ -288,3 +288,75 @@ async fn a_preview_event_stream_without_a_build_closes_after_its_idle_time() {
     // Its place is free again: the browser's reconnection is served.
     let _again = open_stream(address, EVENTS).await;
 }
+
+/// The value of the first input called `name` in a page.
+fn input_value(html: &str, name: &str) -> String {
+    let document = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(&format!("input[name={name}]")).unwrap();
+    let input = document.select(&selector).next().expect("the input");
+    input.value().attr("value").unwrap().to_string()
+}
+
+/// Over raw sockets against the real binary: the therapist logs in, gives
+/// the calendar a new address, and the old address answers 404.
+#[test]
+fn a_rotated_feed_secret_retires_the_old_feed_address() {
+    use common::process::{Server, http};
+    let copy = ContentCopy::new();
+    let database = common::fresh_database_path();
+    let hash = common::test_secrets().admin_password_hash.unwrap();
+    let server = Server::start(
+        &copy.root().join("content"),
+        &database,
+        &[("ADMIN_PASSWORD_HASH", hash)],
+    );
+    let port = server.port;
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+
+    let login_page = http(port, "GET", "/admin/login", &[], "").unwrap();
+    let body = format!(
+        "password={}&token={}",
+        common::ADMIN_PASSWORD.replace(' ', "+"),
+        input_value(&login_page.body, "token")
+    );
+    let logged_in = http(port, "POST", "/admin/login", &form, &body).unwrap();
+    assert_eq!(logged_in.status, 303, "{}", logged_in.body);
+    let cookie = logged_in
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let with_cookie = [("Cookie", cookie.as_str())];
+
+    let feed_path = || {
+        let dashboard = http(port, "GET", "/admin", &with_cookie, "").unwrap();
+        assert_eq!(dashboard.status, 200);
+        let document = scraper::Html::parse_document(&dashboard.body);
+        let code = scraper::Selector::parse(".booking-link code").unwrap();
+        let url: String = document.select(&code).next().unwrap().text().collect();
+        let path = url.split_once("/admin/feed/").unwrap().1;
+        (
+            format!("/admin/feed/{path}"),
+            input_value(&dashboard.body, "token"),
+        )
+    };
+    let (old, csrf) = feed_path();
+    assert_eq!(http(port, "GET", &old, &[], "").unwrap().status, 200);
+
+    let headers = [form[0], with_cookie[0]];
+    let rotated = http(
+        port,
+        "POST",
+        "/admin/feed-address",
+        &headers,
+        &format!("token={csrf}"),
+    )
+    .unwrap();
+    assert_eq!(rotated.status, 303);
+    let (new, _) = feed_path();
+    assert_ne!(new, old);
+    assert_eq!(http(port, "GET", &old, &[], "").unwrap().status, 404);
+    assert_eq!(http(port, "GET", &new, &[], "").unwrap().status, 200);
+}
