@@ -11,6 +11,7 @@ pub mod config;
 pub mod content;
 pub mod diagnostic;
 pub mod fuzzing;
+pub mod last_good;
 pub mod launch;
 pub mod live;
 pub mod routes;

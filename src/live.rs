@@ -16,6 +16,7 @@ use notify::{RecursiveMode, Watcher as _};
 use tokio::sync::{mpsc, watch};
 
 use crate::diagnostic::Diagnostics;
+use crate::last_good::LastGood;
 use crate::site::{BuildError, BuildOptions, Site, SiteHandle, Sources};
 
 /// The outcome of the latest build, for preview pages and their reload
@@ -72,6 +73,9 @@ pub struct Reloader {
     wakeups: std::sync::atomic::AtomicU64,
     /// True once the watcher is registered: an edit from then on is seen.
     watching: watch::Sender<bool>,
+    /// Where each good build's sources are kept for a restart (not in
+    /// preview, whose drafts are not the site).
+    last_good: Option<LastGood>,
 }
 
 impl Reloader {
@@ -82,14 +86,47 @@ impl Reloader {
         preview: bool,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, BuildError> {
+        Self::start_keeping(sources, preview, clock, None)
+    }
+
+    /// [`Reloader::start`], keeping each good build's sources in
+    /// `last_good`: a first build that fails then serves the last good copy
+    /// (degraded, its problems in the status) instead of refusing to start.
+    pub fn start_keeping(
+        sources: Sources,
+        preview: bool,
+        clock: Arc<dyn Clock>,
+        last_good: Option<LastGood>,
+    ) -> Result<Arc<Self>, BuildError> {
         let options = BuildOptions {
             now: clock.now(),
             preview,
         };
+        let last_good = last_good.filter(|_| !preview);
         let (site, problems) = match Site::load_with(&sources, options) {
-            Ok(site) => (site, None),
+            Ok(site) => {
+                if let Some(kept) = &last_good {
+                    keep(kept, &sources);
+                }
+                (site, None)
+            }
             Err(BuildError::Content(problems)) if preview => {
                 (Site::empty(), Some(Arc::new(problems)))
+            }
+            Err(BuildError::Content(problems)) => {
+                let Some(site) = last_good
+                    .as_ref()
+                    .and_then(|kept| serve_kept(kept, &sources, options))
+                else {
+                    return Err(BuildError::Content(problems));
+                };
+                for problem in problems.iter().filter(|p| p.is_error()) {
+                    tracing::warn!("{problem}");
+                }
+                tracing::warn!(
+                    "the site's files have problems; serving the last good version until they are fixed"
+                );
+                (site, Some(Arc::new(problems)))
             }
             Err(err) => return Err(err),
         };
@@ -113,6 +150,7 @@ impl Reloader {
             building: Mutex::new(()),
             wakeups: std::sync::atomic::AtomicU64::new(0),
             watching: watch::Sender::new(false),
+            last_good,
         });
         Ok(reloader)
     }
@@ -190,6 +228,9 @@ impl Reloader {
                 warnings = site.warnings().clone();
                 self.site.replace(site);
                 tracing::info!("site rebuilt in {} ms", started.elapsed().as_millis());
+                if let Some(kept) = &self.last_good {
+                    keep(kept, &self.sources);
+                }
                 log_warnings(&warnings);
                 self.compress_in_background();
                 Ok(())
@@ -315,6 +356,31 @@ fn is_change(kind: notify::EventKind) -> bool {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
         EventKind::Access(_) => false,
         _ => true,
+    }
+}
+
+/// Saves `sources` as the last good copy; a failure costs only the copy.
+fn keep(kept: &LastGood, sources: &Sources) {
+    if let Err(err) = kept.save(sources) {
+        tracing::warn!(
+            "cannot keep a copy of this good version in {}: {err}; a restart with a broken file would not start",
+            kept.dir().display()
+        );
+    }
+}
+
+/// The site built from the last good copy, if there is one and it builds.
+fn serve_kept(kept: &LastGood, live: &Sources, options: BuildOptions) -> Option<Site> {
+    let copy = kept.sources(live)?;
+    match Site::load_with(&copy, options) {
+        Ok(site) => Some(site),
+        Err(err) => {
+            tracing::error!(
+                "the last good copy in {} does not build either: {err}",
+                kept.dir().display()
+            );
+            None
+        }
     }
 }
 

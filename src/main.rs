@@ -12,6 +12,7 @@ use practice_site::booking::store::{SessionStore, SqliteStore, StoreError, datab
 use practice_site::booking::{Booking, Workers, admin, tokens};
 use practice_site::config::SiteConfig;
 use practice_site::content::{front_matter, record};
+use practice_site::last_good::LastGood;
 use practice_site::live::{Reloader, SystemClock};
 use practice_site::site::{BuildError, BuildOptions, Site, Sources};
 use practice_site::{AppState, PreparedFirst, server};
@@ -307,22 +308,32 @@ fn serve(
     address: SocketAddr,
     database: &std::path::Path,
 ) -> ExitCode {
-    let reloader = match Reloader::start(sources, preview, Arc::new(SystemClock)) {
-        Ok(reloader) => reloader,
-        Err(err) => {
-            report_build_error(&err);
-            eprintln!("The site was not started.");
-            return ExitCode::FAILURE;
-        }
-    };
+    let last_good = LastGood::beside(database);
+    let reloader =
+        match Reloader::start_keeping(sources, preview, Arc::new(SystemClock), Some(last_good)) {
+            Ok(reloader) => reloader,
+            Err(err) => {
+                report_build_error(&err);
+                eprintln!("The site was not started.");
+                return ExitCode::FAILURE;
+            }
+        };
     if let Some(problems) = reloader.status().borrow().problems.clone() {
         eprint!("{problems}");
-        eprintln!("The preview shows these problems on every page until they are fixed.");
+        if preview {
+            eprintln!("The preview shows these problems on every page until they are fixed.");
+        } else {
+            eprintln!(
+                "Readers get the last good version of the site until these are fixed; /healthz says \"degraded\"."
+            );
+        }
     }
-    // Booking settings are read once, at start, from the settings file.
-    let config = match SiteConfig::load(&reloader.sources().config) {
-        Ok(config) => config,
-        Err(problems) => {
+    // Booking settings are read once, at start, from the settings file (or,
+    // when it is broken, those of the last good version being served).
+    let served = reloader.site().current().config().cloned();
+    let config = match (SiteConfig::load(&reloader.sources().config), served) {
+        (Ok(config), _) | (Err(_), Some(config)) => config,
+        (Err(problems), None) => {
             eprint!("{problems}");
             eprintln!("The site was not started.");
             return ExitCode::FAILURE;

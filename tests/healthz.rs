@@ -133,3 +133,63 @@ fn the_version_names_the_release_and_the_commit() {
         "{text}"
     );
 }
+
+/// A restart that meets a typo serves the last good version; only a first
+/// install, with no good version yet, refuses to start.
+#[test]
+fn a_restart_on_a_broken_file_serves_the_last_good_site_and_a_first_start_refuses() {
+    use common::process::serve_command;
+    const GUIDE: &str = "blog/ketamine-assisted-psychotherapy-guide.md";
+    let copy = ContentCopy::new();
+    let content = copy.root().join("content");
+    let database = common::fresh_database_path();
+    let kept = practice_site::last_good::LastGood::beside(&database);
+
+    // A good start keeps a copy; then a typo, and a restart.
+    let mut server = Server::start(&content, &database, &[]);
+    assert!(kept.dir().join("content").join(GUIDE).is_file());
+    server.kill();
+    copy.edit(GUIDE, "title:", "title: [unclosed");
+    let server = Server::start(&content, &database, &[]);
+    let port = server.port;
+    for path in [
+        "/",
+        "/blog/ketamine-assisted-psychotherapy-guide",
+        "/consultation",
+    ] {
+        assert_eq!(
+            http(port, "GET", path, &[], "").unwrap().status,
+            200,
+            "{path}"
+        );
+    }
+    let (status, body) = health(port);
+    assert_eq!(
+        (status, &body["status"]),
+        (200, &"degraded".into()),
+        "{body}"
+    );
+    // The broken copy never replaced the good one.
+    assert!(
+        !std::fs::read_to_string(kept.dir().join("content").join(GUIDE))
+            .unwrap()
+            .contains("[unclosed")
+    );
+
+    // Fixed: the next build serves it and the site is healthy again.
+    copy.edit(GUIDE, "title: [unclosed", "title:");
+    common::eventually(Duration::from_secs(10), Duration::from_millis(50), || {
+        (health(port).1["status"] == "ok").then_some(())
+    })
+    .expect("the fix is served");
+    drop(server);
+
+    // A first start on broken content: no good version to fall back on.
+    let fresh = common::fresh_database_path();
+    copy.edit(GUIDE, "title:", "title: [unclosed");
+    let out = serve_command(&content, &fresh, 1).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&format!("{GUIDE}:2:")), "{stderr}");
+    assert!(stderr.contains("The site was not started."), "{stderr}");
+}

@@ -7,6 +7,24 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// `practice-site serve` on `port`, over the content folder `content` (its
+/// `site.toml` inside) and the repository's static files.
+pub fn serve_command(content: &Path, database: &Path, port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_practice-site"));
+    command
+        .args(["serve", "--port", &port.to_string(), "--content"])
+        .arg(content)
+        .arg("--config")
+        .arg(content.join("site.toml"))
+        .arg("--static")
+        .arg(super::repo().join("static"))
+        .arg("--database")
+        .arg(database)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    command
+}
+
 /// The running binary; killed when dropped.
 pub struct Server {
     pub child: Child,
@@ -21,20 +39,8 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_practice-site"));
-        command
-            .args(["serve", "--port", &port.to_string(), "--content"])
-            .arg(content)
-            .arg("--config")
-            .arg(content.join("site.toml"))
-            .arg("--static")
-            .arg(super::repo().join("static"))
-            .arg("--database")
-            .arg(database)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+        let mut command = serve_command(content, database, port);
+        command.stdout(Stdio::null()).stderr(Stdio::inherit());
         for (name, value) in env {
             command.env(name, value);
         }
