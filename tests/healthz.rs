@@ -150,7 +150,8 @@ fn a_restart_on_a_broken_file_serves_the_last_good_site_and_a_first_start_refuse
     assert!(kept.dir().join("content").join(GUIDE).is_file());
     server.kill();
     copy.edit(GUIDE, "title:", "title: [unclosed");
-    let server = Server::start(&content, &database, &[]);
+    let hash = common::test_secrets().admin_password_hash.unwrap();
+    let server = Server::start(&content, &database, &[("ADMIN_PASSWORD_HASH", hash)]);
     let port = server.port;
     for path in [
         "/",
@@ -168,6 +169,16 @@ fn a_restart_on_a_broken_file_serves_the_last_good_site_and_a_first_start_refuse
         (status, &body["status"]),
         (200, &"degraded".into()),
         "{body}"
+    );
+    // The dashboard says so.
+    let cookie = common::process::log_in(port);
+    let dashboard = http(port, "GET", "/admin", &[("Cookie", &cookie)], "").unwrap();
+    assert!(
+        dashboard
+            .body
+            .contains("The site's files have 1 problem</strong>"),
+        "{}",
+        dashboard.body
     );
     // The broken copy never replaced the good one.
     assert!(

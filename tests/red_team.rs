@@ -289,19 +289,11 @@ async fn a_preview_event_stream_without_a_build_closes_after_its_idle_time() {
     let _again = open_stream(address, EVENTS).await;
 }
 
-/// The value of the first input called `name` in a page.
-fn input_value(html: &str, name: &str) -> String {
-    let document = scraper::Html::parse_document(html);
-    let selector = scraper::Selector::parse(&format!("input[name={name}]")).unwrap();
-    let input = document.select(&selector).next().expect("the input");
-    input.value().attr("value").unwrap().to_string()
-}
-
 /// Over raw sockets against the real binary: the therapist logs in, gives
 /// the calendar a new address, and the old address answers 404.
 #[test]
 fn a_rotated_feed_secret_retires_the_old_feed_address() {
-    use common::process::{Server, http};
+    use common::process::{Server, http, input_value, log_in};
     let copy = ContentCopy::new();
     let database = common::fresh_database_path();
     let hash = common::test_secrets().admin_password_hash.unwrap();
@@ -313,21 +305,7 @@ fn a_rotated_feed_secret_retires_the_old_feed_address() {
     let port = server.port;
     let form = [("Content-Type", "application/x-www-form-urlencoded")];
 
-    let login_page = http(port, "GET", "/admin/login", &[], "").unwrap();
-    let body = format!(
-        "password={}&token={}",
-        common::ADMIN_PASSWORD.replace(' ', "+"),
-        input_value(&login_page.body, "token")
-    );
-    let logged_in = http(port, "POST", "/admin/login", &form, &body).unwrap();
-    assert_eq!(logged_in.status, 303, "{}", logged_in.body);
-    let cookie = logged_in
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = log_in(port);
     let with_cookie = [("Cookie", cookie.as_str())];
 
     let feed_path = || {

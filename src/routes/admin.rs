@@ -234,6 +234,11 @@ async fn dashboard(
             Some("deleted") => Some("The consultation was deleted."),
             _ => None,
         },
+        site_errors: state.builds.as_ref().map_or(0, |builds| {
+            builds.borrow().problems.as_ref().map_or(0, |problems| {
+                problems.iter().filter(|p| p.is_error()).count()
+            })
+        }),
         zone: &booking.rules().time_zone_label,
         retention_days: booking.rules().retention.num_days(),
     };

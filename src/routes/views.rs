@@ -198,6 +198,9 @@ pub struct DashboardPage<'a> {
     pub feed_url: String,
     pub csrf: String,
     pub notice: Option<&'a str>,
+    /// The site's files have this many errors: readers get the last good
+    /// version until they are fixed.
+    pub site_errors: usize,
     pub zone: &'a str,
     pub retention_days: i64,
 }

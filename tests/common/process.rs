@@ -160,3 +160,27 @@ pub fn open_many_slots(copy: &super::ContentCopy) {
         );
     copy.write("site.toml", &text);
 }
+
+/// The value of the first input called `name` in a page.
+pub fn input_value(html: &str, name: &str) -> String {
+    let document = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(&format!("input[name={name}]")).unwrap();
+    let input = document.select(&selector).next().expect("the input");
+    input.value().attr("value").unwrap().to_string()
+}
+
+/// Logs in to the dashboard of a server started with
+/// `ADMIN_PASSWORD_HASH` of [`super::ADMIN_PASSWORD`]; the session cookie.
+pub fn log_in(port: u16) -> String {
+    let login_page = http(port, "GET", "/admin/login", &[], "").unwrap();
+    let body = format!(
+        "password={}&token={}",
+        super::ADMIN_PASSWORD.replace(' ', "+"),
+        input_value(&login_page.body, "token")
+    );
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let logged_in = http(port, "POST", "/admin/login", &form, &body).unwrap();
+    assert_eq!(logged_in.status, 303, "{}", logged_in.body);
+    let cookie = logged_in.header("set-cookie").unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
