@@ -106,7 +106,7 @@ impl Reloader {
         let (site, problems) = match Site::load_with(&sources, options) {
             Ok(site) => {
                 if let Some(kept) = &last_good {
-                    keep(kept, &sources);
+                    keep(kept, &sources, &site);
                 }
                 (site, None)
             }
@@ -228,8 +228,9 @@ impl Reloader {
                 warnings = site.warnings().clone();
                 self.site.replace(site);
                 tracing::info!("site rebuilt in {} ms", started.elapsed().as_millis());
+                // After the swap: readers never wait for the copy.
                 if let Some(kept) = &self.last_good {
-                    keep(kept, &self.sources);
+                    keep(kept, &self.sources, &self.site.current());
                 }
                 log_warnings(&warnings);
                 self.compress_in_background();
@@ -359,8 +360,18 @@ fn is_change(kind: notify::EventKind) -> bool {
     }
 }
 
-/// Saves `sources` as the last good copy; a failure costs only the copy.
-fn keep(kept: &LastGood, sources: &Sources) {
+/// After a good build of the served site: adds its addresses to the record
+/// of published ones (so deleting a published article without an alias is
+/// caught however the change arrives), then saves `sources` as the last
+/// good copy. A failure costs only the record or the copy.
+fn keep(kept: &LastGood, sources: &Sources, site: &Site) {
+    use crate::content::record;
+    if let Err(err) = record::update(&sources.content, site.published_paths()) {
+        tracing::warn!(
+            "cannot update {}: {err}",
+            record::path(&sources.content).display()
+        );
+    }
     if let Err(err) = kept.save(sources) {
         tracing::warn!(
             "cannot keep a copy of this good version in {}: {err}; a restart with a broken file would not start",

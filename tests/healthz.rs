@@ -204,3 +204,26 @@ fn a_restart_on_a_broken_file_serves_the_last_good_site_and_a_first_start_refuse
     assert!(stderr.contains(&format!("{GUIDE}:2:")), "{stderr}");
     assert!(stderr.contains("The site was not started."), "{stderr}");
 }
+
+/// The server itself keeps the record of published addresses: an article
+/// added while it runs is recorded without anyone running `check`.
+#[test]
+fn the_server_records_every_address_it_publishes() {
+    let copy = ContentCopy::new();
+    let content = copy.root().join("content");
+    let record = content.join(practice_site::content::record::FILE_NAME);
+    let _ = std::fs::remove_file(&record);
+    let database = common::fresh_database_path();
+    let _server = Server::start(&content, &database, &[]);
+    let recorded = std::fs::read_to_string(&record).expect("recorded at start");
+    assert!(recorded.contains("\n/blog/ketamine-assisted-psychotherapy-guide\n"));
+
+    let article = copy.read("blog/ketamine-assisted-psychotherapy-guide.md");
+    copy.write("blog/a-second-guide.md", &article);
+    common::eventually(Duration::from_secs(10), Duration::from_millis(50), || {
+        std::fs::read_to_string(&record)
+            .ok()
+            .filter(|text| text.contains("\n/blog/a-second-guide\n"))
+    })
+    .expect("the new address is recorded");
+}
