@@ -130,18 +130,45 @@ fn main() -> ExitCode {
 }
 
 /// Reads one line from stdin (not argv, which shell history keeps).
-fn hash_password() -> ExitCode {
-    eprintln!("Type the admin password and press Enter:");
-    let mut line = String::new();
-    if let Err(err) = std::io::stdin().lock().read_line(&mut line) {
-        eprintln!("error: cannot read the password: {err}");
-        return ExitCode::FAILURE;
+/// Asks for the admin password twice, without showing it, on a terminal;
+/// from a pipe it reads a line (and a second one, if given, must match).
+fn read_new_password() -> Result<String, String> {
+    use std::io::IsTerminal as _;
+    let unreadable = |err: std::io::Error| format!("cannot read the password: {err}");
+    let (first, second) = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Type the admin password (it is not shown): ")
+            .map_err(unreadable)?;
+        let second = rpassword::prompt_password("Type it again: ").map_err(unreadable)?;
+        (first, Some(second))
+    } else {
+        let mut lines = std::io::stdin().lock().lines();
+        let first = lines
+            .next()
+            .transpose()
+            .map_err(unreadable)?
+            .unwrap_or_default();
+        (first, lines.next().transpose().map_err(unreadable)?)
+    };
+    let trim = |line: &str| line.trim_end_matches(['\r', '\n']).to_string();
+    let password = trim(&first);
+    if second.is_some_and(|again| trim(&again) != password) {
+        return Err("the two passwords differ; nothing was changed, run it again".into());
     }
-    let password = line.trim_end_matches(['\r', '\n']);
     if password.chars().count() < 12 {
-        eprintln!("error: use a password of at least 12 characters");
-        return ExitCode::FAILURE;
+        return Err("use a password of at least 12 characters".into());
     }
+    Ok(password)
+}
+
+fn hash_password() -> ExitCode {
+    let password = match read_new_password() {
+        Ok(password) => password,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let password = password.as_str();
     match admin::hash_password(password) {
         Ok(hash) => {
             println!("{hash}");

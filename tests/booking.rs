@@ -884,6 +884,16 @@ fn hash_password_reads_stdin_and_prints_a_verifiable_hash() {
     let short = run("short\n");
     assert!(!short.status.success());
     assert!(short.stdout.is_empty());
+    // Typed twice, as on a terminal: both must match.
+    assert!(
+        run("a long enough password\na long enough password\n")
+            .status
+            .success()
+    );
+    let differ = run("a long enough password\na long enough pasword\n");
+    assert!(!differ.status.success());
+    assert!(differ.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&differ.stderr).contains("differ"));
 }
 
 #[cfg(unix)]
