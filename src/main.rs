@@ -86,6 +86,12 @@ enum Command {
     /// Read a password from standard input and print its argon2 hash, for
     /// ADMIN_PASSWORD_HASH.
     HashPassword,
+    /// Send one test email to ADDRESS with the mail settings in the
+    /// environment, now: proof that booking mail will arrive.
+    SendTestEmail {
+        /// Where to send it (your own address).
+        address: String,
+    },
     /// Write the whole public site to a folder, for a static host or CDN.
     Export {
         /// The folder to write; created if missing.
@@ -120,6 +126,7 @@ fn main() -> ExitCode {
         } => export(&sources, &dir, !no_compressed_copies),
         Command::New { title } => new_article(&sources, &title),
         Command::HashPassword => hash_password(),
+        Command::SendTestEmail { address } => send_test_email(&sources, &address),
         Command::Serve { preview } => serve(
             sources,
             preview,
@@ -209,6 +216,45 @@ fn check(sources: &Sources) -> ExitCode {
             report_build_error(&err);
             ExitCode::FAILURE
         }
+    }
+}
+
+fn send_test_email(sources: &Sources, address: &str) -> ExitCode {
+    let fail = |message: &str| {
+        eprintln!("error: {message}");
+        ExitCode::FAILURE
+    };
+    let config = match SiteConfig::load(&sources.config) {
+        Ok(config) => config,
+        Err(problems) => {
+            eprint!("{problems}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let secrets = match Secrets::from_env() {
+        Ok(secrets) => secrets,
+        Err(problems) => return fail(&problems.join("; ")),
+    };
+    let Some(smtp) = secrets.smtp(&config.practice.email) else {
+        return fail(
+            "no mail settings: set SMTP_URL (or SMTP_HOST with SMTP_USERNAME and SMTP_PASSWORD) first",
+        );
+    };
+    // The host names outbox Message-IDs, which a test email does not use.
+    let mailer = match practice_site::booking::notify::Mailer::new(&smtp, "localhost") {
+        Ok(mailer) => mailer,
+        Err(message) => return fail(&message),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&format!("cannot start the async runtime: {err}")),
+    };
+    match runtime.block_on(mailer.send_test(address)) {
+        Ok(()) => {
+            println!("Sent to {address}: check that it arrived (and not in spam).");
+            ExitCode::SUCCESS
+        }
+        Err(message) => fail(&format!("the test email was not sent: {message}")),
     }
 }
 

@@ -427,3 +427,55 @@ async fn a_medication_page_nobody_reviewed_blocks_the_launch() {
         );
     }
 }
+
+/// `send-test-email` sends one message through the real settings, now; a
+/// refused login is named and nothing is sent.
+#[tokio::test]
+async fn a_test_email_goes_through_the_mail_settings_or_says_why_not() {
+    let smtp = SmtpServer::start_with_login("site", "right password").await;
+    let copy = ContentCopy::new();
+    let send = |url: String| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_practice-site"));
+        command
+            .args(["send-test-email", "alicia@example.org", "--config"])
+            .arg(copy.path("site.toml"))
+            .env("SMTP_URL", url)
+            .env("SMTP_FROM", "Website <site@example.org>");
+        async move {
+            tokio::task::spawn_blocking(move || command.output().unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let sent = send(format!(
+        "smtp://site:right%20password@127.0.0.1:{}",
+        smtp.port
+    ))
+    .await;
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].to, ["alicia@example.org"]);
+    assert!(
+        messages[0]
+            .data
+            .contains("Subject: Test email from the practice's website")
+    );
+
+    let refused = send(format!("smtp://site:wrong@127.0.0.1:{}", smtp.port)).await;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("the mail server refused the login"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("wrong"),
+        "no password in the message: {stderr}"
+    );
+    assert_eq!(smtp.messages().len(), 1, "nothing more was sent");
+}

@@ -106,6 +106,29 @@ impl Mailer {
         }
     }
 
+    /// Sends one short message to `to`, now, outside the outbox: proof that
+    /// the settings work end to end (the server, the login, the sender
+    /// address, and the recipient's mailbox). It names nobody and nothing
+    /// about a client.
+    pub async fn send_test(&self, to: &str) -> Result<(), String> {
+        let to = to
+            .parse::<Mailbox>()
+            .map_err(|err| format!("{to} is not an email address ({err})"))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject("Test email from the practice's website")
+            .singlepart(SinglePart::plain(
+                "This is a test sent by `practice-site send-test-email`. If you are reading it, the website's mail settings work: booking confirmations and notices will be delivered.\n".to_string(),
+            ))
+            .map_err(|_| "the message could not be built".to_string())?;
+        self.transport
+            .send(message)
+            .await
+            .map(drop)
+            .map_err(|err| probe_failure(&err))
+    }
+
     fn message(&self, mail: &OutboxMail) -> Result<Message, &'static str> {
         let to = mail
             .recipient
