@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::Duration;
-use common::booking_app::{JANE, NowSeconds, TestApp, outbox};
+use common::booking_app::{JANE, NowSeconds, TestApp, outbox, outbox_to, text};
 use common::smtp::SmtpServer;
 use practice_site::booking::notify::Delivery;
 
@@ -185,4 +185,61 @@ async fn a_mail_is_given_up_after_a_day_of_failures_and_shown_as_failed() {
         dashboard.body.contains("Email is off"),
         "this app has no mailer configured"
     );
+}
+
+/// A mail server that refuses the site's login, past every retry: the
+/// dashboard says which message failed, why, and what to do.
+#[tokio::test]
+async fn the_dashboard_shows_each_email_and_a_banner_when_one_finally_failed() {
+    let app = TestApp::new().await;
+    app.book_as(&JANE, 0).await;
+    let server = SmtpServer::start_with_login("site", "right password").await;
+    let outbox = outbox_to(
+        &app,
+        &format!("smtp://site:wrong@127.0.0.1:{}", server.port),
+    );
+    let cookie = app.login().await;
+    let email_rows = |body: &str| {
+        text(
+            &scraper::Html::parse_document(body),
+            "#mail-heading + div tbody tr",
+        )
+    };
+
+    outbox.run_once().await.unwrap();
+    let dashboard = app.get_with_cookie("/admin", Some(&cookie)).await.body;
+    let rows = email_rows(&dashboard);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("Waiting: the mail server refused the login")),
+        "{rows:?}"
+    );
+    assert!(!dashboard.contains("could not be sent"));
+
+    for _ in 0..practice_site::booking::notify::MAX_ATTEMPTS {
+        app.clock.advance(Duration::hours(7));
+        outbox.run_once().await.unwrap();
+    }
+    assert!(server.messages().is_empty());
+    // Days later: a new session.
+    let cookie = app.login().await;
+    let dashboard = app.get_with_cookie("/admin", Some(&cookie)).await.body;
+    let rows = email_rows(&dashboard);
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("Confirmation (to the client)")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("Failed after 12 tries: the mail server refused the login")),
+        "{rows:?}"
+    );
+    assert!(
+        dashboard.contains("2 emails could not be sent</strong>"),
+        "{dashboard}"
+    );
+    // Nothing of the client in the list: no address.
+    assert!(rows.iter().all(|r| !r.contains(JANE.email)));
 }

@@ -51,7 +51,8 @@ use notify::{Mailer, Outbox};
 use rules::BookingRules;
 use settings::Secrets;
 use store::{
-    BookingStore, CancelledBy, Consultation, Listing, MailCounts, Moved, Purged, Status, StoreError,
+    BookingStore, CancelledBy, Consultation, Listing, MailCounts, MailState, Moved, Purged, Status,
+    StoreError,
 };
 use tokens::{Keys, Purpose, TokenError};
 
@@ -274,6 +275,11 @@ impl Booking {
                 false
             }
         }
+    }
+
+    /// The newest messages and where each stands, for the dashboard.
+    pub async fn recent_mail(&self) -> Result<Vec<MailState>, StoreError> {
+        self.store.recent_mail(20).await
     }
 
     pub async fn mail_counts(&self) -> Result<MailCounts, StoreError> {

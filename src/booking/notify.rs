@@ -179,6 +179,12 @@ fn describe(err: &SmtpError) -> String {
         "the mail server did not answer in time".to_string()
     } else if err.is_tls() {
         "the TLS connection to the mail server failed".to_string()
+    } else if err.is_permanent() && code.as_deref().is_some_and(|c| c.starts_with("53")) {
+        // 530, 534, 535: authentication, not the message.
+        format!(
+            "the mail server refused the login (code {})",
+            code.unwrap_or_default()
+        )
     } else if err.is_permanent() {
         format!(
             "the mail server refused the message (code {})",

@@ -15,16 +15,16 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
 use super::client::{ClientAddr, FORM_LIMIT, form, html, limit, private_headers, see_other};
-use super::views::{DashboardPage, DetailPage, DetailView, LoginPage, Row};
+use super::views::{DashboardPage, DetailPage, DetailView, LoginPage, MailRow, Row};
 use super::{AppState, HttpError, session};
 use crate::booking::admin::SESSION_LENGTH;
 use crate::booking::availability::describe;
 use crate::booking::messages::Practice;
-use crate::booking::store::{CancelledBy, Consultation, Listing, Status};
+use crate::booking::store::{CancelledBy, Consultation, Listing, MailState, Status};
 use crate::booking::tokens::Purpose;
 use crate::booking::{Booking, Login};
 use crate::site::views::Head;
@@ -204,6 +204,39 @@ fn row(booking: &Booking, consultation: &Consultation) -> Row {
     }
 }
 
+fn mail_row(booking: &Booking, mail: &MailState) -> MailRow {
+    let zone = &booking.rules().time_zone;
+    let when = |at: DateTime<Utc>| {
+        at.with_timezone(zone)
+            .format("%b %-d, %-I:%M %p")
+            .to_string()
+    };
+    let state = match (mail.status.as_str(), mail.next_attempt) {
+        ("sent", _) => format!("Sent {}", mail.sent.map(when).unwrap_or_default()),
+        ("failed", _) => format!(
+            "Failed after {} tries: {}",
+            mail.attempts,
+            mail.last_error.as_deref().unwrap_or("no reason recorded")
+        ),
+        ("cancelled", _) => "Not needed (the consultation changed)".to_string(),
+        (_, Some(next)) if mail.attempts > 0 => format!(
+            "Waiting: {} ({} tries so far); next try {}",
+            mail.last_error.as_deref().unwrap_or("not sent yet"),
+            mail.attempts,
+            when(next)
+        ),
+        (_, Some(next)) => format!("Queued for {}", when(next)),
+        (_, None) => "Queued".to_string(),
+    };
+    MailRow {
+        queued: when(mail.created),
+        what: mail.kind.label(),
+        consultation_url: mail.consultation.map(Practice::admin_path),
+        failed: mail.status == "failed",
+        state,
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Notice {
     done: Option<String>,
@@ -219,6 +252,7 @@ async fn dashboard(
     let upcoming = booking.consultations(Listing::Upcoming(now)).await?;
     let past = booking.consultations(Listing::Past(now)).await?;
     let mail = booking.mail_counts().await?;
+    let recent_mail = booking.recent_mail().await?;
     let site = state.site.current();
     let view = DashboardPage {
         layout: site.layout(),
@@ -228,6 +262,11 @@ async fn dashboard(
         mail_on: booking.mail_on(),
         mail_waiting: mail.waiting,
         mail_failed: mail.failed,
+        mail_stuck: booking.mail_on()
+            && mail
+                .oldest_waiting
+                .is_some_and(|queued| now - queued > Duration::hours(1)),
+        mail: recent_mail.iter().map(|m| mail_row(booking, m)).collect(),
         feed_url: booking.feed_url().await?,
         csrf: session.csrf(booking),
         notice: match notice.done.as_deref() {

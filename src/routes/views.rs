@@ -201,8 +201,23 @@ pub struct DashboardPage<'a> {
     /// The site's files have this many errors: readers get the last good
     /// version until they are fixed.
     pub site_errors: usize,
+    /// Mail queued for over an hour and not sent: the mail settings or the
+    /// provider need a look.
+    pub mail_stuck: bool,
+    pub mail: Vec<MailRow>,
     pub zone: &'a str,
     pub retention_days: i64,
+}
+
+/// One email's state on the dashboard.
+#[derive(Debug, Clone)]
+pub struct MailRow {
+    pub queued: String,
+    pub what: &'static str,
+    /// The consultation's page in the dashboard, while it exists.
+    pub consultation_url: Option<String>,
+    pub state: String,
+    pub failed: bool,
 }
 
 /// Every detail of one consultation, for the therapist.

@@ -186,9 +186,15 @@ impl TestApp {
 /// An outbox over this app's store and clock that delivers to an SMTP
 /// server on loopback `port` (see [`super::smtp::SmtpServer`]).
 pub fn outbox(app: &TestApp, port: u16) -> Outbox {
+    outbox_to(app, &format!("smtp://127.0.0.1:{port}"))
+}
+
+/// An outbox over this app's store and clock that delivers through `url`
+/// (with a login in it, say).
+pub fn outbox_to(app: &TestApp, url: &str) -> Outbox {
     let mailer = Mailer::new(
         &SmtpSettings {
-            url: format!("smtp://127.0.0.1:{port}"),
+            url: url.to_string(),
             from: "hello@example.com".into(),
         },
         "www.example.com",

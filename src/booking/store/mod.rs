@@ -26,7 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use consultations::{
     CancelledBy, Consultation, ConsultationStore, Listing, Moved, PendingBooking, Status,
 };
-pub use outbox::{MailCounts, MailKind, NewMail, OutboxMail, OutboxStore};
+pub use outbox::{MailCounts, MailKind, MailState, NewMail, OutboxMail, OutboxStore};
 pub use sessions::SessionStore;
 
 #[derive(Debug, thiserror::Error)]

@@ -24,6 +24,18 @@ pub enum MailKind {
 }
 
 impl MailKind {
+    /// What the message is, in the dashboard's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::TherapistNew => "New booking (to you)",
+            Self::TherapistCancelled => "Cancellation (to you)",
+            Self::TherapistMoved => "Time changed (to you)",
+            Self::Confirmation => "Confirmation (to the client)",
+            Self::Reminder => "Reminder (to the client)",
+            Self::Cancellation => "Cancellation (to the client)",
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Self::TherapistNew => "therapist-new",
@@ -75,6 +87,22 @@ pub struct OutboxMail {
     pub attempts: u32,
 }
 
+/// Where one message stands, for the dashboard: no address, no text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailState {
+    pub id: i64,
+    pub consultation: Option<i64>,
+    pub kind: MailKind,
+    /// `pending`, `sending`, `sent`, `failed` or `cancelled`.
+    pub status: String,
+    pub attempts: u32,
+    /// The category of the last failure ("the mail server refused the login").
+    pub last_error: Option<String>,
+    pub next_attempt: Option<DateTime<Utc>>,
+    pub created: DateTime<Utc>,
+    pub sent: Option<DateTime<Utc>>,
+}
+
 /// How the outbox stands, for the dashboard and `/healthz`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MailCounts {
@@ -121,6 +149,9 @@ pub trait OutboxStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     async fn mail_counts(&self) -> Result<MailCounts, StoreError>;
+
+    /// The newest `limit` messages, newest first.
+    async fn recent_mail(&self, limit: u32) -> Result<Vec<MailState>, StoreError>;
 }
 
 pub(super) async fn insert_mail(
@@ -280,5 +311,34 @@ impl OutboxStore for SqliteStore {
             sent,
             oldest_waiting: oldest.map(from_ts),
         })
+    }
+
+    async fn recent_mail(&self, limit: u32) -> Result<Vec<MailState>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, consultation_id, kind, status, attempts, last_error, next_attempt_at,
+                    created_at, sent_at
+             FROM outbox ORDER BY created_at DESC, id DESC LIMIT ?1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let status: String = row.get("status");
+                let waiting = matches!(status.as_str(), "pending" | "sending");
+                Some(MailState {
+                    id: row.get("id"),
+                    consultation: row.get("consultation_id"),
+                    kind: MailKind::from_code(row.get("kind"))?,
+                    attempts: row.get::<i64, _>("attempts").try_into().unwrap_or(0),
+                    last_error: row.get("last_error"),
+                    next_attempt: waiting.then(|| from_ts(row.get("next_attempt_at"))),
+                    created: from_ts(row.get("created_at")),
+                    sent: row.get::<Option<i64>, _>("sent_at").map(from_ts),
+                    status,
+                })
+            })
+            .collect())
     }
 }
