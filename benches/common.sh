@@ -22,8 +22,11 @@ free_port() {
 }
 
 # start_server CONTENT PORT LOG: our release server on loopback; sets SERVER.
+# TRUST_PROXY=1 as in production behind Caddy: every wrk connection comes
+# from one address, and the per-address connection cap (64) is then the
+# proxy's job, as it would be for real.
 start_server() {
-    SECRET_KEY="a benchmark signing key long enough" RUST_LOG="warn,practice_site=info" \
+    SECRET_KEY="a benchmark signing key long enough" RUST_LOG="warn,practice_site=info" TRUST_PROXY=1 \
         "$BIN" serve --content "$1" --config "$1/site.toml" --static "$ROOT/static" \
         --port "$2" --database "$(dirname "$3")/bench-$2.db" 2>"$3" &
     SERVER=$!
