@@ -4,6 +4,7 @@
 //! Dependencies point one way: `routes → site → content` and
 //! `routes → booking`, and all of them read `config`.
 
+pub mod backup;
 pub mod booking;
 pub mod client;
 pub mod clock;

@@ -1,5 +1,6 @@
 //! `practice-site`: serve the site, check the content, start an article,
-//! export the site, or hash the admin password.
+//! export the site, hash the admin password, or back up and restore the
+//! bookings.
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::net::{IpAddr, SocketAddr};
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use practice_site::backup::{BackupError, DatabaseLock};
 use practice_site::booking::settings::Secrets;
 use practice_site::booking::store::{SessionStore, SqliteStore, StoreError, database_path};
 use practice_site::booking::{Booking, Workers, admin, tokens};
@@ -92,6 +94,30 @@ enum Command {
         /// Where to send it (your own address).
         address: String,
     },
+    /// Write a consistent copy of the bookings database to a folder, while
+    /// the server runs: practice-<time>.db, or .db.age when encrypted.
+    Backup {
+        /// The folder of backups; created (owner-only) if missing.
+        dir: PathBuf,
+        /// How many of its backups to keep in the folder (the newest).
+        #[arg(long, default_value_t = practice_site::backup::DEFAULT_KEEP,
+              value_parser = clap::value_parser!(u16).range(1..))]
+        keep: u16,
+        /// Encrypt the backup to this age public key (age1…), for copies
+        /// kept off this machine.
+        #[arg(long, env = "BACKUP_RECIPIENT")]
+        recipient: Option<String>,
+    },
+    /// Put a backup back as the database (--database). Refuses while the
+    /// server runs; keeps the replaced database as <name>.before-restore-<time>.
+    Restore {
+        /// The backup file (practice-<time>.db or .db.age).
+        file: PathBuf,
+        /// The age identity file (AGE-SECRET-KEY-1…) that opens an
+        /// encrypted backup.
+        #[arg(long)]
+        identity: Option<PathBuf>,
+    },
     /// Write the whole public site to a folder, for a static host or CDN.
     Export {
         /// The folder to write; created if missing.
@@ -127,6 +153,19 @@ fn main() -> ExitCode {
         Command::New { title } => new_article(&sources, &title),
         Command::HashPassword => hash_password(),
         Command::SendTestEmail { address } => send_test_email(&sources, &address),
+        Command::Backup {
+            dir,
+            keep,
+            recipient,
+        } => backup(
+            &database_path(&cli.database),
+            &dir,
+            usize::from(keep),
+            recipient.as_deref().filter(|r| !r.trim().is_empty()),
+        ),
+        Command::Restore { file, identity } => {
+            restore(&file, &database_path(&cli.database), identity.as_deref())
+        }
         Command::Serve { preview } => serve(
             sources,
             preview,
@@ -185,6 +224,74 @@ fn hash_password() -> ExitCode {
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn backup(
+    database: &std::path::Path,
+    dir: &std::path::Path,
+    keep: usize,
+    recipient: Option<&str>,
+) -> ExitCode {
+    let done = run_async(practice_site::backup::backup(
+        database,
+        dir,
+        keep,
+        recipient,
+        chrono::Utc::now(),
+    ));
+    match done {
+        Some(Ok(file)) => {
+            println!("{}", file.display());
+            ExitCode::SUCCESS
+        }
+        Some(Err(err)) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::FAILURE,
+    }
+}
+
+fn restore(
+    file: &std::path::Path,
+    database: &std::path::Path,
+    identity: Option<&std::path::Path>,
+) -> ExitCode {
+    let done = run_async(practice_site::backup::restore(
+        file,
+        database,
+        identity,
+        chrono::Utc::now(),
+    ));
+    match done {
+        Some(Ok(restored)) => {
+            if let Some(aside) = restored.kept_aside {
+                eprintln!("The replaced database is kept as {}.", aside.display());
+            }
+            println!("Restored {} as {}.", file.display(), database.display());
+            ExitCode::SUCCESS
+        }
+        Some(Err(err)) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::FAILURE,
+    }
+}
+
+/// Runs `work` on a runtime of its own; `None` (said on stderr) if there
+/// is no runtime.
+fn run_async<T>(work: impl std::future::Future<Output = T>) -> Option<T> {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime.block_on(work)),
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            None
         }
     }
 }
@@ -434,6 +541,21 @@ fn serve(
             Ok(store) => store,
             Err(err) => {
                 eprintln!("error: {}", database_problem(database, &err));
+                return ExitCode::FAILURE;
+            }
+        };
+        // Held while the server runs: `restore` refuses to replace the file.
+        let _lock = match DatabaseLock::take(database) {
+            Ok(lock) => lock,
+            Err(BackupError::InUse(_)) => {
+                eprintln!(
+                    "error: the database {} is in use by another server or a restore; stop it first, or choose another file with --database.",
+                    database.display()
+                );
+                return ExitCode::FAILURE;
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
                 return ExitCode::FAILURE;
             }
         };
