@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use age::secrecy::ExposeSecret as _;
-use common::process::{Server, http, open_many_slots};
+use common::booking_app::form_token_and_slots;
+use common::process::{Server, http, open_many_slots, post_booking};
 use common::{ContentCopy, fresh_database_path};
 use practice_site::booking::store::SqliteStore;
-use scraper::{Html, Selector};
 
 /// Runs `practice-site ARGS --database DATABASE` with `env`, and nothing
 /// from the developer's own environment that would change it.
@@ -116,42 +116,15 @@ fn form(port: u16, from: &str) -> (String, Vec<String>) {
         "",
     )
     .unwrap();
-    let html = Html::parse_document(&page.body);
-    let values = |css: &str| -> Vec<String> {
-        let selector = Selector::parse(css).unwrap();
-        html.select(&selector)
-            .filter_map(|e| e.value().attr("value").map(str::to_string))
-            .collect()
-    };
-    (
-        values("input[name=token]")[0].clone(),
-        values("input[name=slot]"),
-    )
+    form_token_and_slots(&page.body)
 }
 
 /// Books `slot` with a form's `token` as client `i`; its private link.
 fn book(port: u16, i: usize, token: &str, slot: &str) -> Option<String> {
     let name = format!("Client {i}");
     let email = format!("client{i}@example.org");
-    let body = serde_urlencoded::to_string([
-        ("token", token),
-        ("slot", slot),
-        ("name", &name),
-        ("email", &email),
-        ("phone", ""),
-        ("contact", "email"),
-        ("topic", "not-sure"),
-        ("note", ""),
-        ("consent", "yes"),
-        ("website", ""),
-    ])
-    .unwrap();
     let from = format!("10.8.{}.{}", i / 200, i % 200 + 1);
-    let headers = [
-        ("X-Forwarded-For", from.as_str()),
-        ("Content-Type", "application/x-www-form-urlencoded"),
-    ];
-    let reply = http(port, "POST", "/consultation", &headers, &body)?;
+    let reply = post_booking(port, &from, (token, slot), (&name, &email))?;
     (reply.status == 303).then(|| reply.header("location").unwrap().to_string())
 }
 

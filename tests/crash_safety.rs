@@ -20,24 +20,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::process::{Server, http, open_many_slots};
+use common::booking_app::form_token_and_slots;
+use common::process::{Server, http, open_many_slots, post_booking};
 use common::smtp::{RECEIVING, RECORDED, Received, SmtpServer};
 use common::{ContentCopy, eventually};
-use scraper::{Html, Selector};
-
-fn form_token_and_slots(body: &str) -> (String, Vec<String>) {
-    let html = Html::parse_document(body);
-    let values = |css: &str| -> Vec<String> {
-        let selector = Selector::parse(css).unwrap();
-        html.select(&selector)
-            .filter_map(|e| e.value().attr("value").map(str::to_string))
-            .collect()
-    };
-    (
-        values("input[name=token]")[0].clone(),
-        values("input[name=slot]"),
-    )
-}
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -98,26 +84,10 @@ fn round(
             std::thread::spawn(move || {
                 while let Some((i, token, slot)) = forms.get(next.fetch_add(1, Ordering::SeqCst)) {
                     let email = format!("client{i}@example.org");
-                    let body = serde_urlencoded::to_string([
-                        ("token", token.as_str()),
-                        ("slot", slot),
-                        ("name", "Sam Client"),
-                        ("email", &email),
-                        ("phone", ""),
-                        ("contact", "email"),
-                        ("topic", "not-sure"),
-                        ("note", ""),
-                        ("consent", "yes"),
-                        ("website", ""),
-                    ])
-                    .unwrap();
                     let from = address(*i);
-                    let headers = [
-                        ("X-Forwarded-For", from.as_str()),
-                        ("Content-Type", "application/x-www-form-urlencoded"),
-                    ];
                     // After the kill, posts fail: those clients saw no confirmation.
-                    if let Some(reply) = http(port, "POST", "/consultation", &headers, &body)
+                    if let Some(reply) =
+                        post_booking(port, &from, (token, slot), ("Sam Client", &email))
                         && reply.status == 303
                     {
                         let location = reply.header("location").unwrap().to_string();

@@ -183,11 +183,10 @@ fn header<'a>(reply: &'a str, name: &str) -> Option<&'a str> {
 fn caddy_serves_the_site_over_https_and_logs_no_secret() {
     let copy = ContentCopy::new();
     let database = common::fresh_database_path();
-    let hash = common::test_secrets().admin_password_hash.unwrap();
-    let server = Server::start(
+    let server = Server::start_with_login(
         &copy.root().join("content"),
         &database,
-        &[("TRUST_PROXY", "1".into()), ("ADMIN_PASSWORD_HASH", hash)],
+        &[("TRUST_PROXY", "1".into())],
     );
     let home = tempfile::tempdir().unwrap();
     let caddy = Caddy::start(home.path(), server.port);

@@ -150,8 +150,7 @@ fn a_restart_on_a_broken_file_serves_the_last_good_site_and_a_first_start_refuse
     assert!(kept.dir().join("content").join(GUIDE).is_file());
     server.kill();
     copy.edit(GUIDE, "title:", "title: [unclosed");
-    let hash = common::test_secrets().admin_password_hash.unwrap();
-    let server = Server::start(&content, &database, &[("ADMIN_PASSWORD_HASH", hash)]);
+    let server = Server::start_with_login(&content, &database, &[]);
     let port = server.port;
     for path in [
         "/",

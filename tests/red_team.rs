@@ -296,12 +296,7 @@ fn a_rotated_feed_secret_retires_the_old_feed_address() {
     use common::process::{Server, http, input_value, log_in};
     let copy = ContentCopy::new();
     let database = common::fresh_database_path();
-    let hash = common::test_secrets().admin_password_hash.unwrap();
-    let server = Server::start(
-        &copy.root().join("content"),
-        &database,
-        &[("ADMIN_PASSWORD_HASH", hash)],
-    );
+    let server = Server::start_with_login(&copy.root().join("content"), &database, &[]);
     let port = server.port;
     let form = [("Content-Type", "application/x-www-form-urlencoded")];
 

@@ -121,11 +121,7 @@ impl TestApp {
     pub async fn open_form(&self) -> (String, Vec<String>) {
         let page = self.get("/consultation").await;
         assert_eq!(page.status, 200);
-        let html = Html::parse_document(&page.body);
-        (
-            attr(&html, "input[name=token]", "value")[0].clone(),
-            attr(&html, "input[name=slot]", "value"),
-        )
+        form_token_and_slots(&page.body)
     }
 
     /// Books open slot `slot_index` as `client` would: opens the form, takes
@@ -257,6 +253,15 @@ pub fn filled<'a>(client: &'a Client, slot: &'a str, token: &'a str) -> Vec<(&'a
         ("consent", "yes"),
         ("website", ""),
     ]
+}
+
+/// A booking page's form token and the values of its open slots.
+pub fn form_token_and_slots(page: &str) -> (String, Vec<String>) {
+    let html = Html::parse_document(page);
+    (
+        attr(&html, "input[name=token]", "value")[0].clone(),
+        attr(&html, "input[name=slot]", "value"),
+    )
 }
 
 /// The attribute `name` of every element matching `css`.

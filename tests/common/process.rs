@@ -58,6 +58,15 @@ impl Server {
         server
     }
 
+    /// [`Server::start`] with the therapist's login on (the test password,
+    /// for [`log_in`]) besides `env`.
+    pub fn start_with_login(content: &Path, database: &Path, env: &[(&str, String)]) -> Self {
+        let hash = super::test_secrets().admin_password_hash.unwrap();
+        let mut env = env.to_vec();
+        env.push(("ADMIN_PASSWORD_HASH", hash));
+        Self::start(content, database, &env)
+    }
+
     /// Kills the process without warning, as a power cut would.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -183,4 +192,32 @@ pub fn log_in(port: u16) -> String {
     assert_eq!(logged_in.status, 303, "{}", logged_in.body);
     let cookie = logged_in.header("set-cookie").unwrap();
     cookie.split(';').next().unwrap().to_string()
+}
+
+/// Sends the booking form as a client at `from` (these servers trust
+/// X-Forwarded-For, so each client has its own address for the limits).
+pub fn post_booking(
+    port: u16,
+    from: &str,
+    (token, slot): (&str, &str),
+    (name, email): (&str, &str),
+) -> Option<HttpReply> {
+    let body = serde_urlencoded::to_string([
+        ("token", token),
+        ("slot", slot),
+        ("name", name),
+        ("email", email),
+        ("phone", ""),
+        ("contact", "email"),
+        ("topic", "not-sure"),
+        ("note", ""),
+        ("consent", "yes"),
+        ("website", ""),
+    ])
+    .unwrap();
+    let headers = [
+        ("X-Forwarded-For", from),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    http(port, "POST", "/consultation", &headers, &body)
 }
