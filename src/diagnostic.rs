@@ -111,6 +111,23 @@ impl Diagnostics {
         self.0.iter()
     }
 
+    /// The same list with each path told from `root` (a file outside it
+    /// keeps its whole path): how a checked copy in a temporary folder is
+    /// reported as the files its author knows.
+    pub fn relative_to(self, root: &Path) -> Self {
+        Self(
+            self.0
+                .into_iter()
+                .map(|mut diagnostic| {
+                    if let Ok(inside) = diagnostic.path.strip_prefix(root) {
+                        diagnostic.path = inside.to_path_buf();
+                    }
+                    diagnostic
+                })
+                .collect(),
+        )
+    }
+
     /// `Ok(value)` when no error was found (warnings may remain), else the
     /// sorted list of everything found.
     pub fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {

@@ -6,6 +6,7 @@
 
 pub mod backup;
 pub mod booking;
+pub mod check;
 pub mod client;
 pub mod clock;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod fuzzing;
 pub mod last_good;
 pub mod launch;
 pub mod live;
+pub mod publish;
 pub mod routes;
 pub mod server;
 pub mod site;

@@ -276,36 +276,7 @@ impl Reloader {
     /// Watches the sources and the clock until the task is dropped.
     pub async fn run(self: Arc<Self>) {
         let (changed, mut changes) = mpsc::channel::<()>(1);
-        // Opening and reading a file is not changing it: those events (which
-        // every build causes) are ignored, or the watcher would wake itself
-        // for ever. This filter is the watcher's whole change detection:
-        // what changed inside the files is the content `Memo`'s job.
-        let watcher = notify::recommended_watcher(move |result: notify::Result<notify::Event>| {
-            if let Ok(event) = result
-                && is_change(event.kind)
-                && event.paths.iter().any(|path| is_source(path))
-            {
-                // A full channel already means "rebuild soon": nothing is lost.
-                let _ = changed.try_send(());
-            }
-        });
-        let _watcher = match watcher {
-            Ok(mut watcher) => {
-                for path in self.watched_paths() {
-                    if let Err(err) = watcher.watch(&path, RecursiveMode::Recursive) {
-                        tracing::warn!(
-                            "cannot watch {}: {err}; edits there need a restart",
-                            path.display()
-                        );
-                    }
-                }
-                Some(watcher)
-            }
-            Err(err) => {
-                tracing::warn!("cannot watch files: {err}; edits need a restart");
-                None
-            }
-        };
+        let mut watching = Watching::start(&self.watched_paths(), &changed);
         self.watching.send_replace(true);
         loop {
             let wait = self
@@ -324,6 +295,10 @@ impl Reloader {
                     tokio::time::sleep(DEBOUNCE).await;
                     while changes.try_recv().is_ok() {}
                     self.wakeups.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    // Before the build, so an edit during it is seen.
+                    if watching.folders_replaced() {
+                        watching = Watching::start(&self.watched_paths(), &changed);
+                    }
                     let this = Arc::clone(&self);
                     let _ = tokio::task::spawn_blocking(move || this.rebuild()).await;
                 }
@@ -346,6 +321,71 @@ impl Reloader {
             paths.push(folder.to_path_buf());
         }
         paths
+    }
+}
+
+/// The file watcher over the source folders, and which folder each path
+/// named when it started. Publishing (`publish.rs`) swaps a whole new
+/// content folder in under the same name; the watcher, which follows the
+/// folder and not its name, reports the move and then would watch the old
+/// folder, so a replaced folder means a new watcher. A new one rather than
+/// watching again: the old watcher still tracks the old folder by its path
+/// and would drop the new watch when the old folder is deleted.
+struct Watching {
+    _watcher: Option<notify::RecommendedWatcher>,
+    folders: Vec<(PathBuf, Option<FolderId>)>,
+}
+
+/// A folder's identity: its device and inode.
+type FolderId = (u64, u64);
+
+fn folder_id(path: &std::path::Path) -> Option<FolderId> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+impl Watching {
+    fn start(paths: &[PathBuf], changed: &mpsc::Sender<()>) -> Self {
+        let changed = changed.clone();
+        // Opening and reading a file is not changing it: those events (which
+        // every build causes) are ignored, or the watcher would wake itself
+        // for ever. This filter is the watcher's whole change detection:
+        // what changed inside the files is the content `Memo`'s job.
+        let watcher = notify::recommended_watcher(move |result: notify::Result<notify::Event>| {
+            if let Ok(event) = result
+                && is_change(event.kind)
+                && event.paths.iter().any(|path| is_source(path))
+            {
+                // A full channel already means "rebuild soon": nothing is lost.
+                let _ = changed.try_send(());
+            }
+        });
+        let watcher = match watcher {
+            Ok(mut watcher) => {
+                for path in paths {
+                    if let Err(err) = watcher.watch(path, RecursiveMode::Recursive) {
+                        tracing::warn!(
+                            "cannot watch {}: {err}; edits there need a restart",
+                            path.display()
+                        );
+                    }
+                }
+                Some(watcher)
+            }
+            Err(err) => {
+                tracing::warn!("cannot watch files: {err}; edits need a restart");
+                None
+            }
+        };
+        Self {
+            _watcher: watcher,
+            folders: paths.iter().map(|p| (p.clone(), folder_id(p))).collect(),
+        }
+    }
+
+    /// Whether a watched path now names another folder than at the start.
+    fn folders_replaced(&self) -> bool {
+        self.folders.iter().any(|(path, id)| folder_id(path) != *id)
     }
 }
 

@@ -12,10 +12,12 @@ use practice_site::backup::{BackupError, DatabaseLock};
 use practice_site::booking::settings::Secrets;
 use practice_site::booking::store::{SessionStore, SqliteStore, StoreError, database_path};
 use practice_site::booking::{Booking, Workers, admin, tokens};
+use practice_site::check::{self, CheckError};
 use practice_site::config::SiteConfig;
-use practice_site::content::{front_matter, record};
+use practice_site::content::front_matter;
 use practice_site::last_good::LastGood;
 use practice_site::live::{Reloader, SystemClock};
+use practice_site::publish::{self, PublishError};
 use practice_site::site::{BuildError, BuildOptions, Site, Sources};
 use practice_site::{AppState, PreparedFirst, server};
 use std::sync::Arc;
@@ -118,6 +120,19 @@ enum Command {
         #[arg(long)]
         identity: Option<PathBuf>,
     },
+    /// Make the repository on this server that the therapist publishes to
+    /// with `git push`: each push to main is checked like `check`, refused
+    /// with its problems listed, or published at once. Run it again after
+    /// an update or a change of folders.
+    PublishSetup {
+        /// Where to make the bare repository (e.g. /srv/practice-site/site.git).
+        #[arg(long)]
+        repo: PathBuf,
+    },
+    /// The repository hook's work (written by publish-setup): reads git's
+    /// ref updates on standard input.
+    #[command(hide = true)]
+    PublishReceive,
     /// Write the whole public site to a folder, for a static host or CDN.
     Export {
         /// The folder to write; created if missing.
@@ -166,6 +181,8 @@ fn main() -> ExitCode {
         Command::Restore { file, identity } => {
             restore(&file, &database_path(&cli.database), identity.as_deref())
         }
+        Command::PublishSetup { repo } => publish_setup(&sources, &repo),
+        Command::PublishReceive => publish_receive(&sources),
         Command::Serve { preview } => serve(
             sources,
             preview,
@@ -297,18 +314,10 @@ fn run_async<T>(work: impl std::future::Future<Output = T>) -> Option<T> {
 }
 
 fn check(sources: &Sources) -> ExitCode {
-    // Checking needs every page rendered, not compressed.
-    match Site::load_with(sources, BuildOptions::published_now()) {
+    match check::run(sources) {
         Ok(site) => {
             let warnings = site.warnings();
             eprint!("{warnings}");
-            if let Err(err) = record::update(&sources.content, site.published_paths()) {
-                eprintln!(
-                    "error: cannot update {}: {err}",
-                    record::path(&sources.content).display()
-                );
-                return ExitCode::FAILURE;
-            }
             match warnings.len() {
                 0 => println!("No problems found: {} pages.", site.page_paths().len()),
                 n => println!(
@@ -319,8 +328,90 @@ fn check(sources: &Sources) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(err) => {
+        Err(CheckError::Build(err)) => {
             report_build_error(&err);
+            ExitCode::FAILURE
+        }
+        Err(err @ CheckError::Record { .. }) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn publish_setup(sources: &Sources, repo: &std::path::Path) -> ExitCode {
+    // The hook runs this same program by the path it was started with, so
+    // `/opt/practice-site/current/practice-site` follows updates.
+    let binary = std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .filter(|path| path.is_absolute())
+        .or_else(|| std::env::current_exe().ok());
+    let Some(binary) = binary else {
+        eprintln!("error: cannot tell where this program is; run it by its full path");
+        return ExitCode::FAILURE;
+    };
+    match publish::setup(repo, &binary, sources) {
+        Ok(hook) => {
+            let repo = std::path::absolute(repo).unwrap_or_else(|_| repo.to_path_buf());
+            println!(
+                "Ready: pushes to {} are checked by {}",
+                repo.display(),
+                hook.display()
+            );
+            println!(
+                "and publish {} (the hook runs {}).",
+                sources.content.display(),
+                binary.display()
+            );
+            println!("On the laptop, in the folder that holds content/, once:");
+            println!("  git remote add site ssh://USER@SERVER{}", repo.display());
+            println!("then, to publish what is committed:");
+            println!("  git push site {}", publish::BRANCH);
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn publish_receive(sources: &Sources) -> ExitCode {
+    let mut updates = String::new();
+    if let Err(err) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut updates) {
+        eprintln!("error: cannot read what git sent: {err}");
+        return ExitCode::FAILURE;
+    }
+    // git shows the hook's output in the terminal of whoever pushed, each
+    // line after "remote:"; stdout and stderr alike.
+    match publish::receive(&updates, sources) {
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(published)) => {
+            eprintln!(
+                "Published {}: {} pages; readers get them within seconds.",
+                &published.commit[..published.commit.len().min(7)],
+                published.pages
+            );
+            advice_count(&published.warnings);
+            ExitCode::SUCCESS
+        }
+        Err(PublishError::Problems(problems)) => {
+            // Only the errors: the advice would bury them in a terminal.
+            for error in problems.iter().filter(|p| p.is_error()) {
+                eprintln!("{error}");
+            }
+            let count = problems.error_count();
+            eprintln!(
+                "Not published: {count} error{} above. The site is unchanged. Fix {}, commit, and push again.",
+                if count == 1 { "" } else { "s" },
+                if count == 1 { "it" } else { "them" }
+            );
+            advice_count(&problems.warnings());
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("Not published: {err}. The site is unchanged.");
             ExitCode::FAILURE
         }
     }
@@ -464,6 +555,19 @@ fn export(sources: &Sources, dir: &std::path::Path, compressed_copies: bool) -> 
             eprintln!("error: cannot write the export to {}: {err}", dir.display());
             ExitCode::FAILURE
         }
+    }
+}
+
+/// One line for the writing advice a push carries: `check` and the preview
+/// show each piece; the site works either way.
+fn advice_count(warnings: &practice_site::diagnostic::Diagnostics) {
+    match warnings.len() {
+        0 => {}
+        n => eprintln!(
+            "({n} piece{} of writing advice, never blocking: `check` or the preview lists {}.)",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it" } else { "them" }
+        ),
     }
 }
 

@@ -30,6 +30,11 @@ fn read(content_dir: &Path) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// The addresses in the record.
+pub fn urls(content_dir: &Path) -> Vec<String> {
+    read(content_dir).into_iter().map(|(_, url)| url).collect()
+}
+
 /// Addresses that answer something: pages, their aliases, and gone pages (410).
 fn answered(documents: &[Document]) -> BTreeSet<&str> {
     let mut answered: BTreeSet<&str> = BTreeSet::from(["/blog"]);
@@ -69,7 +74,7 @@ pub fn update<'a>(
     content_dir: &Path,
     published: impl IntoIterator<Item = &'a str>,
 ) -> std::io::Result<bool> {
-    let mut urls: BTreeSet<String> = read(content_dir).into_iter().map(|(_, url)| url).collect();
+    let mut urls: BTreeSet<String> = urls(content_dir).into_iter().collect();
     let before = urls.len();
     urls.extend(published.into_iter().map(str::to_string));
     let file = path(content_dir);

@@ -1,0 +1,365 @@
+//! Publishing by `git push`. The therapist pushes her site folder (the one
+//! that holds `content/`, where she runs `serve --preview`) to a bare
+//! repository on the server made by `practice-site publish-setup`. Its
+//! `pre-receive` hook runs `practice-site publish-receive`, which:
+//!
+//! 1. takes the pushed `content/` into a folder beside the served one;
+//! 2. checks it with [`crate::check::run`], the check `practice-site check`
+//!    runs, after adding the server's own record of published addresses,
+//!    so a renamed article without an alias is refused even when her copy
+//!    of the record is older than the server's;
+//! 3. refuses the push with every problem as `path:line: message` (git
+//!    shows them in her terminal), or swaps the checked folder in for the
+//!    served one in one step. The running server sees the swap and rebuilds
+//!    (`live.rs`); readers never see a half-copied folder, because the swap
+//!    is one `rename` that exchanges the two folders.
+//!
+//! A push is accepted only once it is published, so the repository's `main`
+//! is always what readers get.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::check::{self, CheckError};
+use crate::content::record;
+use crate::diagnostic::Diagnostics;
+use crate::site::{BuildError, Sources};
+
+/// The one branch that is published.
+pub const BRANCH: &str = "main";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Refused for a reason the person pushing can act on.
+    #[error("{0}")]
+    Refused(String),
+    /// The pushed files have problems, with paths as in her folder.
+    #[error("the pushed files have {} problem(s)", .0.error_count())]
+    Problems(Diagnostics),
+    /// Something on the server went wrong; nothing was published.
+    #[error("{what}: {source}")]
+    Server { what: String, source: io::Error },
+}
+
+fn server_error(what: impl Into<String>) -> impl FnOnce(io::Error) -> PublishError {
+    let what = what.into();
+    move |source| PublishError::Server { what, source }
+}
+
+/// What a good push published.
+#[derive(Debug)]
+pub struct Published {
+    pub commit: String,
+    pub pages: usize,
+    /// Writing advice found in the pushed files: shown, never blocking.
+    pub warnings: Diagnostics,
+}
+
+/// Makes (or, run again after an update, refreshes) the bare repository at
+/// `repo` and its hook, which publishes into `live` with `binary`.
+pub fn setup(repo: &Path, binary: &Path, live: &Sources) -> Result<PathBuf, PublishError> {
+    let live = absolute_sources(live)?;
+    let folder = parent_of(&live.content)?;
+    if !folder.is_dir() {
+        return Err(PublishError::Refused(format!(
+            "{} does not exist; make it (owned by the user who pushes) first",
+            folder.display()
+        )));
+    }
+    if !repo.join("HEAD").is_file() {
+        git(&["init", "--quiet", "--bare", "--initial-branch", BRANCH])
+            .arg(repo)
+            .status()
+            .map_err(server_error("cannot run git (apt-get install git)"))
+            .and_then(|status| {
+                status.success().then_some(()).ok_or_else(|| {
+                    PublishError::Refused(format!("git init {} failed", repo.display()))
+                })
+            })?;
+    }
+    let hook = repo.join("hooks").join("pre-receive");
+    fs::create_dir_all(repo.join("hooks")).map_err(server_error("cannot make the hooks folder"))?;
+    let script = format!(
+        "#!/bin/sh\n\
+         # Written by `practice-site publish-setup`; run it again rather than edit this.\n\
+         # Each push to {BRANCH} is checked as `practice-site check` checks: one with\n\
+         # problems is refused with their list, a good one replaces the content the\n\
+         # site serves.\n\
+         exec {} publish-receive --content {} --config {} --static {}\n",
+        shell_quote(binary),
+        shell_quote(&live.content),
+        shell_quote(&live.config),
+        shell_quote(&live.static_dir),
+    );
+    let next = hook.with_extension("next");
+    fs::write(&next, script).map_err(server_error("cannot write the hook"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&next, fs::Permissions::from_mode(0o755))
+            .map_err(server_error("cannot make the hook runnable"))?;
+    }
+    fs::rename(&next, &hook).map_err(server_error("cannot put the hook in place"))?;
+    Ok(hook)
+}
+
+/// The hook's work: `updates` is what git gives `pre-receive` on standard
+/// input (`<old> <new> <ref>` per line). `Ok(None)` when nothing was pushed
+/// to [`BRANCH`] (there is nothing to do).
+pub fn receive(updates: &str, live: &Sources) -> Result<Option<Published>, PublishError> {
+    let mut commit = None;
+    for line in updates.lines().filter(|l| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [_old, new, name] = fields[..] else {
+            return Err(PublishError::Refused(format!(
+                "git sent a line this hook cannot read: {line:?}"
+            )));
+        };
+        if name != format!("refs/heads/{BRANCH}") {
+            return Err(PublishError::Refused(format!(
+                "only the branch {BRANCH} is published, and this push updates {name}; push with `git push <remote> HEAD:{BRANCH}`"
+            )));
+        }
+        if new.bytes().all(|b| b == b'0') {
+            return Err(PublishError::Refused(format!(
+                "deleting {BRANCH} would take every page down; it is refused"
+            )));
+        }
+        commit = Some(new.to_string());
+    }
+    let Some(commit) = commit else {
+        return Ok(None);
+    };
+    let live = absolute_sources(live)?;
+    let folder = parent_of(&live.content)?;
+    // One push at a time: a second waits for the first to finish.
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(folder.join(".publish.lock"))
+        .map_err(server_error("cannot open the publishing lock"))?;
+    lock.lock()
+        .map_err(server_error("cannot take the publishing lock"))?;
+
+    let staging = Staging::new(folder.join(format!(".publish-{}", std::process::id())))?;
+    take_content(&commit, staging.path())?;
+    let staged = staged_sources(staging.path(), &live);
+    let urls = record::urls(&live.content);
+    record::update(&staged.content, urls.iter().map(String::as_str))
+        .map_err(server_error("cannot add the server's published addresses"))?;
+    let site = check::run(&staged).map_err(|err| match err {
+        CheckError::Build(BuildError::Content(problems)) => {
+            PublishError::Problems(problems.relative_to(staging.path()))
+        }
+        CheckError::Build(err @ BuildError::Template { .. }) => {
+            PublishError::Refused(format!("the server cannot build pages: {err}"))
+        }
+        CheckError::Record { path, source } => PublishError::Server {
+            what: format!("cannot update {}", path.display()),
+            source,
+        },
+    })?;
+    swap_in(&staged.content, &live.content)?;
+    Ok(Some(Published {
+        commit,
+        pages: site.page_paths().len(),
+        warnings: site.warnings().clone().relative_to(staging.path()),
+    }))
+}
+
+/// A folder removed when publishing ends, however it ends (after a swap it
+/// holds the content that was served before).
+struct Staging(PathBuf);
+
+impl Staging {
+    fn new(path: PathBuf) -> Result<Self, PublishError> {
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir(&path).map_err(server_error(format!("cannot make {}", path.display())))?;
+        Ok(Self(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes the pushed commit's `content/` into `into` with `git archive`
+/// (which reads the pushed objects even before git has accepted them).
+fn take_content(commit: &str, into: &Path) -> Result<(), PublishError> {
+    let has_content = git(&["cat-file", "-e", &format!("{commit}:content")])
+        .stderr(Stdio::null())
+        .status()
+        .map_err(server_error("cannot run git"))?;
+    if !has_content.success() {
+        return Err(PublishError::Refused(
+            "the pushed folder has no content/ folder: push the folder that holds content/ (the one `serve --preview` runs in)".into(),
+        ));
+    }
+    let mut archive = git(&["archive", "--format=tar", commit, "content"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(server_error("cannot run git archive"))?;
+    let stdout = archive.stdout.take().expect("piped");
+    let unpacked = Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(into)
+        .stdin(stdout)
+        .status()
+        .map_err(server_error("cannot run tar"))?;
+    let archived = archive.wait().map_err(server_error("git archive"))?;
+    if archived.success() && unpacked.success() {
+        Ok(())
+    } else {
+        Err(PublishError::Refused(
+            "the server could not unpack the pushed content (git archive or tar failed; see above)"
+                .into(),
+        ))
+    }
+}
+
+/// `git` with `args`, where the hook runs it: in the repository.
+fn git(args: &[&str]) -> Command {
+    let mut command = Command::new("git");
+    command.args(args);
+    command
+}
+
+/// The checked copy's sources: its content, its settings where the served
+/// site keeps them (inside the content folder, or the served file when
+/// they live outside it and are not published by a push), and the served
+/// static files (which come with the program, not with a push).
+fn staged_sources(staging: &Path, live: &Sources) -> Sources {
+    let content = staging.join("content");
+    let config = match live.config.strip_prefix(&live.content) {
+        Ok(inside) => content.join(inside),
+        Err(_) => live.config.clone(),
+    };
+    Sources {
+        config,
+        content,
+        static_dir: live.static_dir.clone(),
+    }
+}
+
+/// Puts `checked` where `live` is in one step: the two folders exchange
+/// names (Linux's `renameat2`), so the served path always names a whole
+/// folder. `checked` then holds what was served before.
+fn swap_in(checked: &Path, live: &Path) -> Result<(), PublishError> {
+    if !live.exists() {
+        return fs::rename(checked, live).map_err(server_error(format!(
+            "cannot move the content to {}",
+            live.display()
+        )));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, checked, CWD, live, RenameFlags::EXCHANGE) {
+            Ok(()) => return Ok(()),
+            // A file system without the exchange: two renames below.
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {}
+            Err(err) => {
+                return Err(PublishError::Server {
+                    what: format!("cannot swap in the new content at {}", live.display()),
+                    source: err.into(),
+                });
+            }
+        }
+    }
+    let previous = checked.with_file_name("content.previous");
+    let _ = fs::remove_dir_all(&previous);
+    fs::rename(live, &previous)
+        .and_then(|()| fs::rename(checked, live))
+        .and_then(|()| fs::rename(&previous, checked))
+        .map_err(server_error(format!(
+            "cannot move the new content to {}",
+            live.display()
+        )))
+}
+
+fn absolute_sources(sources: &Sources) -> Result<Sources, PublishError> {
+    let absolute = |path: &Path| {
+        std::path::absolute(path)
+            .map_err(server_error(format!("cannot resolve {}", path.display())))
+    };
+    Ok(Sources {
+        config: absolute(&sources.config)?,
+        content: absolute(&sources.content)?,
+        static_dir: absolute(&sources.static_dir)?,
+    })
+}
+
+fn parent_of(content: &Path) -> Result<PathBuf, PublishError> {
+    content.parent().map(Path::to_path_buf).ok_or_else(|| {
+        PublishError::Refused(format!(
+            "{} has no parent folder to publish beside",
+            content.display()
+        ))
+    })
+}
+
+/// `path` in single quotes for `sh`.
+fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.to_string_lossy().replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_quoted_for_the_shell() {
+        assert_eq!(shell_quote(Path::new("/srv/it's")), r"'/srv/it'\''s'");
+    }
+
+    #[test]
+    fn only_main_is_published_and_never_deleted() {
+        let live = Sources {
+            config: "/nowhere/content/site.toml".into(),
+            content: "/nowhere/content".into(),
+            static_dir: "/nowhere/static".into(),
+        };
+        let zero = "0".repeat(40);
+        let some = "a".repeat(40);
+        let refused = |updates: &str| match receive(updates, &live) {
+            Err(PublishError::Refused(message)) => message,
+            other => panic!("{updates}: {other:?}"),
+        };
+        assert!(refused(&format!("{zero} {some} refs/heads/master")).contains("HEAD:main"));
+        assert!(refused(&format!("{some} {zero} refs/heads/main")).contains("deleting"));
+        assert!(refused("garbage").contains("cannot read"));
+        assert!(matches!(receive("", &live), Ok(None)));
+    }
+
+    #[test]
+    fn settings_outside_the_content_stay_the_served_ones() {
+        let live = Sources {
+            config: "/srv/site.toml".into(),
+            content: "/srv/content".into(),
+            static_dir: "/opt/static".into(),
+        };
+        let staged = staged_sources(Path::new("/srv/.publish-1"), &live);
+        assert_eq!(staged.config, Path::new("/srv/site.toml"));
+        assert_eq!(staged.content, Path::new("/srv/.publish-1/content"));
+        let inside = Sources {
+            config: "/srv/content/site.toml".into(),
+            ..live
+        };
+        let staged = staged_sources(Path::new("/srv/.publish-1"), &inside);
+        assert_eq!(
+            staged.config,
+            Path::new("/srv/.publish-1/content/site.toml")
+        );
+        assert_eq!(staged.static_dir, Path::new("/opt/static"));
+    }
+}

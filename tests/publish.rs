@@ -1,0 +1,302 @@
+//! Publishing by `git push`, as the therapist would: a real bare repository
+//! made by `publish-setup`, a clone of it as her laptop, real pushes through
+//! the hook, and the real server binary serving the content the hook
+//! replaces. A push with a problem is refused with `path:line` messages and
+//! changes nothing; a good push is served within 2 seconds; a rename
+//! without an alias is refused, even when only the server knew the address.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::process::{Server, http};
+use common::{ContentCopy, eventually, repo};
+
+/// `git` in `dir`, as someone with a name and an email set.
+fn git(dir: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Therapist",
+            "-c",
+            "user.email=t@example.org",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs")
+}
+
+fn succeeded(output: &Output) -> bool {
+    output.status.success()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Her laptop: a clone of the server's repository holding her content.
+struct Laptop {
+    copy: ContentCopy,
+}
+
+impl Laptop {
+    fn clone_of(remote: &Path) -> Self {
+        let copy = ContentCopy::new();
+        let dir = copy.root();
+        assert!(succeeded(&git(
+            dir,
+            &["init", "--quiet", "--initial-branch", "main"]
+        )));
+        assert!(succeeded(&git(
+            dir,
+            &["remote", "add", "site", remote.to_str().unwrap()]
+        )));
+        Self { copy }
+    }
+
+    fn commit_and_push(&self, message: &str) -> Output {
+        let dir = self.copy.root();
+        assert!(succeeded(&git(dir, &["add", "--all"])));
+        assert!(succeeded(&git(dir, &["commit", "--quiet", "-m", message])));
+        git(dir, &["push", "site", "main"])
+    }
+
+    fn undo_last_commit(&self) {
+        assert!(succeeded(&git(
+            self.copy.root(),
+            &["reset", "--quiet", "--hard", "HEAD~1"]
+        )));
+    }
+
+    fn head(&self) -> String {
+        let out = git(self.copy.root(), &["rev-parse", "HEAD"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+/// The commit the server's repository has on main.
+fn published_commit(remote: &Path) -> String {
+    let out = git(remote, &["rev-parse", "main"]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Waits up to 2 s (the promise) for `path` to answer `status` with a body
+/// containing `needle`; the time it took.
+fn served_within_2s(server: &Server, path: &str, status: u16, needle: &str) -> Duration {
+    let pushed = Instant::now();
+    eventually(Duration::from_secs(2), Duration::from_millis(20), || {
+        http(server.port, "GET", path, &[], "")
+            .filter(|reply| reply.status == status && reply.body.contains(needle))
+    })
+    .unwrap_or_else(|| panic!("{path} did not answer {status} with {needle:?} within 2 s"));
+    pushed.elapsed()
+}
+
+struct ServerSide {
+    _dir: tempfile::TempDir,
+    content: PathBuf,
+    repo: PathBuf,
+    database: PathBuf,
+}
+
+fn server_side() -> ServerSide {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("site/content");
+    common::copy_dir(&repo().join("content"), &content);
+    let repo_dir = dir.path().join("site.git");
+    let setup = Command::new(env!("CARGO_BIN_EXE_practice-site"))
+        .arg("publish-setup")
+        .arg("--repo")
+        .arg(&repo_dir)
+        .arg("--content")
+        .arg(&content)
+        .arg("--config")
+        .arg(content.join("site.toml"))
+        .arg("--static")
+        .arg(repo().join("static"))
+        .output()
+        .unwrap();
+    assert!(succeeded(&setup), "{}", stderr(&setup));
+    let told = String::from_utf8_lossy(&setup.stdout);
+    assert!(told.contains("git push site main"), "{told}");
+    ServerSide {
+        database: dir.path().join("data/practice.db"),
+        content,
+        repo: repo_dir,
+        _dir: dir,
+    }
+}
+
+const GUIDE: &str = "blog/ketamine-assisted-psychotherapy-guide.md";
+
+#[test]
+fn pushes_are_checked_then_published_and_broken_ones_change_nothing() {
+    let side = server_side();
+    std::fs::create_dir_all(side.database.parent().unwrap()).unwrap();
+    let server = Server::start(
+        &side.content,
+        &side.database,
+        &[("RUST_LOG", "error".into())],
+    );
+    let laptop = Laptop::clone_of(&side.repo);
+
+    // The first push: what the server already serves.
+    let first = laptop.commit_and_push("The site as it is");
+    assert!(succeeded(&first), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("remote: Published"),
+        "{}",
+        stderr(&first)
+    );
+
+    // A good edit is served within 2 s.
+    laptop.copy.edit(
+        GUIDE,
+        "## What Is Ketamine-Assisted Psychotherapy (KAP)?",
+        "## What Is Ketamine-Assisted Psychotherapy (KAP), Published by Push?",
+    );
+    let pushed = laptop.commit_and_push("A clearer heading");
+    assert!(succeeded(&pushed), "{}", stderr(&pushed));
+    let took = served_within_2s(
+        &server,
+        "/blog/ketamine-assisted-psychotherapy-guide",
+        200,
+        "Published by Push",
+    );
+    eprintln!(
+        "a good push was served {} ms after git push returned",
+        took.as_millis()
+    );
+    let good = laptop.head();
+    assert_eq!(published_commit(&side.repo), good);
+
+    // A broken push: refused with the file and line, the site unchanged.
+    let line = laptop.copy.line_of(GUIDE, "date:");
+    laptop.copy.edit(GUIDE, "date: ", "date: someday ");
+    let broken = laptop.commit_and_push("A typo in the date");
+    let told = stderr(&broken);
+    eprintln!("what a broken push tells:\n{told}");
+    assert!(!succeeded(&broken), "a broken push was accepted: {told}");
+    assert!(
+        told.contains(&format!("remote: content/{GUIDE}:{line}: ")),
+        "no path:line for the broken date in: {told}"
+    );
+    assert!(told.contains("Not published"), "{told}");
+    assert_eq!(published_commit(&side.repo), good, "the repository moved");
+    std::thread::sleep(Duration::from_millis(300));
+    let page = http(
+        server.port,
+        "GET",
+        "/blog/ketamine-assisted-psychotherapy-guide",
+        &[],
+        "",
+    )
+    .unwrap();
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Published by Push"));
+    let health = http(server.port, "GET", "/healthz", &[], "").unwrap();
+    assert!(!health.body.contains("degraded"), "{}", health.body);
+    laptop.undo_last_commit();
+
+    // A new article: the server now knows its address, her copy of the
+    // record does not (she never ran `check`).
+    laptop.copy.write(
+        "blog/a-note-on-scheduling.md",
+        "---\ntitle: \"A Note on Scheduling\"\ndescription: \"How to find a time for a first conversation.\"\ndate: 2025-01-06\ntags: [intensives]\n---\n\nA short note on finding a time that works.\n",
+    );
+    let added = laptop.commit_and_push("A new note");
+    assert!(succeeded(&added), "{}", stderr(&added));
+    served_within_2s(
+        &server,
+        "/blog/a-note-on-scheduling",
+        200,
+        "A Note on Scheduling",
+    );
+    assert!(
+        !laptop
+            .copy
+            .read("published-urls.txt")
+            .contains("/blog/a-note-on-scheduling"),
+        "the laptop's record was expected to be behind the server's"
+    );
+
+    // Renamed without an alias: refused, by the server's record.
+    let renamed = laptop.copy.path("blog/finding-a-time.md");
+    std::fs::rename(laptop.copy.path("blog/a-note-on-scheduling.md"), &renamed).unwrap();
+    let refused = laptop.commit_and_push("Rename the note");
+    let told = stderr(&refused);
+    assert!(
+        !succeeded(&refused),
+        "a rename without an alias was accepted: {told}"
+    );
+    assert!(
+        told.contains("remote: content/published-urls.txt:")
+            && told.contains("/blog/a-note-on-scheduling was published but now leads nowhere"),
+        "{told}"
+    );
+    assert_eq!(
+        http(server.port, "GET", "/blog/a-note-on-scheduling", &[], "")
+            .unwrap()
+            .status,
+        200
+    );
+
+    // The same rename with the alias the message asks for: published, and
+    // the old address leads to the new one.
+    laptop.copy.edit(
+        "blog/finding-a-time.md",
+        "tags: [intensives]",
+        "tags: [intensives]\naliases: [/blog/a-note-on-scheduling]",
+    );
+    assert!(succeeded(&git(
+        laptop.copy.root(),
+        &["commit", "--quiet", "--all", "--amend", "--no-edit"]
+    )));
+    let fixed = git(laptop.copy.root(), &["push", "site", "main"]);
+    assert!(succeeded(&fixed), "{}", stderr(&fixed));
+    served_within_2s(&server, "/blog/finding-a-time", 200, "A Note on Scheduling");
+    let moved = http(server.port, "GET", "/blog/a-note-on-scheduling", &[], "").unwrap();
+    assert_eq!(moved.status, 301);
+    assert_eq!(moved.header("location"), Some("/blog/finding-a-time"));
+
+    // Nothing of the publishing is left beside the served content.
+    let beside: Vec<String> = std::fs::read_dir(side.content.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "content" && name != ".publish.lock")
+        .collect();
+    assert!(beside.is_empty(), "left behind: {beside:?}");
+}
+
+#[test]
+fn only_main_is_published_and_a_push_without_content_is_refused() {
+    let side = server_side();
+    let laptop = Laptop::clone_of(&side.repo);
+    let dir = laptop.copy.root();
+    assert!(succeeded(&git(dir, &["add", "--all"])));
+    assert!(succeeded(&git(dir, &["commit", "--quiet", "-m", "first"])));
+    let other = git(dir, &["push", "site", "main:drafts"]);
+    assert!(!succeeded(&other));
+    assert!(
+        stderr(&other).contains("only the branch main is published"),
+        "{}",
+        stderr(&other)
+    );
+
+    // A folder without content/ (she pushed the wrong folder).
+    std::fs::rename(dir.join("content"), dir.join("articles")).unwrap();
+    let wrong = laptop.commit_and_push("moved");
+    assert!(!succeeded(&wrong));
+    assert!(
+        stderr(&wrong).contains("no content/ folder"),
+        "{}",
+        stderr(&wrong)
+    );
+    assert!(
+        side.content.join("site.toml").is_file(),
+        "the served content is intact"
+    );
+}
