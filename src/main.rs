@@ -1,6 +1,6 @@
 //! `practice-site`: serve the site, check the content, start an article,
-//! export the site, hash the admin password, or back up and restore the
-//! bookings.
+//! export the site, hash the admin password, back up and restore the
+//! bookings, or set up publishing by `git push`.
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::net::{IpAddr, SocketAddr};
@@ -122,8 +122,8 @@ enum Command {
     },
     /// Make the repository on this server that the therapist publishes to
     /// with `git push`: each push to main is checked like `check`, refused
-    /// with its problems listed, or published at once. Run it again after
-    /// an update or a change of folders.
+    /// with its problems listed, or published at once. Run it again if the
+    /// folders change.
     PublishSetup {
         /// Where to make the bare repository (e.g. /srv/practice-site/site.git).
         #[arg(long)]
