@@ -217,6 +217,7 @@ impl Reloader {
     /// swaps it in. Requests in flight keep the site they started with.
     pub fn rebuild(&self) -> Result<(), Arc<Diagnostics>> {
         let _one_at_a_time = self.building.lock().expect("build lock");
+        let _not_while_publishing = self.wait_for_publishing();
         let options = BuildOptions {
             now: self.clock.now(),
             preview: self.preview,
@@ -258,6 +259,17 @@ impl Reloader {
             status.warnings = Arc::new(warnings);
         });
         outcome
+    }
+
+    /// Where publishing by push is set up (`publish.rs`), waits until no
+    /// publish is swapping the content folder, and keeps it from starting
+    /// one until the returned lock is dropped: a build, and the copy kept
+    /// after it, then read one folder, never half of each.
+    fn wait_for_publishing(&self) -> Option<std::fs::File> {
+        let folder = self.sources.content.parent()?;
+        let lock = std::fs::File::open(crate::publish::lock_path(folder)).ok()?;
+        lock.lock_shared().ok()?;
+        Some(lock)
     }
 
     /// Rebuilds when a scheduled page's moment has come; `true` if it did.
@@ -303,6 +315,13 @@ impl Reloader {
                     let _ = tokio::task::spawn_blocking(move || this.rebuild()).await;
                 }
                 () = tokio::time::sleep(wait) => {
+                    // A replaced folder whose move went unseen (it moved
+                    // while a new watcher started) is caught here at the latest.
+                    if watching.folders_replaced() {
+                        watching = Watching::start(&self.watched_paths(), &changed);
+                        let this = Arc::clone(&self);
+                        let _ = tokio::task::spawn_blocking(move || this.rebuild()).await;
+                    }
                     let this = Arc::clone(&self);
                     let _ = tokio::task::spawn_blocking(move || this.rebuild_if_due()).await;
                 }
@@ -346,6 +365,9 @@ fn folder_id(path: &std::path::Path) -> Option<FolderId> {
 
 impl Watching {
     fn start(paths: &[PathBuf], changed: &mpsc::Sender<()>) -> Self {
+        // Before watching: a folder replaced in between then differs from
+        // what is recorded, and the next look replaces this watcher too.
+        let folders = paths.iter().map(|p| (p.clone(), folder_id(p))).collect();
         let changed = changed.clone();
         // Opening and reading a file is not changing it: those events (which
         // every build causes) are ignored, or the watcher would wake itself
@@ -379,7 +401,7 @@ impl Watching {
         };
         Self {
             _watcher: watcher,
-            folders: paths.iter().map(|p| (p.clone(), folder_id(p))).collect(),
+            folders,
         }
     }
 
@@ -446,5 +468,6 @@ fn is_source(path: &std::path::Path) -> bool {
         || name.ends_with('~')
         || name.ends_with(".swp")
         || name.ends_with(".tmp")
+        || name.ends_with(".next")
         || name == crate::content::record::FILE_NAME)
 }

@@ -359,15 +359,20 @@ fn publish_setup(sources: &Sources, repo: &std::path::Path) -> ExitCode {
                 repo.display(),
                 hook.display()
             );
+            let content =
+                std::path::absolute(&sources.content).unwrap_or_else(|_| sources.content.clone());
             println!(
                 "and publish {} (the hook runs {}).",
-                sources.content.display(),
+                content.display(),
                 binary.display()
             );
             println!("On the laptop, in the folder that holds content/, once:");
-            println!("  git remote add site ssh://USER@SERVER{}", repo.display());
+            println!(
+                "  git remote add origin ssh://USER@SERVER{}",
+                repo.display()
+            );
             println!("then, to publish what is committed:");
-            println!("  git push site {}", publish::BRANCH);
+            println!("  git push origin {}", publish::BRANCH);
             ExitCode::SUCCESS
         }
         Err(err) => {

@@ -14,8 +14,8 @@
 //!    (`live.rs`); readers never see a half-copied folder, because the swap
 //!    is one `rename` that exchanges the two folders.
 //!
-//! A push is accepted only once it is published, so the repository's `main`
-//! is always what readers get.
+//! A push is accepted only once it is published, and must start from the
+//! commit published last, so the repository's `main` is what readers get.
 
 use std::fs;
 use std::io;
@@ -61,12 +61,19 @@ pub struct Published {
 /// `repo` and its hook, which publishes into `live` with `binary`.
 pub fn setup(repo: &Path, binary: &Path, live: &Sources) -> Result<PathBuf, PublishError> {
     let live = absolute_sources(live)?;
-    let folder = parent_of(&live.content)?;
-    if !folder.is_dir() {
-        return Err(PublishError::Refused(format!(
-            "{} does not exist; make it (owned by the user who pushes) first",
-            folder.display()
-        )));
+    // The folders the server serves, named in full: a setup run from the
+    // wrong folder must not quietly publish somewhere nobody reads.
+    for (what, path, there) in [
+        ("content folder", &live.content, live.content.is_dir()),
+        ("settings file", &live.config, live.config.is_file()),
+        ("static folder", &live.static_dir, live.static_dir.is_dir()),
+    ] {
+        if !there {
+            return Err(PublishError::Refused(format!(
+                "the served {what} {} does not exist; give --content, --config and --static as the server's own (DEPLOY.md, section 6)",
+                path.display()
+            )));
+        }
     }
     if !repo.join("HEAD").is_file() {
         git(&["init", "--quiet", "--bare", "--initial-branch", BRANCH])
@@ -74,11 +81,20 @@ pub fn setup(repo: &Path, binary: &Path, live: &Sources) -> Result<PathBuf, Publ
             .status()
             .map_err(server_error("cannot run git (apt-get install git)"))
             .and_then(|status| {
-                status.success().then_some(()).ok_or_else(|| {
-                    PublishError::Refused(format!("git init {} failed", repo.display()))
-                })
+                status
+                    .success()
+                    .then_some(())
+                    .ok_or_else(|| PublishError::Server {
+                        what: format!("git init {}", repo.display()),
+                        source: io::Error::other("it failed (its message is above)"),
+                    })
             })?;
     }
+    // git checks every pushed object before the hook sees it.
+    git(&["config", "receive.fsckObjects", "true"])
+        .current_dir(repo)
+        .status()
+        .map_err(server_error("cannot run git config"))?;
     let hook = repo.join("hooks").join("pre-receive");
     fs::create_dir_all(repo.join("hooks")).map_err(server_error("cannot make the hooks folder"))?;
     let script = format!(
@@ -107,45 +123,66 @@ pub fn setup(repo: &Path, binary: &Path, live: &Sources) -> Result<PathBuf, Publ
 
 /// The hook's work: `updates` is what git gives `pre-receive` on standard
 /// input (`<old> <new> <ref>` per line). `Ok(None)` when nothing was pushed
-/// to [`BRANCH`] (there is nothing to do).
+/// to [`BRANCH`] (tags are kept, and publish nothing).
 pub fn receive(updates: &str, live: &Sources) -> Result<Option<Published>, PublishError> {
-    let mut commit = None;
+    let mut update = None;
     for line in updates.lines().filter(|l| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [_old, new, name] = fields[..] else {
+        let [old, new, name] = fields[..] else {
             return Err(PublishError::Refused(format!(
                 "git sent a line this hook cannot read: {line:?}"
             )));
         };
+        if name.starts_with("refs/tags/") {
+            continue;
+        }
         if name != format!("refs/heads/{BRANCH}") {
             return Err(PublishError::Refused(format!(
                 "only the branch {BRANCH} is published, and this push updates {name}; push with `git push <remote> HEAD:{BRANCH}`"
             )));
         }
-        if new.bytes().all(|b| b == b'0') {
+        if is_no_commit(new) {
             return Err(PublishError::Refused(format!(
                 "deleting {BRANCH} would take every page down; it is refused"
             )));
         }
-        commit = Some(new.to_string());
+        update = Some((old.to_string(), new.to_string()));
     }
-    let Some(commit) = commit else {
+    let Some((old, commit)) = update else {
         return Ok(None);
     };
     let live = absolute_sources(live)?;
     let folder = parent_of(&live.content)?;
-    // One push at a time: a second waits for the first to finish.
+    // One publisher at a time, and no server rebuild during a swap (the
+    // server takes this lock shared: `live.rs`).
     let lock = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(folder.join(".publish.lock"))
+        .open(lock_path(&folder))
         .map_err(server_error("cannot open the publishing lock"))?;
     lock.lock()
         .map_err(server_error("cannot take the publishing lock"))?;
+    recover_from_a_crash(&folder, &live.content)?;
 
-    let staging = Staging::new(folder.join(format!(".publish-{}", std::process::id())))?;
+    // git moves `main` only after this hook ends and the lock is free, so
+    // two pushes made from the same commit could both pass and the second
+    // be published while git refuses to record it. The commit published
+    // last is kept here, and a push must start from it.
+    let published_file = folder.join(".published-commit");
+    let published = fs::read_to_string(&published_file).ok();
+    if let Some(published) = published.as_deref().map(str::trim)
+        && published != old
+        && published != commit
+    {
+        return Err(PublishError::Refused(format!(
+            "another push was published after the one this starts from; fetch and merge it (`git pull <remote> {BRANCH}`), then push again"
+        )));
+    }
+
+    let staging = Staging::new(folder.join(format!("{STAGING_PREFIX}{}", std::process::id())))?;
     take_content(&commit, staging.path())?;
+    refuse_links(staging.path(), staging.path())?;
     let staged = staged_sources(staging.path(), &live);
     let urls = record::urls(&live.content);
     record::update(&staged.content, urls.iter().map(String::as_str))
@@ -154,20 +191,90 @@ pub fn receive(updates: &str, live: &Sources) -> Result<Option<Published>, Publi
         CheckError::Build(BuildError::Content(problems)) => {
             PublishError::Problems(problems.relative_to(staging.path()))
         }
-        CheckError::Build(err @ BuildError::Template { .. }) => {
-            PublishError::Refused(format!("the server cannot build pages: {err}"))
-        }
+        CheckError::Build(err @ BuildError::Template { .. }) => PublishError::Server {
+            what: "the server cannot build pages".into(),
+            source: io::Error::other(err.to_string()),
+        },
         CheckError::Record { path, source } => PublishError::Server {
             what: format!("cannot update {}", path.display()),
             source,
         },
     })?;
     swap_in(&staged.content, &live.content)?;
+    let next = published_file.with_extension("next");
+    fs::write(&next, format!("{commit}\n"))
+        .and_then(|()| fs::rename(&next, &published_file))
+        .map_err(server_error("cannot record the published commit"))?;
     Ok(Some(Published {
         commit,
         pages: site.page_paths().len(),
         warnings: site.warnings().clone().relative_to(staging.path()),
     }))
+}
+
+/// The lock beside the served content that a publish holds for its whole
+/// run, and the server holds shared while it rebuilds and keeps a copy.
+pub fn lock_path(folder: &Path) -> PathBuf {
+    folder.join(".publish.lock")
+}
+
+const STAGING_PREFIX: &str = ".publish-";
+
+/// git's name for "no commit" (a created or deleted branch): all zeros.
+fn is_no_commit(id: &str) -> bool {
+    id.bytes().all(|b| b == b'0')
+}
+
+/// A publish killed half-way leaves its staging folder, and, if it was
+/// killed between the two renames of the fallback swap, no served folder
+/// at all: the previous content is then put back.
+fn recover_from_a_crash(folder: &Path, live: &Path) -> Result<(), PublishError> {
+    let entries =
+        fs::read_dir(folder).map_err(server_error(format!("cannot read {}", folder.display())))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_staging = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX)
+            && entry.file_type().is_ok_and(|t| t.is_dir());
+        if !is_staging {
+            continue;
+        }
+        let previous = path.join(PREVIOUS);
+        if !live.exists() && previous.is_dir() {
+            fs::rename(&previous, live)
+                .map_err(server_error(format!("cannot put back {}", live.display())))?;
+        }
+        let _ = fs::remove_dir_all(&path);
+    }
+    Ok(())
+}
+
+/// Refuses a pushed tree holding anything but files and folders: a
+/// symbolic link could make the check, or the record's update, read or
+/// write outside the pushed content as the site's own user.
+fn refuse_links(root: &Path, dir: &Path) -> Result<(), PublishError> {
+    let entries =
+        fs::read_dir(dir).map_err(server_error(format!("cannot read {}", dir.display())))?;
+    for entry in entries {
+        let entry = entry.map_err(server_error(format!("cannot read {}", dir.display())))?;
+        let kind = entry.file_type().map_err(server_error(format!(
+            "cannot read {}",
+            entry.path().display()
+        )))?;
+        if kind.is_dir() {
+            refuse_links(root, &entry.path())?;
+        } else if !kind.is_file() {
+            let path = entry.path();
+            let shown = path.strip_prefix(root).unwrap_or(&path);
+            return Err(PublishError::Refused(format!(
+                "{} is a link, not a file; only files and folders are published",
+                shown.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A folder removed when publishing ends, however it ends (after a swap it
@@ -209,8 +316,11 @@ fn take_content(commit: &str, into: &Path) -> Result<(), PublishError> {
         .spawn()
         .map_err(server_error("cannot run git archive"))?;
     let stdout = archive.stdout.take().expect("piped");
+    // `-m`: each file gets the time of the publish, not of its commit, so
+    // the server's cache (which trusts size and time) never keeps an old
+    // parse of a same-size edit made within the same second.
     let unpacked = Command::new("tar")
-        .arg("-x")
+        .arg("-xm")
         .arg("-C")
         .arg(into)
         .stdin(stdout)
@@ -220,10 +330,10 @@ fn take_content(commit: &str, into: &Path) -> Result<(), PublishError> {
     if archived.success() && unpacked.success() {
         Ok(())
     } else {
-        Err(PublishError::Refused(
-            "the server could not unpack the pushed content (git archive or tar failed; see above)"
-                .into(),
-        ))
+        Err(PublishError::Server {
+            what: "the server could not unpack the pushed content".into(),
+            source: io::Error::other("git archive or tar failed (their message is above)"),
+        })
     }
 }
 
@@ -251,6 +361,10 @@ fn staged_sources(staging: &Path, live: &Sources) -> Sources {
     }
 }
 
+/// Where the fallback swap keeps the served folder between its renames,
+/// inside the staging folder (see [`recover_from_a_crash`]).
+const PREVIOUS: &str = "content.previous";
+
 /// Puts `checked` where `live` is in one step: the two folders exchange
 /// names (Linux's `renameat2`), so the served path always names a whole
 /// folder. `checked` then holds what was served before.
@@ -276,7 +390,7 @@ fn swap_in(checked: &Path, live: &Path) -> Result<(), PublishError> {
             }
         }
     }
-    let previous = checked.with_file_name("content.previous");
+    let previous = checked.with_file_name(PREVIOUS);
     let _ = fs::remove_dir_all(&previous);
     fs::rename(live, &previous)
         .and_then(|()| fs::rename(checked, live))

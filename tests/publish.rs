@@ -37,13 +37,14 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// Her laptop: a clone of the server's repository holding her content.
+/// Her laptop: her folder of content, a git repository whose `origin` is
+/// the server's (as DEPLOY.md sets it up).
 struct Laptop {
     copy: ContentCopy,
 }
 
 impl Laptop {
-    fn clone_of(remote: &Path) -> Self {
+    fn new(remote: &Path) -> Self {
         let copy = ContentCopy::new();
         let dir = copy.root();
         assert!(succeeded(&git(
@@ -52,8 +53,20 @@ impl Laptop {
         )));
         assert!(succeeded(&git(
             dir,
-            &["remote", "add", "site", remote.to_str().unwrap()]
+            &["remote", "add", "origin", remote.to_str().unwrap()]
         )));
+        Self { copy }
+    }
+
+    /// A second laptop: a clone of what the server has now.
+    fn cloned(remote: &Path) -> Self {
+        let copy = ContentCopy::new();
+        std::fs::remove_dir_all(copy.root().join("content")).unwrap();
+        let cloned = git(
+            copy.root(),
+            &["clone", "--quiet", remote.to_str().unwrap(), "."],
+        );
+        assert!(succeeded(&cloned), "{}", stderr(&cloned));
         Self { copy }
     }
 
@@ -61,7 +74,7 @@ impl Laptop {
         let dir = self.copy.root();
         assert!(succeeded(&git(dir, &["add", "--all"])));
         assert!(succeeded(&git(dir, &["commit", "--quiet", "-m", message])));
-        git(dir, &["push", "site", "main"])
+        git(dir, &["push", "origin", "main"])
     }
 
     fn undo_last_commit(&self) {
@@ -121,7 +134,7 @@ fn server_side() -> ServerSide {
         .unwrap();
     assert!(succeeded(&setup), "{}", stderr(&setup));
     let told = String::from_utf8_lossy(&setup.stdout);
-    assert!(told.contains("git push site main"), "{told}");
+    assert!(told.contains("git push origin main"), "{told}");
     ServerSide {
         database: dir.path().join("data/practice.db"),
         content,
@@ -141,7 +154,7 @@ fn pushes_are_checked_then_published_and_broken_ones_change_nothing() {
         &side.database,
         &[("RUST_LOG", "error".into())],
     );
-    let laptop = Laptop::clone_of(&side.repo);
+    let laptop = Laptop::new(&side.repo);
 
     // The first push: what the server already serves.
     let first = laptop.commit_and_push("The site as it is");
@@ -255,7 +268,7 @@ fn pushes_are_checked_then_published_and_broken_ones_change_nothing() {
         laptop.copy.root(),
         &["commit", "--quiet", "--all", "--amend", "--no-edit"]
     )));
-    let fixed = git(laptop.copy.root(), &["push", "site", "main"]);
+    let fixed = git(laptop.copy.root(), &["push", "origin", "main"]);
     assert!(succeeded(&fixed), "{}", stderr(&fixed));
     served_within_2s(&server, "/blog/finding-a-time", 200, "A Note on Scheduling");
     let moved = http(server.port, "GET", "/blog/a-note-on-scheduling", &[], "").unwrap();
@@ -266,19 +279,24 @@ fn pushes_are_checked_then_published_and_broken_ones_change_nothing() {
     let beside: Vec<String> = std::fs::read_dir(side.content.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name != "content" && name != ".publish.lock")
+        .filter(|name| !["content", ".publish.lock", ".published-commit"].contains(&name.as_str()))
         .collect();
     assert!(beside.is_empty(), "left behind: {beside:?}");
 }
 
+/// The served copy of the guide, as readers' next page will be built from.
+fn served_guide(side: &ServerSide) -> String {
+    std::fs::read_to_string(side.content.join(GUIDE)).unwrap()
+}
+
 #[test]
-fn only_main_is_published_and_a_push_without_content_is_refused() {
+fn only_main_is_published_tags_are_kept_and_a_push_without_content_is_refused() {
     let side = server_side();
-    let laptop = Laptop::clone_of(&side.repo);
+    let laptop = Laptop::new(&side.repo);
     let dir = laptop.copy.root();
     assert!(succeeded(&git(dir, &["add", "--all"])));
     assert!(succeeded(&git(dir, &["commit", "--quiet", "-m", "first"])));
-    let other = git(dir, &["push", "site", "main:drafts"]);
+    let other = git(dir, &["push", "origin", "main:drafts"]);
     assert!(!succeeded(&other));
     assert!(
         stderr(&other).contains("only the branch main is published"),
@@ -286,7 +304,18 @@ fn only_main_is_published_and_a_push_without_content_is_refused() {
         stderr(&other)
     );
 
+    // A tag alone publishes nothing and is kept.
+    assert!(succeeded(&git(dir, &["tag", "before-launch"])));
+    let tagged = git(dir, &["push", "origin", "before-launch"]);
+    assert!(succeeded(&tagged), "{}", stderr(&tagged));
+    assert!(
+        !stderr(&tagged).contains("Published"),
+        "{}",
+        stderr(&tagged)
+    );
+
     // A folder without content/ (she pushed the wrong folder).
+    let served = served_guide(&side);
     std::fs::rename(dir.join("content"), dir.join("articles")).unwrap();
     let wrong = laptop.commit_and_push("moved");
     assert!(!succeeded(&wrong));
@@ -295,8 +324,105 @@ fn only_main_is_published_and_a_push_without_content_is_refused() {
         "{}",
         stderr(&wrong)
     );
+    assert_eq!(served_guide(&side), served, "the served content changed");
+}
+
+#[test]
+fn a_push_holding_a_link_is_refused_and_writes_nothing_through_it() {
+    let side = server_side();
+    // What a link could reach: a file the site's user may write.
+    let outside = side
+        .content
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("bookings.db");
+    std::fs::write(&outside, "the bookings").unwrap();
+    let laptop = Laptop::new(&side.repo);
+    let record = laptop.copy.path("published-urls.txt");
+    std::fs::remove_file(&record).unwrap();
+    std::os::unix::fs::symlink(&outside, &record).unwrap();
+    let served = served_guide(&side);
+
+    let pushed = laptop.commit_and_push("A link");
+    let told = stderr(&pushed);
     assert!(
-        side.content.join("site.toml").is_file(),
-        "the served content is intact"
+        !succeeded(&pushed),
+        "a push with a link was accepted: {told}"
     );
+    assert!(
+        told.contains("content/published-urls.txt is a link, not a file"),
+        "{told}"
+    );
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "the bookings");
+    assert_eq!(served_guide(&side), served);
+}
+
+/// The processes of `publish-receive` running for `side` now.
+fn hooks_running(side: &ServerSide) -> usize {
+    let content = side.content.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| std::fs::read(entry.ok()?.path().join("cmdline")).ok())
+        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+        .filter(|line| line.contains("publish-receive") && line.contains(&content))
+        .count()
+}
+
+#[test]
+fn of_two_pushes_made_from_the_same_commit_one_is_published_and_recorded() {
+    let side = server_side();
+    let first = Laptop::new(&side.repo);
+    let pushed = first.commit_and_push("The site as it is");
+    assert!(succeeded(&pushed), "{}", stderr(&pushed));
+    let second = Laptop::cloned(&side.repo);
+    first
+        .copy
+        .edit(GUIDE, "## What Is", "## From the First Laptop: What Is");
+    second
+        .copy
+        .edit(GUIDE, "## What Is", "## From the Second Laptop: What Is");
+
+    // Both pushes reach the hook while a publish holds the lock, as two
+    // pushes a moment apart would; then the lock is let go.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(side.content.parent().unwrap().join(".publish.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let pushes: Vec<_> = [first, second]
+        .into_iter()
+        .map(|laptop| {
+            std::thread::spawn(move || {
+                let output = laptop.commit_and_push("An edit");
+                (laptop.head(), output)
+            })
+        })
+        .collect();
+    eventually(Duration::from_secs(30), Duration::from_millis(20), || {
+        (hooks_running(&side) == 2).then_some(())
+    })
+    .expect("both pushes reach the hook");
+    lock.unlock().unwrap();
+    let results: Vec<(String, Output)> = pushes.into_iter().map(|t| t.join().unwrap()).collect();
+
+    let accepted: Vec<&(String, Output)> = results.iter().filter(|(_, o)| succeeded(o)).collect();
+    assert_eq!(accepted.len(), 1, "exactly one push is accepted");
+    let refused = results.iter().find(|(_, o)| !succeeded(o)).unwrap();
+    assert!(
+        stderr(&refused.1).contains("another push was published"),
+        "{}",
+        stderr(&refused.1)
+    );
+    // What readers get is what the repository says was published.
+    let (published, _) = accepted[0];
+    assert_eq!(&published_commit(&side.repo), published);
+    let shown = git(
+        &side.repo,
+        &["show", &format!("{published}:content/{GUIDE}")],
+    );
+    assert_eq!(String::from_utf8_lossy(&shown.stdout), served_guide(&side));
 }

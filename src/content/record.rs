@@ -86,6 +86,11 @@ pub fn update<'a>(
         text.push_str(&url);
         text.push('\n');
     }
-    std::fs::write(file, text)?;
+    // Whole or not at all: the server and a publish read it while the
+    // other may be writing it, and a rename replaces a link, never
+    // writing through it.
+    let next = file.with_extension("txt.next");
+    std::fs::write(&next, text)?;
+    std::fs::rename(&next, &file)?;
     Ok(true)
 }
