@@ -693,6 +693,9 @@ fn serve(
                 return ExitCode::FAILURE;
             }
         };
+        // Her calendars, before the first page: no time is offered over her sessions.
+        let fetching = Arc::clone(&booking);
+        let _ = tokio::task::spawn_blocking(move || fetching.refresh_busy_calendars()).await;
         if !booking.login_on() {
             tracing::warn!("ADMIN_PASSWORD_HASH is not set; the /admin login is off");
         }

@@ -14,7 +14,8 @@ pub struct Slot {
     pub end: DateTime<Utc>,
 }
 
-/// A consultation already booked, as far as availability cares.
+/// A busy time: a consultation already booked, or an event of her own
+/// calendar, as far as availability cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Busy {
     pub start: DateTime<Utc>,
@@ -83,7 +84,7 @@ pub fn open_slots(
 }
 
 /// Whether `slot` is too close to a booked consultation (buffer included).
-fn overlaps(rules: &BookingRules, slot: &Slot, busy: &Busy) -> bool {
+pub fn overlaps(rules: &BookingRules, slot: &Slot, busy: &Busy) -> bool {
     slot.start < busy.end + rules.buffer && busy.start < slot.end + rules.buffer
 }
 

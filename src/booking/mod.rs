@@ -12,6 +12,7 @@
 //!
 //! - [`rules`]: `[booking]` checked into `BookingRules`;
 //! - [`availability`]: open slots, a pure function of the rules and "now";
+//! - [`calendar`]: busy times from the therapist's own calendars;
 //! - [`form`]: the posted form into a `BookingRequest` (a time and the
 //!   `ClientDetails`, the one type for who asks);
 //! - [`store`]: SQLite, split by concern;
@@ -25,6 +26,7 @@
 
 pub mod admin;
 pub mod availability;
+pub mod calendar;
 pub mod form;
 pub mod ics;
 pub mod limits;
@@ -43,7 +45,8 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::SiteConfig;
-use availability::Slot;
+use availability::{Busy, Slot};
+use calendar::BusyCalendars;
 use form::BookingRequest;
 use limits::Limits;
 use messages::{Letters, Practice};
@@ -72,6 +75,8 @@ pub struct Booking {
     mailer: Option<Mailer>,
     /// Wakes the outbox worker when mail is queued.
     mail_queued: Arc<Notify>,
+    /// Her own calendars' busy times (`BUSY_CALENDAR_URLS`), if any.
+    calendars: Option<Arc<BusyCalendars>>,
 }
 
 impl std::fmt::Debug for Booking {
@@ -142,6 +147,12 @@ impl Booking {
             admin_password_hash: secrets.admin_password_hash.clone(),
             mailer,
             mail_queued: Arc::new(Notify::new()),
+            calendars: secrets
+                .busy_calendar_urls
+                .as_deref()
+                .map(BusyCalendars::from_urls)
+                .transpose()?
+                .map(Arc::new),
         })
     }
 
@@ -302,11 +313,42 @@ impl Booking {
         }
     }
 
+    /// Fetches her calendars again (blocking: network and files) over the
+    /// window in which times are offered.
+    pub fn refresh_busy_calendars(&self) {
+        if let Some(calendars) = &self.calendars {
+            let now = self.now();
+            let (from, to) = availability::search_window(&self.rules, now);
+            calendars.refresh(self.rules.time_zone, from, to, now);
+        }
+    }
+
+    /// How each of her calendars' last fetch went (none when none is set).
+    pub fn calendar_statuses(&self) -> Vec<calendar::CalendarStatus> {
+        self.calendars
+            .as_ref()
+            .map(|c| c.statuses())
+            .unwrap_or_default()
+    }
+
+    /// Whether her calendars now say `slot` is busy (buffer included).
+    fn busy_in_her_calendar(&self, slot: &Slot) -> bool {
+        self.calendars.as_ref().is_some_and(|calendars| {
+            calendars
+                .busy()
+                .iter()
+                .any(|busy| availability::overlaps(&self.rules, slot, busy))
+        })
+    }
+
     /// The slots open right now.
     pub async fn open_slots(&self) -> Result<Vec<Slot>, StoreError> {
         let now = self.now();
         let (from, to) = availability::search_window(&self.rules, now);
-        let busy = self.store.busy_between(from, to).await?;
+        let mut busy: Vec<Busy> = self.store.busy_between(from, to).await?;
+        if let Some(calendars) = &self.calendars {
+            busy.extend(calendars.busy());
+        }
         Ok(availability::open_slots(
             &self.rules,
             self.practice.minutes,
@@ -351,6 +393,10 @@ impl Booking {
             )
             .await?
             .ok_or(BookError::Taken)?;
+        // Her calendar may have been fetched since the slot was offered.
+        if self.busy_in_her_calendar(&slot) {
+            return Err(BookError::Taken);
+        }
         let id = pending.id();
         let consultation = Consultation {
             id,
@@ -477,6 +523,9 @@ impl Booking {
             letters.confirmation(&moved, &manage_url, now, true),
         ];
         mail.extend(letters.reminder(&moved, &manage_url, now));
+        if self.busy_in_her_calendar(&slot) {
+            return Err(BookError::Taken);
+        }
         let guard = availability::guard(&self.rules, &slot);
         match self
             .store
@@ -545,7 +594,8 @@ pub struct Workers {
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
 impl Workers {
-    /// Starts the purge, and the outbox if mail is on (else says once that it is off).
+    /// Starts the purge, the outbox if mail is on (else says once that it
+    /// is off), and the refresh of her calendars if she has any.
     pub fn start(booking: Arc<Booking>) -> Self {
         let (shutdown, receiver) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -559,6 +609,21 @@ impl Workers {
             None => tracing::warn!(
                 "email is off; the dashboard is the source of truth (set SMTP_URL or SMTP_HOST to send mail)"
             ),
+        }
+        if booking.calendars.is_some() {
+            let booking = Arc::clone(&booking);
+            let mut stop = receiver.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        () = tokio::time::sleep(calendar::REFRESH) => {}
+                    }
+                    let booking = Arc::clone(&booking);
+                    let _ =
+                        tokio::task::spawn_blocking(move || booking.refresh_busy_calendars()).await;
+                }
+            }));
         }
         let mut stop = receiver;
         tasks.push(tokio::spawn(async move {

@@ -20,6 +20,9 @@ pub struct Secrets {
     /// `TRUST_PROXY=1`: the server is behind a reverse proxy whose
     /// `X-Forwarded-For` names the client.
     pub trust_proxy: bool,
+    /// `BUSY_CALENDAR_URLS`: her private calendar addresses, space-separated,
+    /// whose events block consultation times.
+    pub busy_calendar_urls: Option<String>,
 }
 
 impl Secrets {
@@ -79,6 +82,12 @@ impl Secrets {
         }
         let trust_proxy =
             get("TRUST_PROXY").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        let busy_calendar_urls = get("BUSY_CALENDAR_URLS");
+        if let Some(urls) = &busy_calendar_urls
+            && let Err(message) = super::calendar::BusyCalendars::from_urls(urls)
+        {
+            problems.push(message);
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -89,6 +98,7 @@ impl Secrets {
             therapist_email: get("THERAPIST_EMAIL"),
             secret_key,
             trust_proxy,
+            busy_calendar_urls,
         })
     }
 

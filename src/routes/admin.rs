@@ -204,13 +204,15 @@ fn row(booking: &Booking, consultation: &Consultation) -> Row {
     }
 }
 
+/// "Jun 3, 9:30 AM", in the practice's time zone: the dashboard's times.
+fn short_time(booking: &Booking, at: DateTime<Utc>) -> String {
+    at.with_timezone(&booking.rules().time_zone)
+        .format("%b %-d, %-I:%M %p")
+        .to_string()
+}
+
 fn mail_row(booking: &Booking, mail: &MailState) -> MailRow {
-    let zone = &booking.rules().time_zone;
-    let when = |at: DateTime<Utc>| {
-        at.with_timezone(zone)
-            .format("%b %-d, %-I:%M %p")
-            .to_string()
-    };
+    let when = |at: DateTime<Utc>| short_time(booking, at);
     let state = match (mail.status.as_str(), mail.next_attempt) {
         ("sent", _) => format!("Sent {}", mail.sent.map(when).unwrap_or_default()),
         ("failed", _) => format!(
@@ -278,6 +280,24 @@ async fn dashboard(
                 problems.iter().filter(|p| p.is_error()).count()
             })
         }),
+        calendar_problems: booking
+            .calendar_statuses()
+            .into_iter()
+            .filter_map(|calendar| {
+                let error = calendar.error?;
+                Some(match calendar.fetched_at {
+                    Some(at) => format!(
+                        "{} could not be read ({error}); its copy from {} keeps blocking times.",
+                        calendar.name,
+                        short_time(booking, at)
+                    ),
+                    None => format!(
+                        "{} could not be read ({error}), so its events do not block any time yet.",
+                        calendar.name
+                    ),
+                })
+            })
+            .collect(),
         zone: &booking.rules().time_zone_label,
         retention_days: booking.rules().retention.num_days(),
     };

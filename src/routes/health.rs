@@ -38,6 +38,12 @@ async fn health(State(state): State<AppState>) -> Response {
             "latest_build_failed": failed_build,
         })),
         "database": { "writable": writable },
+        "calendars": booking.calendar_statuses().iter().map(|c| json!({
+            "name": c.name,
+            "fetched_at": c.fetched_at.map(|at| at.to_rfc3339()),
+            "error": c.error,
+            "busy_times": c.busy_times,
+        })).collect::<Vec<_>>(),
         "outbox": mail.map(|m| json!({
             "waiting": m.waiting,
             "failed": m.failed,

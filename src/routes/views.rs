@@ -205,6 +205,8 @@ pub struct DashboardPage<'a> {
     /// provider need a look.
     pub mail_stuck: bool,
     pub mail: Vec<MailRow>,
+    /// One line per calendar of hers whose latest fetch failed.
+    pub calendar_problems: Vec<String>,
     pub zone: &'a str,
     pub retention_days: i64,
 }
