@@ -164,6 +164,7 @@ async fn a_calendar_that_cannot_be_read_keeps_its_last_copy_and_says_so_without_
 
     let health = app.get("/healthz").await;
     let json: serde_json::Value = serde_json::from_str(&health.body).unwrap();
+    assert_eq!(json["status"], "degraded");
     let calendar = &json["calendars"][0];
     assert_eq!(
         calendar["name"],

@@ -72,7 +72,8 @@ fn health_reports_the_build_the_database_and_the_mail_and_fails_when_the_databas
     assert!(body["outbox"]["oldest_waiting_seconds"].is_null());
     // Nothing else: no name, address or setting.
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["database", "outbox", "site", "status"]);
+    assert_eq!(keys, ["calendars", "database", "outbox", "site", "status"]);
+    assert_eq!(body["calendars"], serde_json::json!([]), "none is set");
 
     // An edit that does not build: the last good site serves, and says so.
     copy.edit(
