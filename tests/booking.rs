@@ -558,6 +558,94 @@ async fn a_client_moves_the_booking_and_the_old_time_opens() {
     );
 }
 
+/// Moves the consultation behind `private` to the `index`th offered time;
+/// the reply to the move.
+async fn move_to(app: &TestApp, private: &str, index: usize) -> common::Reply {
+    let change = app.get(&format!("{private}/change")).await;
+    let html = doc(&change.body);
+    let token = attr(&html, "input[name=token]", "value")[0].clone();
+    let slot = attr(&html, "input[name=slot]", "value")[index].clone();
+    app.post(
+        &format!("{private}/change"),
+        &[("token", &token), ("slot", &slot)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn moves_are_capped_and_changes_close_the_notice_before_the_start() {
+    // The shipped settings: change_notice_hours = 12, max_moves = 2.
+    let app = TestApp::new().await;
+    let (reply, _) = app.book_as(&JANE, 0).await;
+    let private = manage_path(&reply);
+    let starts = || async {
+        sqlx::query_scalar::<_, i64>("SELECT starts_at FROM consultations")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap()
+    };
+    let confirmation: String =
+        sqlx::query_scalar("SELECT body FROM outbox WHERE kind = 'confirmation'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert!(
+        confirmation.contains("use your private link, until 12 hours before it starts"),
+        "{confirmation}"
+    );
+
+    for index in [3, 1] {
+        let moved = move_to(&app, &private, index).await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    }
+    // A third move is not offered, and not taken if sent anyway.
+    let page = app.get(&private).await;
+    assert!(
+        page.body.contains("moved as many times as it can be here"),
+        "{}",
+        page.body
+    );
+    let html = doc(&page.body);
+    assert!(attr(&html, &format!("a[href='{private}/change']"), "href").is_empty());
+    assert_eq!(
+        attr(&html, "form[action$='/cancel']", "action").len(),
+        1,
+        "cancelling stays open"
+    );
+    let change = app.get(&format!("{private}/change")).await;
+    assert_eq!(change.status, StatusCode::SEE_OTHER);
+    let before = starts().await;
+    let refused = app
+        .post(
+            &format!("{private}/change"),
+            &[("token", "x"), ("slot", "1")],
+        )
+        .await;
+    assert_ne!(refused.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(starts().await, before, "a third move was taken");
+
+    // Within 12 hours of the start: the page points to the phone and email,
+    // and a cancel sent anyway changes nothing.
+    let cancel_token = attr(&html, "form[action$='/cancel'] input[name=token]", "value")[0].clone();
+    let start = chrono::DateTime::from_timestamp(before, 0).unwrap();
+    app.clock.set(start - Duration::hours(11));
+    let page = app.get(&private).await;
+    assert!(
+        page.body
+            .contains("until 12 hours before it starts. To change it now, please call"),
+        "{}",
+        page.body
+    );
+    assert!(attr(&doc(&page.body), "form[action$='/cancel']", "action").is_empty());
+    app.post(&format!("{private}/cancel"), &[("token", &cancel_token)])
+        .await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'")
+            .await,
+        1
+    );
+}
+
 #[tokio::test]
 async fn the_therapist_cancels_exports_subscribes_and_deletes() {
     let app = TestApp::new().await;

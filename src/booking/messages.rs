@@ -19,6 +19,8 @@ pub struct Practice {
     /// show it: "Licensed Marriage and Family Therapist, LMFT 123456".
     pub license: String,
     pub phone: String,
+    /// The practice's public email, for clients.
+    pub email: String,
     /// Where the therapist's notices go.
     pub therapist_email: String,
     /// `https://www.example.com`, no trailing slash.
@@ -202,16 +204,27 @@ impl Letters<'_> {
                 self.when(consultation.start)
             ),
             body: format!(
-                "{}\n\n{headline}:\n\n    {}\n\nIt takes {} minutes. {} will contact you by {} at this time. A calendar file is attached.\n\nTo cancel or choose another time, use your private link (please keep it to yourself):\n{manage_url}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
+                "{}\n\n{headline}:\n\n    {}\n\nIt takes {} minutes. {} will contact you by {} at this time. A calendar file is attached.\n\nTo cancel or choose another time, use your private link{} (please keep it to yourself):\n{manage_url}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
                 Self::greeting(consultation),
                 self.when(consultation.start),
                 self.practice.minutes,
                 self.first_name_of_therapist(),
                 consultation.client.contact.label().to_lowercase(),
+                self.until_notice(),
                 self.signature()
             ),
             ics: Some(self.client_ics(consultation, manage_url, now)),
             due: now,
+        }
+    }
+
+    /// ", until 12 hours before it starts" when the private link stops
+    /// taking changes before the start (`change_notice_hours`).
+    fn until_notice(&self) -> String {
+        match self.rules.change_notice.num_hours() {
+            0 => String::new(),
+            1 => ", until an hour before it starts".into(),
+            hours => format!(", until {hours} hours before it starts"),
         }
     }
 
@@ -300,6 +313,7 @@ mod tests {
             therapist: "Alicia Taverner, LMFT".into(),
             license: "Licensed Marriage and Family Therapist, LMFT 98765".into(),
             phone: "(909) 555-0123".into(),
+            email: "office@example.com".into(),
             therapist_email: "alicia@example.com".into(),
             base_url: "https://www.example.com".into(),
             minutes: 15,

@@ -126,6 +126,7 @@ impl Booking {
             therapist: config.therapist_with_credential(),
             license: config.license_line(),
             phone: config.practice.phone.clone(),
+            email: config.practice.email.clone(),
             therapist_email: secrets
                 .therapist_email
                 .clone()
@@ -433,8 +434,48 @@ impl Booking {
     }
 
     /// Whether a booked consultation can still be changed by its client.
+    /// Whether the client can still cancel `consultation` through the
+    /// private link: it is booked, and starts later than the notice
+    /// (`change_notice_hours`) from now.
     pub fn changeable(&self, consultation: &Consultation) -> bool {
-        consultation.status == Status::Booked && consultation.start > self.now()
+        consultation.status == Status::Booked
+            && consultation.start - self.rules.change_notice > self.now()
+    }
+
+    /// Whether the client can also move it: changeable, and moved fewer
+    /// times than `max_moves` (each move raises its calendar sequence).
+    pub fn movable(&self, consultation: &Consultation) -> bool {
+        self.changeable(consultation)
+            && self
+                .rules
+                .max_moves
+                .is_none_or(|max| consultation.sequence < max)
+    }
+
+    /// Why a booked consultation can no longer be changed (or moved)
+    /// through its link, in words for the client, who is pointed to the
+    /// phone or email; `None` while nothing stands in the way.
+    pub fn change_limit(&self, consultation: &Consultation) -> Option<String> {
+        if consultation.status != Status::Booked || consultation.start <= self.now() {
+            return None;
+        }
+        let reach = format!(
+            "please call {} or email {}",
+            self.practice.phone, self.practice.email
+        );
+        if !self.changeable(consultation) {
+            let hours = self.rules.change_notice.num_hours();
+            return Some(format!(
+                "It can be cancelled or moved here until {hours} hour{} before it starts. To change it now, {reach}.",
+                if hours == 1 { "" } else { "s" }
+            ));
+        }
+        if !self.movable(consultation) {
+            return Some(format!(
+                "It has been moved as many times as it can be here; you can still cancel it below. To choose another time, {reach}."
+            ));
+        }
+        None
     }
 
     /// The client cancels through the private link. `false` if there was
@@ -505,7 +546,7 @@ impl Booking {
         consultation: &Consultation,
         start: DateTime<Utc>,
     ) -> Result<(), BookError> {
-        if !self.changeable(consultation) {
+        if !self.movable(consultation) {
             return Err(BookError::Taken);
         }
         let slot = self.open_slot(start).await?.ok_or(BookError::Taken)?;

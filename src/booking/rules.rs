@@ -36,6 +36,13 @@ pub struct BookingSettings {
     blocked_dates: Vec<Spanned<String>>,
     #[serde(default = "default_retention")]
     retention_days: Spanned<u32>,
+    /// How long before the consultation a client can still cancel or move
+    /// it through the private link (0: until it starts).
+    #[serde(default = "unspanned")]
+    change_notice_hours: Spanned<u32>,
+    /// How many times a client can move one consultation (absent: no cap).
+    #[serde(default)]
+    max_moves: Option<Spanned<u32>>,
     #[serde(default)]
     hours: WeeklyHours,
     /// True once the therapist has confirmed the hours, buffer, notice and
@@ -55,6 +62,8 @@ impl Default for BookingSettings {
             daily_maximum: default_daily_maximum(),
             blocked_dates: Vec::new(),
             retention_days: default_retention(),
+            change_notice_hours: unspanned(),
+            max_moves: None,
             hours: WeeklyHours::default(),
         }
     }
@@ -116,6 +125,11 @@ pub struct BookingRules {
     pub retention: chrono::Duration,
     /// Opening hours per weekday, Monday first, in local time.
     pub hours: [Vec<(NaiveTime, NaiveTime)>; 7],
+    /// Inside this time before it starts, a client can no longer cancel or
+    /// move a consultation through the private link.
+    pub change_notice: chrono::Duration,
+    /// How many times a client can move one consultation, if capped.
+    pub max_moves: Option<u32>,
 }
 
 impl Default for BookingRules {
@@ -133,6 +147,8 @@ impl Default for BookingRules {
             blocked_dates: Vec::new(),
             retention: chrono::Duration::days((*settings.retention_days.get_ref()).into()),
             hours: Default::default(),
+            change_notice: chrono::Duration::zero(),
+            max_moves: None,
         }
     }
 }
@@ -187,6 +203,20 @@ impl BookingSettings {
             problem(
                 self.minimum_notice_hours.span(),
                 "minimum_notice_hours must be at most 1440 (60 days)".into(),
+            );
+        }
+        if number(&self.change_notice_hours) > 24 * 14 {
+            problem(
+                self.change_notice_hours.span(),
+                "change_notice_hours must be at most 336 (14 days)".into(),
+            );
+        }
+        if let Some(moves) = &self.max_moves
+            && number(moves) > 20
+        {
+            problem(
+                moves.span(),
+                "max_moves must be at most 20 (leave it out for no cap)".into(),
             );
         }
         if number(&self.daily_maximum) == 0 {
@@ -259,6 +289,8 @@ impl BookingSettings {
             blocked_dates,
             retention: chrono::Duration::days(number(&self.retention_days).into()),
             hours,
+            change_notice: chrono::Duration::hours(number(&self.change_notice_hours).into()),
+            max_moves: self.max_moves.as_ref().map(number),
         })
     }
 }

@@ -188,6 +188,8 @@ fn client_view(booking: &Booking, consultation: &Consultation) -> ClientView {
         booked: consultation.status == Status::Booked,
         cancelled: consultation.status == Status::Cancelled,
         changeable: booking.changeable(consultation),
+        movable: booking.movable(consultation),
+        change_limit: booking.change_limit(consultation),
     }
 }
 
@@ -338,7 +340,7 @@ async fn change_form(
     Path(link): Path<String>,
 ) -> Result<Response, HttpError> {
     let consultation = find(&state.booking, &link).await?;
-    if !state.booking.changeable(&consultation) {
+    if !state.booking.movable(&consultation) {
         return Ok(see_other(&Practice::manage_path(&link)));
     }
     render_change(
@@ -409,7 +411,7 @@ async fn change(
         }
         Err(_) => return Err(HttpError::Forbidden),
     }
-    if !booking.changeable(&consultation) {
+    if !booking.movable(&consultation) {
         return Ok(see_other(&Practice::manage_path(&link)));
     }
     let Some(start) = parse_slot(&posted.slot) else {

@@ -130,7 +130,12 @@ pub struct ClientView {
     pub booked: bool,
     pub cancelled: bool,
     /// Booked and still ahead: it can be cancelled or moved.
+    /// The client may still cancel it here.
     pub changeable: bool,
+    /// … and move it.
+    pub movable: bool,
+    /// Why not (or not any more), pointing to the phone or email.
+    pub change_limit: Option<String>,
 }
 
 #[derive(Template)]
