@@ -647,6 +647,65 @@ async fn moves_are_capped_and_changes_close_the_notice_before_the_start() {
 }
 
 #[tokio::test]
+async fn each_reminder_is_queued_moved_with_its_consultation_and_withdrawn_on_cancel() {
+    let copy = common::ContentCopy::new();
+    copy.edit(
+        "site.toml",
+        "reminder_hours = [24]",
+        "reminder_hours = [24, 2]",
+    );
+    let site = practice_site::site::Site::load(&copy.sources()).unwrap();
+    let app = TestApp::with(site, common::test_secrets()).await;
+    let (reply, _) = app.book_as(&JANE, 8).await;
+    let private = manage_path(&reply);
+    let pending = || async {
+        sqlx::query_as::<_, (i64, String, String)>(
+            "SELECT next_attempt_at, subject, body FROM outbox WHERE kind = 'reminder' AND status = 'pending' ORDER BY next_attempt_at",
+        )
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap()
+    };
+    let start = || async {
+        sqlx::query_scalar::<_, i64>("SELECT starts_at FROM consultations")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap()
+    };
+    let check = |reminders: Vec<(i64, String, String)>, start: i64| {
+        assert_eq!(reminders.len(), 2, "{reminders:?}");
+        assert_eq!(reminders[0].0, start - 24 * 3600);
+        assert_eq!(reminders[1].0, start - 2 * 3600);
+        assert!(reminders[0].1.contains("tomorrow at") && reminders[0].1.ends_with("Pacific Time"));
+        assert!(reminders[1].1.contains("today at") && reminders[1].1.ends_with("Pacific Time"));
+        for (_, _, body) in &reminders {
+            assert!(body.contains("Pacific Time"), "{body}");
+            assert!(body.contains(&private), "the private link: {body}");
+        }
+        // Two hours before, the link no longer takes changes (12 hours).
+        assert!(reminders[1].2.contains("please call"));
+    };
+    check(pending().await, start().await);
+
+    // Moved: the old reminders are withdrawn, two new ones follow the time.
+    let moved = move_to(&app, &private, 5).await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    check(pending().await, start().await);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'reminder' AND status = 'cancelled'")
+            .await,
+        2
+    );
+
+    // Cancelled: none is left to send.
+    let page = doc(&app.get(&private).await.body);
+    let token = attr(&page, "form[action$='/cancel'] input[name=token]", "value")[0].clone();
+    app.post(&format!("{private}/cancel"), &[("token", &token)])
+        .await;
+    assert!(pending().await.is_empty());
+}
+
+#[tokio::test]
 async fn the_therapist_cancels_exports_subscribes_and_deletes() {
     let app = TestApp::new().await;
     let sam = Client {

@@ -228,28 +228,63 @@ impl Letters<'_> {
         }
     }
 
-    /// The reminder a day before, unless the consultation is too close for
-    /// one to add anything to the confirmation.
-    pub fn reminder(
+    /// The reminders (`reminder_hours`, a day before by default), each
+    /// skipped when the booking came inside its window or so shortly
+    /// before it that the confirmation is still fresh.
+    pub fn reminders(
         &self,
         consultation: &Consultation,
         manage_url: &str,
         now: DateTime<Utc>,
+    ) -> Vec<NewMail> {
+        self.rules
+            .reminders
+            .iter()
+            .filter_map(|&ahead| self.reminder(consultation, manage_url, now, ahead))
+            .collect()
+    }
+
+    fn reminder(
+        &self,
+        consultation: &Consultation,
+        manage_url: &str,
+        now: DateTime<Utc>,
+        ahead: Duration,
     ) -> Option<NewMail> {
-        let due = consultation.start - Duration::hours(24);
+        let due = consultation.start - ahead;
         if due < now + Duration::hours(REMINDER_MIN_GAP) {
             return None;
         }
+        let zone = &self.rules.time_zone;
+        let sent_on = due.with_timezone(zone).date_naive();
+        let held_on = consultation.start.with_timezone(zone).date_naive();
+        let day = match (held_on - sent_on).num_days() {
+            0 => "today".to_string(),
+            1 => "tomorrow".to_string(),
+            _ => format!("on {}", held_on.format("%A, %B %-d")),
+        };
+        // Whether the private link still takes changes when this arrives.
+        let change = if ahead > self.rules.change_notice {
+            format!(
+                "If the time no longer suits you, cancel or choose another one here{}:\n{manage_url}",
+                self.until_notice()
+            )
+        } else {
+            format!(
+                "If the time no longer suits you, please call {} or email {}. Your private link:\n{manage_url}",
+                self.practice.phone, self.practice.email
+            )
+        };
         Some(NewMail {
             kind: MailKind::Reminder,
             recipient: consultation.client.email.clone(),
             subject: format!(
-                "Reminder: your consultation tomorrow at {} {}",
+                "Reminder: your consultation {day} at {} {}",
                 availability::time_label(self.rules, consultation.start),
                 self.rules.time_zone_label
             ),
             body: format!(
-                "{}\n\nA reminder of your free consultation with {}:\n\n    {}\n\n{} will contact you by {}.\n\nIf the time no longer suits you, cancel or choose another one here:\n{manage_url}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
+                "{}\n\nA reminder of your free consultation with {}:\n\n    {}\n\n{} will contact you by {}.\n\n{change}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
                 Self::greeting(consultation),
                 self.practice.therapist,
                 self.when(consultation.start),
@@ -412,13 +447,50 @@ mod tests {
         };
         let c = consultation(1_781_020_800);
         let far = c.start - Duration::days(5);
-        let mail = letters.reminder(&c, "u", far).unwrap();
-        assert_eq!(mail.due, c.start - Duration::hours(24));
-        assert!(mail.subject.contains("tomorrow at 9:00 AM Pacific Time"));
+        let mail = letters.reminders(&c, "u", far);
+        assert_eq!(mail.len(), 1);
+        assert_eq!(mail[0].due, c.start - Duration::hours(24));
+        assert!(mail[0].subject.contains("tomorrow at 9:00 AM Pacific Time"));
         assert!(
             letters
-                .reminder(&c, "u", c.start - Duration::hours(30))
-                .is_none()
+                .reminders(&c, "u", c.start - Duration::hours(30))
+                .is_empty()
+        );
+
+        // Two reminders; the later one inside the change notice points to
+        // the phone and email, not to changes through the link.
+        let rules = BookingRules {
+            reminders: vec![Duration::hours(48), Duration::hours(2)],
+            change_notice: Duration::hours(12),
+            ..BookingRules::default()
+        };
+        let letters = Letters {
+            practice: &practice,
+            rules: &rules,
+        };
+        let mail = letters.reminders(&c, "https://link", far);
+        assert_eq!(mail.len(), 2);
+        assert!(
+            mail[0].subject.contains("consultation on "),
+            "{}",
+            mail[0].subject
+        );
+        assert!(mail[0].body.contains(
+            "cancel or choose another one here, until 12 hours before it starts:\nhttps://link"
+        ));
+        assert!(mail[1].subject.contains("today at 9:00 AM Pacific Time"));
+        assert!(
+            mail[1]
+                .body
+                .contains("please call (909) 555-0123 or email office@example.com")
+        );
+        assert!(mail[1].body.contains("https://link"));
+        // Booked 10 hours ahead: inside the 48-hour window, and too soon
+        // for the 2-hour one to add anything.
+        assert!(
+            letters
+                .reminders(&c, "u", c.start - Duration::hours(10))
+                .is_empty()
         );
     }
 

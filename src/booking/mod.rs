@@ -416,7 +416,7 @@ impl Booking {
             letters.therapist_new(&consultation, now),
             letters.confirmation(&consultation, &manage_url, now, false),
         ];
-        mail.extend(letters.reminder(&consultation, &manage_url, now));
+        mail.extend(letters.reminders(&consultation, &manage_url, now));
         pending.commit(&mail).await?;
         self.mail_queued.notify_one();
         tracing::info!(booking = id, "consultation booked");
@@ -563,7 +563,7 @@ impl Booking {
             letters.therapist_moved(&moved, consultation.start, now),
             letters.confirmation(&moved, &manage_url, now, true),
         ];
-        mail.extend(letters.reminder(&moved, &manage_url, now));
+        mail.extend(letters.reminders(&moved, &manage_url, now));
         if self.busy_in_her_calendar(&slot) {
             return Err(BookError::Taken);
         }

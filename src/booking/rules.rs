@@ -43,6 +43,9 @@ pub struct BookingSettings {
     /// How many times a client can move one consultation (absent: no cap).
     #[serde(default)]
     max_moves: Option<Spanned<u32>>,
+    /// How many hours before the consultation each reminder goes out.
+    #[serde(default = "default_reminders")]
+    reminder_hours: Spanned<Vec<u32>>,
     #[serde(default)]
     hours: WeeklyHours,
     /// True once the therapist has confirmed the hours, buffer, notice and
@@ -64,6 +67,7 @@ impl Default for BookingSettings {
             retention_days: default_retention(),
             change_notice_hours: unspanned(),
             max_moves: None,
+            reminder_hours: default_reminders(),
             hours: WeeklyHours::default(),
         }
     }
@@ -84,6 +88,9 @@ fn default_days_ahead() -> Spanned<u32> {
 }
 fn default_daily_maximum() -> Spanned<u32> {
     Spanned::new(0..0, 4)
+}
+fn default_reminders() -> Spanned<Vec<u32>> {
+    Spanned::new(0..0, vec![24])
 }
 fn default_retention() -> Spanned<u32> {
     Spanned::new(0..0, 90)
@@ -130,6 +137,8 @@ pub struct BookingRules {
     pub change_notice: chrono::Duration,
     /// How many times a client can move one consultation, if capped.
     pub max_moves: Option<u32>,
+    /// How long before the consultation each reminder goes out, longest first.
+    pub reminders: Vec<chrono::Duration>,
 }
 
 impl Default for BookingRules {
@@ -149,6 +158,7 @@ impl Default for BookingRules {
             hours: Default::default(),
             change_notice: chrono::Duration::zero(),
             max_moves: None,
+            reminders: vec![chrono::Duration::hours(24)],
         }
     }
 }
@@ -217,6 +227,16 @@ impl BookingSettings {
             problem(
                 moves.span(),
                 "max_moves must be at most 20 (leave it out for no cap)".into(),
+            );
+        }
+        let reminders = self.reminder_hours.get_ref();
+        if reminders.len() > 3
+            || reminders.iter().any(|h| !(1..=24 * 14).contains(h))
+            || (1..reminders.len()).any(|i| reminders[..i].contains(&reminders[i]))
+        {
+            problem(
+                self.reminder_hours.span(),
+                "reminder_hours must list at most 3 different hours between 1 and 336, like [24] or [24, 2]; [] sends none".into(),
             );
         }
         if number(&self.daily_maximum) == 0 {
@@ -291,6 +311,14 @@ impl BookingSettings {
             hours,
             change_notice: chrono::Duration::hours(number(&self.change_notice_hours).into()),
             max_moves: self.max_moves.as_ref().map(number),
+            reminders: {
+                let mut hours = self.reminder_hours.get_ref().clone();
+                hours.sort_unstable_by(|a, b| b.cmp(a));
+                hours
+                    .into_iter()
+                    .map(|h| chrono::Duration::hours(h.into()))
+                    .collect()
+            },
         })
     }
 }
