@@ -119,8 +119,20 @@ async fn book_confirm_see_in_admin_cancel_by_link_and_the_slot_opens_again() {
     assert!(detail.body.contains(JANE.email));
     assert!(detail.body.contains(JANE.note));
 
-    // The client cancels through the private link.
-    let token = attr(&html, "form[action$='/cancel'] input[name=token]", "value")[0].clone();
+    // The client cancels through the private link, asked once more on a
+    // page whose button stands apart from keeping it or moving it.
+    let asked = doc(&app.get(&format!("{private}/cancel")).await.body);
+    assert_eq!(
+        attr(&asked, "a", "href")
+            .iter()
+            .filter(|h| *h == &private)
+            .count(),
+        1,
+        "a way to keep it"
+    );
+    assert!(attr(&asked, "a", "href").contains(&format!("{private}/change")));
+    assert_eq!(text(&asked, "form button"), ["Yes, cancel it"]);
+    let token = app.cancel_token(&private).await;
     let cancelled = app
         .post(&format!("{private}/cancel"), &[("token", &token)])
         .await;
@@ -315,13 +327,7 @@ async fn forms_without_a_token_signed_here_are_refused() {
     // Two bookings: a private page's token cannot cancel the other booking.
     let (first, _) = app.book_as(&JANE, 0).await;
     let (second, _) = app.book_as(&JANE, 1).await;
-    let first_page = doc(&app.get(&manage_path(&first)).await.body);
-    let first_token = attr(
-        &first_page,
-        "form[action$='/cancel'] input[name=token]",
-        "value",
-    )[0]
-    .clone();
+    let first_token = app.cancel_token(&manage_path(&first)).await;
     let reply = app
         .post(
             &format!("{}/cancel", manage_path(&second)),
@@ -608,7 +614,7 @@ async fn moves_are_capped_and_changes_close_the_notice_before_the_start() {
     let html = doc(&page.body);
     assert!(attr(&html, &format!("a[href='{private}/change']"), "href").is_empty());
     assert_eq!(
-        attr(&html, "form[action$='/cancel']", "action").len(),
+        attr(&html, &format!("a[href='{private}/cancel']"), "href").len(),
         1,
         "cancelling stays open"
     );
@@ -626,7 +632,7 @@ async fn moves_are_capped_and_changes_close_the_notice_before_the_start() {
 
     // Within 12 hours of the start: the page points to the phone and email,
     // and a cancel sent anyway changes nothing.
-    let cancel_token = attr(&html, "form[action$='/cancel'] input[name=token]", "value")[0].clone();
+    let cancel_token = app.cancel_token(&private).await;
     let start = chrono::DateTime::from_timestamp(before, 0).unwrap();
     app.clock.set(start - Duration::hours(11));
     let page = app.get(&private).await;
@@ -636,7 +642,20 @@ async fn moves_are_capped_and_changes_close_the_notice_before_the_start() {
         "{}",
         page.body
     );
-    assert!(attr(&doc(&page.body), "form[action$='/cancel']", "action").is_empty());
+    assert!(
+        attr(
+            &doc(&page.body),
+            &format!("a[href='{private}/cancel']"),
+            "href"
+        )
+        .is_empty()
+    );
+    let closed = app.get(&format!("{private}/cancel")).await;
+    assert_eq!(
+        closed.status,
+        StatusCode::SEE_OTHER,
+        "the question is no longer asked"
+    );
     app.post(&format!("{private}/cancel"), &[("token", &cancel_token)])
         .await;
     assert_eq!(
@@ -698,8 +717,7 @@ async fn each_reminder_is_queued_moved_with_its_consultation_and_withdrawn_on_ca
     );
 
     // Cancelled: none is left to send.
-    let page = doc(&app.get(&private).await.body);
-    let token = attr(&page, "form[action$='/cancel'] input[name=token]", "value")[0].clone();
+    let token = app.cancel_token(&private).await;
     app.post(&format!("{private}/cancel"), &[("token", &token)])
         .await;
     assert!(pending().await.is_empty());
@@ -723,19 +741,27 @@ async fn the_therapist_cancels_exports_subscribes_and_deletes() {
     );
     let cookie = app.login().await;
 
-    // Cancel: the client is emailed (queued), the reminder withdrawn.
+    // Cancel, with a note the form warns must hold no clinical details:
+    // the client is emailed (queued) with it, the reminder withdrawn.
+    let detail = app
+        .get_with_cookie("/admin/consultations/1", Some(&cookie))
+        .await;
+    assert!(detail.body.contains("no clinical or health details"));
     let token = app.admin_token("/admin/consultations/1", &cookie).await;
     let reply = app
         .post_from(
             peer(1),
             "/admin/consultations/1/cancel",
-            &[("token", &token)],
+            &[
+                ("token", &token),
+                ("note", "I will call you on Monday to find a new time."),
+            ],
             Some(&cookie),
         )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'cancellation' AND recipient = 'jane.quinn@example.org'").await,
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'cancellation' AND recipient = 'jane.quinn@example.org' AND body LIKE '%We are sorry for the change.%I will call you on Monday to find a new time.%'").await,
         1
     );
     assert!(

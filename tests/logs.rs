@@ -84,13 +84,7 @@ async fn nothing_a_client_typed_reaches_the_log() {
     assert_ne!(feed_tokens[0], feed_tokens[1]);
     let server = SmtpServer::start(0).await;
     outbox(&app, server.port).run_once().await.unwrap();
-    let page = app.get(&private).await;
-    let cancel_token = common::booking_app::attr(
-        &scraper::Html::parse_document(&page.body),
-        "form[action$='/cancel'] input[name=token]",
-        "value",
-    )[0]
-    .clone();
+    let cancel_token = app.cancel_token(&private).await;
     app.post(&format!("{private}/cancel"), &[("token", &cancel_token)])
         .await;
     assert!(!slots.is_empty());

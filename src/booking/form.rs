@@ -61,6 +61,15 @@ impl ContactMethod {
         }
     }
 
+    /// How she reaches the client, to end "will reach you …".
+    pub fn by(self) -> &'static str {
+        match self {
+            Self::Email => "by email",
+            Self::Phone => "by phone",
+            Self::Text => "by text message",
+        }
+    }
+
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.code() == code)
     }

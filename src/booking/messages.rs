@@ -100,11 +100,10 @@ impl Letters<'_> {
     ) -> String {
         let summary = format!("Free consultation with {}", self.practice.therapist);
         let description = format!(
-            "Your free {}-minute consultation with {}. {} will contact you by {} at this time.\n\nTo cancel or choose another time: {manage_url}\n\n{NOT_FOR_EMERGENCIES}",
+            "Your free {}-minute consultation with {}. {}\n\nTo cancel or choose another time: {manage_url}\n\n{NOT_FOR_EMERGENCIES}",
             self.practice.minutes,
             self.practice.therapist,
-            self.first_name_of_therapist(),
-            consultation.client.contact.label().to_lowercase(),
+            self.reaching(consultation),
         );
         ics::client_calendar(
             consultation,
@@ -115,6 +114,15 @@ impl Letters<'_> {
                 url: manage_url,
                 stamp,
             },
+        )
+    }
+
+    /// "At this time, Alicia will reach you by phone, as you asked."
+    fn reaching(&self, consultation: &Consultation) -> String {
+        format!(
+            "At this time, {} will reach you {}, as you asked.",
+            self.first_name_of_therapist(),
+            consultation.client.contact.by()
         )
     }
 
@@ -204,12 +212,11 @@ impl Letters<'_> {
                 self.when(consultation.start)
             ),
             body: format!(
-                "{}\n\n{headline}:\n\n    {}\n\nIt takes {} minutes. {} will contact you by {} at this time. A calendar file is attached.\n\nTo cancel or choose another time, use your private link{} (please keep it to yourself):\n{manage_url}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
+                "{}\n\n{headline}:\n\n    {}\n\nIt takes {} minutes. {} A calendar file is attached.\n\nTo cancel or choose another time, use your private link{} (please keep it to yourself):\n{manage_url}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
                 Self::greeting(consultation),
                 self.when(consultation.start),
                 self.practice.minutes,
-                self.first_name_of_therapist(),
-                consultation.client.contact.label().to_lowercase(),
+                self.reaching(consultation),
                 self.until_notice(),
                 self.signature()
             ),
@@ -284,12 +291,11 @@ impl Letters<'_> {
                 self.rules.time_zone_label
             ),
             body: format!(
-                "{}\n\nA reminder of your free consultation with {}:\n\n    {}\n\n{} will contact you by {}.\n\n{change}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
+                "{}\n\nA reminder of your free consultation with {}:\n\n    {}\n\n{}\n\n{change}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
                 Self::greeting(consultation),
                 self.practice.therapist,
                 self.when(consultation.start),
-                self.first_name_of_therapist(),
-                consultation.client.contact.label().to_lowercase(),
+                self.reaching(consultation),
                 self.signature()
             ),
             ics: None,
@@ -297,36 +303,42 @@ impl Letters<'_> {
         })
     }
 
-    /// The client's notice that a consultation is cancelled.
+    /// The client's notice that a consultation is cancelled; when the
+    /// therapist cancels, her optional `note` (the form asks for no
+    /// clinical details) follows her apology.
     pub fn cancellation(
         &self,
         consultation: &Consultation,
         by: CancelledBy,
+        note: Option<&str>,
         manage_url: Option<&str>,
         now: DateTime<Utc>,
     ) -> NewMail {
+        let when = self.when(consultation.start);
         let what = match by {
-            CancelledBy::Client => "As you asked, your free consultation".to_string(),
-            CancelledBy::Therapist => format!(
-                "{} had to cancel your free consultation",
-                self.first_name_of_therapist()
-            ),
-        };
-        let follow_up = match by {
-            CancelledBy::Client => String::new(),
-            CancelledBy::Therapist => format!(
-                "\n\nWe are sorry for the change. You can reach the practice at {}.",
-                self.practice.phone
-            ),
+            CancelledBy::Client => {
+                format!("As you asked, your free consultation on {when} is cancelled.")
+            }
+            CancelledBy::Therapist => {
+                let note = note
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| format!("\n\n{n}"))
+                    .unwrap_or_default();
+                format!(
+                    "{} had to cancel your free consultation on {when}. We are sorry for the change.{note}\n\nYou can reach the practice at {}.",
+                    self.first_name_of_therapist(),
+                    self.practice.phone
+                )
+            }
         };
         NewMail {
             kind: MailKind::Cancellation,
             recipient: consultation.client.email.clone(),
-            subject: format!("Consultation cancelled: {}", self.when(consultation.start)),
+            subject: format!("Consultation cancelled: {when}"),
             body: format!(
-                "{}\n\n{what} on {} is cancelled.{follow_up}\n\nWhen you are ready, you can book another time:\n{}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
+                "{}\n\n{what}\n\nWhen you are ready, you can book another time:\n{}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
                 Self::greeting(consultation),
-                self.when(consultation.start),
                 self.practice.url("/consultation"),
                 self.signature()
             ),
@@ -374,6 +386,112 @@ mod tests {
             created_at: at(0),
             cancelled_at: None,
             cancelled_by: None,
+        }
+    }
+
+    /// Every message a client gets, for every way of being reached, read
+    /// against the sentences a person would write: each expected sentence
+    /// is there whole, and no sentence says a thing twice or by halves.
+    #[test]
+    fn every_client_message_reads_as_a_person_would_write_it() {
+        let practice = practice();
+        let rules = BookingRules {
+            change_notice: Duration::hours(12),
+            ..BookingRules::default()
+        };
+        let letters = Letters {
+            practice: &practice,
+            rules: &rules,
+        };
+        let when = "Tuesday, June 9, 2026 at 9:00 AM Pacific Time";
+        for (contact, by) in [
+            (ContactMethod::Email, "by email"),
+            (ContactMethod::Phone, "by phone"),
+            (ContactMethod::Text, "by text message"),
+        ] {
+            let mut c = consultation(1_781_020_800);
+            c.client.contact = contact;
+            let far = c.start - Duration::days(5);
+            let reach = format!("At this time, Alicia will reach you {by}, as you asked.");
+            let booked = letters.confirmation(&c, "https://l", far, false);
+            let moved = letters.confirmation(&c, "https://l", far, true);
+            let reminder = letters.reminders(&c, "https://l", far).remove(0);
+            let by_client =
+                letters.cancellation(&c, CancelledBy::Client, None, Some("https://l"), far);
+            let by_her = letters.cancellation(
+                &c,
+                CancelledBy::Therapist,
+                Some("  I am unwell this week; I will call you to find a new time.  "),
+                None,
+                far,
+            );
+            let expected: [(&NewMail, &[&str]); 5] = [
+                (
+                    &booked,
+                    &[
+                        "Hello Jane,",
+                        "Your free consultation is booked for:",
+                        when,
+                        &format!("It takes 15 minutes. {reach} A calendar file is attached."),
+                        "To cancel or choose another time, use your private link, until 12 hours before it starts (please keep it to yourself):\nhttps://l",
+                    ],
+                ),
+                (&moved, &["Your free consultation has moved to:", &reach]),
+                (
+                    &reminder,
+                    &[
+                        "A reminder of your free consultation with Alicia Taverner, LMFT:",
+                        &reach,
+                    ],
+                ),
+                (
+                    &by_client,
+                    &[
+                        &format!("As you asked, your free consultation on {when} is cancelled."),
+                        "When you are ready, you can book another time:\nhttps://www.example.com/consultation",
+                    ],
+                ),
+                (
+                    &by_her,
+                    &[&format!(
+                        "Alicia had to cancel your free consultation on {when}. We are sorry for the change.\n\nI am unwell this week; I will call you to find a new time.\n\nYou can reach the practice at (909) 555-0123."
+                    )],
+                ),
+            ];
+            for (mail, sentences) in expected {
+                for sentence in sentences {
+                    assert!(
+                        mail.body.contains(sentence),
+                        "{by}: {sentence:?} not in:\n{}",
+                        mail.body
+                    );
+                }
+                assert!(mail.body.contains(NOT_FOR_EMERGENCIES));
+                for broken in [
+                    "had to cancel your free consultation on Tuesday, June 9, 2026 at 9:00 AM Pacific Time is cancelled",
+                    "contact you by",
+                    " at this time at this time",
+                    "..",
+                    " ,",
+                ] {
+                    assert!(
+                        !mail.body.contains(broken),
+                        "{by}: {broken:?} in:\n{}",
+                        mail.body
+                    );
+                }
+            }
+            let ics = letters
+                .client_ics(&c, "https://l", far)
+                .replace("\r\n ", "");
+            assert!(ics.contains(&format!("reach you {by}")), "{ics}");
+            assert!(
+                ics.contains(&format!("reach you {by}"))
+                    || ics
+                        .replace("\r\n ", "")
+                        .contains(&format!("reach you {by}")),
+                "{ics}"
+            );
         }
     }
 

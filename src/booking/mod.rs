@@ -494,7 +494,13 @@ impl Booking {
         let manage_url = self.manage_url(token);
         let mail = vec![
             letters.therapist_cancelled(&cancelled, now),
-            letters.cancellation(&cancelled, CancelledBy::Client, Some(&manage_url), now),
+            letters.cancellation(
+                &cancelled,
+                CancelledBy::Client,
+                None,
+                Some(&manage_url),
+                now,
+            ),
         ];
         let done = self
             .store
@@ -510,8 +516,13 @@ impl Booking {
         Ok(done)
     }
 
-    /// The therapist cancels from the dashboard; the client is emailed.
-    pub async fn cancel_by_therapist(&self, id: i64) -> Result<bool, StoreError> {
+    /// The therapist cancels from the dashboard; the client is emailed,
+    /// with her `note` if she wrote one.
+    pub async fn cancel_by_therapist(
+        &self,
+        id: i64,
+        note: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let Some(consultation) = self.store.consultation(id).await? else {
             return Ok(false);
         };
@@ -523,10 +534,13 @@ impl Booking {
         let mut mail = Vec::new();
         // A consultation already over needs no notice.
         if consultation.end > now {
-            mail.push(
-                self.letters()
-                    .cancellation(&cancelled, CancelledBy::Therapist, None, now),
-            );
+            mail.push(self.letters().cancellation(
+                &cancelled,
+                CancelledBy::Therapist,
+                note,
+                None,
+                now,
+            ));
         }
         let done = self
             .store

@@ -350,21 +350,37 @@ async fn render_detail(
         },
         csrf: session.csrf(booking),
         error,
+        cancel_note_max: CANCEL_NOTE_MAX,
     };
     Ok(html(status, view.render()?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CancelForm {
+    token: String,
+    note: String,
 }
 
 async fn cancel(
     State(state): State<AppState>,
     session: AdminSession,
     Path(id): Path<i64>,
-    posted: Result<Form<TokenForm>, FormRejection>,
+    posted: Result<Form<CancelForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
     let posted = form(posted)?;
     session.check(&state.booking, &posted.token)?;
-    state.booking.cancel_by_therapist(id).await?;
+    // The textarea's maxlength, kept by the server too: a longer note is cut.
+    let note: String = posted.note.trim().chars().take(CANCEL_NOTE_MAX).collect();
+    state
+        .booking
+        .cancel_by_therapist(id, Some(note.as_str()).filter(|n| !n.is_empty()))
+        .await?;
     Ok(see_other(&Practice::admin_path(id)))
 }
+
+/// The longest note the therapist can add to a cancellation.
+pub const CANCEL_NOTE_MAX: usize = 500;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

@@ -14,14 +14,14 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form, Router};
 use chrono::Duration;
 use serde::Deserialize;
 
 use super::client::{ClientAddr, FORM_LIMIT, form, html, limit, private_headers, see_other};
 use super::views::{
-    BookingFormPage, ChangePage, ClientView, ManagePage, contact_choices, day_choices,
+    BookingFormPage, CancelPage, ChangePage, ClientView, ManagePage, contact_choices, day_choices,
     topic_choices,
 };
 use super::{AppState, HttpError};
@@ -49,7 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/consultation", get(show).post(submit))
         .route("/booking/{token}", get(manage))
         .route("/booking/{token}/calendar.ics", get(calendar))
-        .route("/booking/{token}/cancel", post(cancel))
+        .route("/booking/{token}/cancel", get(cancel_page).post(cancel))
         .route("/booking/{token}/change", get(change_form).post(change))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn(super::compress::pages))
@@ -180,11 +180,7 @@ fn client_view(booking: &Booking, consultation: &Consultation) -> ClientView {
     ClientView {
         when: crate::booking::availability::describe(booking.rules(), consultation.start),
         minutes: booking.practice().minutes,
-        contact: match consultation.client.contact {
-            crate::booking::form::ContactMethod::Email => "email",
-            crate::booking::form::ContactMethod::Phone => "phone",
-            crate::booking::form::ContactMethod::Text => "text message",
-        },
+        contact: consultation.client.contact.by(),
         booked: consultation.status == Status::Booked,
         cancelled: consultation.status == Status::Cancelled,
         changeable: booking.changeable(consultation),
@@ -248,7 +244,6 @@ fn render_manage(
         ics_url: format!("{path}/calendar.ics"),
         change_url: format!("{path}/change"),
         cancel_url: format!("{path}/cancel"),
-        token: manage_token(booking, token),
         notice,
         therapist: &booking.practice().therapist,
     };
@@ -295,6 +290,29 @@ async fn calendar(
 #[serde(default)]
 struct TokenForm {
     token: String,
+}
+
+async fn cancel_page(
+    State(state): State<AppState>,
+    Path(link): Path<String>,
+) -> Result<Response, HttpError> {
+    let booking = &state.booking;
+    let consultation = find(booking, &link).await?;
+    let path = Practice::manage_path(&link);
+    if !booking.changeable(&consultation) {
+        return Ok(see_other(&path));
+    }
+    let site = state.site.current();
+    let view = CancelPage {
+        layout: site.layout(),
+        head: private_head(booking, "Cancel your consultation?"),
+        consultation: client_view(booking, &consultation),
+        manage_path: path.clone(),
+        change_url: format!("{path}/change"),
+        cancel_url: format!("{path}/cancel"),
+        token: manage_token(booking, &link),
+    };
+    Ok(html(StatusCode::OK, view.render()?))
 }
 
 async fn cancel(

@@ -148,9 +148,22 @@ pub struct ManagePage<'a> {
     pub ics_url: String,
     pub change_url: String,
     pub cancel_url: String,
-    pub token: String,
     pub notice: Option<&'a str>,
     pub therapist: &'a str,
+}
+
+/// "Cancel your consultation?": the client's cancel, asked once more on a
+/// page of its own, its button apart from choosing another time.
+#[derive(Template)]
+#[template(path = "booking/cancel.html")]
+pub struct CancelPage<'a> {
+    pub layout: &'a Layout,
+    pub head: Head,
+    pub consultation: ClientView,
+    pub manage_path: String,
+    pub change_url: String,
+    pub cancel_url: String,
+    pub token: String,
 }
 
 #[derive(Template)]
@@ -253,4 +266,6 @@ pub struct DetailPage<'a> {
     pub c: DetailView,
     pub csrf: String,
     pub error: Option<&'a str>,
+    /// The longest note she can add when she cancels.
+    pub cancel_note_max: usize,
 }

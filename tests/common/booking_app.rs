@@ -136,6 +136,22 @@ impl TestApp {
         (reply, slot)
     }
 
+    /// The form token of the "Cancel your consultation?" page of the
+    /// booking at `private`, reached as a client would, from its link on
+    /// the private page.
+    pub async fn cancel_token(&self, private: &str) -> String {
+        let page = Html::parse_document(&self.get(private).await.body);
+        let to_cancel = format!("{private}/cancel");
+        assert_eq!(
+            attr(&page, &format!("a[href='{to_cancel}']"), "href").len(),
+            1,
+            "the private page links to the question"
+        );
+        let asked = Html::parse_document(&self.get(&to_cancel).await.body);
+        assert_eq!(text(&asked, "h1"), ["Cancel your consultation?"]);
+        attr(&asked, "form[action$='/cancel'] input[name=token]", "value")[0].clone()
+    }
+
     /// Logs in and returns the `Cookie` header to send.
     pub async fn login(&self) -> String {
         let page = self.get("/admin/login").await;
