@@ -144,6 +144,22 @@ async fn book_confirm_see_in_admin_cancel_by_link_and_the_slot_opens_again() {
     );
     let page = doc(&app.get(&location(&cancelled)).await.body);
     assert_eq!(text(&page, "h1"), ["Your consultation is cancelled"]);
+    // Its calendar file cancels the event the client's calendar holds.
+    let files: Vec<String> =
+        sqlx::query_scalar("SELECT ics FROM outbox WHERE ics IS NOT NULL ORDER BY id")
+            .fetch_all(app.store.pool())
+            .await
+            .unwrap();
+    let (booked, cancel) = (&files[0], files.last().unwrap());
+    assert!(booked.contains("METHOD:REQUEST") && booked.contains("SEQUENCE:0"));
+    assert!(cancel.contains("METHOD:CANCEL") && cancel.contains("STATUS:CANCELLED"));
+    assert!(cancel.contains("SEQUENCE:1"), "{cancel}");
+    let uid = |ics: &str| {
+        ics.lines()
+            .find(|l| l.starts_with("UID:"))
+            .map(str::to_string)
+    };
+    assert_eq!(uid(booked), uid(cancel), "the same event");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'")
             .await,

@@ -3,7 +3,7 @@
 //! attachment) and the therapist's private feed.
 
 use chrono::{DateTime, Duration, Utc};
-use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
 
 use super::store::{Consultation, Status};
 
@@ -16,6 +16,8 @@ pub struct ClientEvent<'a> {
     pub description: &'a str,
     /// The client's private page.
     pub url: &'a str,
+    /// The practice's public email: the event's organiser.
+    pub organizer: &'a str,
     pub stamp: DateTime<Utc>,
 }
 
@@ -30,7 +32,11 @@ fn status(consultation: &Consultation) -> EventStatus {
     }
 }
 
-/// The client's consultation as a one-event calendar.
+/// The client's consultation as a one-event calendar. Calendars update the
+/// event they already hold rather than add a second one: the same UID, a
+/// higher SEQUENCE on every change, and an iTIP method, REQUEST while it
+/// stands and CANCEL once it is cancelled, with the organiser and the
+/// client as its attendee (both needed for a calendar to take the method).
 pub fn client_calendar(consultation: &Consultation, event: &ClientEvent<'_>) -> String {
     let entry = Event::new()
         .uid(&uid(event.host, consultation.id))
@@ -42,8 +48,19 @@ pub fn client_calendar(consultation: &Consultation, event: &ClientEvent<'_>) -> 
         .description(event.description)
         .url(event.url)
         .status(status(consultation))
+        .add_property("ORGANIZER", format!("mailto:{}", event.organizer))
+        .append_property(
+            Property::new("ATTENDEE", format!("mailto:{}", consultation.client.email))
+                .add_parameter("RSVP", "FALSE")
+                .done(),
+        )
         .done();
+    let method = match consultation.status {
+        Status::Booked => "REQUEST",
+        Status::Cancelled => "CANCEL",
+    };
     let mut calendar = Calendar::new();
+    calendar.append_property(Property::new("METHOD", method));
     calendar.push(entry);
     calendar.done().to_string()
 }
@@ -134,8 +151,18 @@ mod tests {
                 summary: "Free consultation with Alicia Taverner, LMFT",
                 description: "Line one; with, commas\nand a very long second line that certainly needs folding because it is longer than seventy-five octets",
                 url: "https://www.example.com/booking/abc",
+                organizer: "office@example.com",
                 stamp: DateTime::from_timestamp(0, 0).unwrap(),
             },
+        );
+        assert!(text.contains("METHOD:REQUEST\r\n"), "{text}");
+        assert!(
+            text.contains("ORGANIZER:mailto:office@example.com\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ATTENDEE;RSVP=FALSE:mailto:m@example.com\r\n"),
+            "{text}"
         );
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
         assert!(text.contains("VERSION:2.0\r\n"));

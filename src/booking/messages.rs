@@ -112,6 +112,7 @@ impl Letters<'_> {
                 summary: &summary,
                 description: &description,
                 url: manage_url,
+                organizer: &self.practice.email,
                 stamp,
             },
         )
