@@ -729,6 +729,11 @@ fn serve(
         let workers = Workers::start(booking);
         let shutdown = shutdown_signal();
         let watching = tokio::spawn(Arc::clone(&reloader).run());
+        let following = tokio::spawn(follow_settings(
+            reloader.status(),
+            reloader.site(),
+            Arc::clone(&state.booking),
+        ));
         if preview {
             tracing::info!("previewing the site at http://{address} (drafts shown, pages reload after each save)");
         } else {
@@ -742,10 +747,27 @@ fn serve(
         )
         .await;
         watching.abort();
+        following.abort();
         workers.stop().await;
         store.close().await;
         ExitCode::SUCCESS
     })
+}
+
+/// Booking follows each good build's settings (hours, blocked dates,
+/// notices, the practice's facts) with no restart. A build whose settings
+/// have an error never becomes the site, so booking keeps the last good ones.
+async fn follow_settings(
+    mut status: tokio::sync::watch::Receiver<practice_site::live::BuildStatus>,
+    site: Arc<practice_site::site::SiteHandle>,
+    booking: Arc<Booking>,
+) {
+    while status.changed().await.is_ok() {
+        let built = status.borrow_and_update().problems.is_none();
+        if built && let Some(config) = site.current().config() {
+            booking.update_setup(config);
+        }
+    }
 }
 
 /// Why the database could not be opened, and what to do, in one sentence.

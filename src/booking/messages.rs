@@ -10,7 +10,7 @@ use super::rules::BookingRules;
 use super::store::{CancelledBy, Consultation, MailKind, NewMail};
 
 /// The practice's facts that mail needs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Practice {
     pub name: String,
     /// "Alicia Taverner, LMFT"

@@ -65,8 +65,11 @@ use tokens::{Keys, Purpose, TokenError};
 pub struct Booking {
     store: Arc<dyn BookingStore>,
     clock: Arc<dyn Clock>,
-    rules: BookingRules,
-    practice: Practice,
+    /// What `site.toml` says of booking and the practice: replaced whole
+    /// when the running site is rebuilt with new settings.
+    setup: std::sync::RwLock<Arc<BookingSetup>>,
+    /// `THERAPIST_EMAIL`, kept to build the practice again on a change.
+    therapist_email: Option<String>,
     keys: Keys,
     /// `None`: the admin login is off.
     admin_password_hash: Option<String>,
@@ -112,6 +115,40 @@ pub struct Booked {
     pub token: String,
 }
 
+/// What booking takes from `site.toml`: the rules of when consultations
+/// can be booked, and the practice's facts that its pages and email name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingSetup {
+    pub rules: BookingRules,
+    pub practice: Practice,
+}
+
+impl BookingSetup {
+    fn from_config(config: &SiteConfig, therapist_email: Option<&str>) -> Self {
+        Self {
+            rules: config.booking.clone(),
+            practice: Practice {
+                name: config.practice.name.clone(),
+                therapist: config.therapist_with_credential(),
+                license: config.license_line(),
+                phone: config.practice.phone.clone(),
+                email: config.practice.email.clone(),
+                therapist_email: therapist_email
+                    .map_or_else(|| config.practice.email.clone(), str::to_string),
+                base_url: config.practice.base_url.clone(),
+                minutes: config.consultation.minutes,
+            },
+        }
+    }
+
+    pub fn letters(&self) -> Letters<'_> {
+        Letters {
+            practice: &self.practice,
+            rules: &self.rules,
+        }
+    }
+}
+
 impl Booking {
     /// `key` signs tokens: `SECRET_KEY`, or the one kept in the database.
     pub fn new(
@@ -121,29 +158,17 @@ impl Booking {
         secrets: &Secrets,
         key: &[u8],
     ) -> Result<Self, String> {
-        let practice = Practice {
-            name: config.practice.name.clone(),
-            therapist: config.therapist_with_credential(),
-            license: config.license_line(),
-            phone: config.practice.phone.clone(),
-            email: config.practice.email.clone(),
-            therapist_email: secrets
-                .therapist_email
-                .clone()
-                .unwrap_or_else(|| config.practice.email.clone()),
-            base_url: config.practice.base_url.clone(),
-            minutes: config.consultation.minutes,
-        };
+        let setup = BookingSetup::from_config(config, secrets.therapist_email.as_deref());
         let mailer = secrets
             .smtp(&config.practice.email)
-            .map(|smtp| Mailer::new(&smtp, practice.host()))
+            .map(|smtp| Mailer::new(&smtp, setup.practice.host()))
             .transpose()?;
         Ok(Self {
             store,
             limits: Limits::new(clock.clone()),
             clock,
-            rules: config.booking.clone(),
-            practice,
+            setup: std::sync::RwLock::new(Arc::new(setup)),
+            therapist_email: secrets.therapist_email.clone(),
             keys: Keys::new(key),
             admin_password_hash: secrets.admin_password_hash.clone(),
             mailer,
@@ -161,14 +186,22 @@ impl Booking {
         self.clock.now()
     }
 
-    /// When and how consultations can be booked.
-    pub fn rules(&self) -> &BookingRules {
-        &self.rules
+    /// When and how consultations can be booked, and the practice as
+    /// booking pages and email name it, as the settings say now.
+    pub fn setup(&self) -> Arc<BookingSetup> {
+        Arc::clone(&self.setup.read().expect("booking settings lock"))
     }
 
-    /// The practice as booking pages and email name it.
-    pub fn practice(&self) -> &Practice {
-        &self.practice
+    /// Takes the settings of a newly built site: the next page, booking
+    /// and email follow them, with no restart. (A site whose settings have
+    /// an error is never built, so the last good settings stay.)
+    pub fn update_setup(&self, config: &SiteConfig) {
+        let next = BookingSetup::from_config(config, self.therapist_email.as_deref());
+        let mut setup = self.setup.write().expect("booking settings lock");
+        if setup.rules != next.rules || setup.practice != next.practice {
+            *setup = Arc::new(next);
+            tracing::info!("booking follows the new settings");
+        }
     }
 
     pub fn limits(&self) -> &Limits {
@@ -208,7 +241,10 @@ impl Booking {
     pub async fn feed_url(&self) -> Result<String, StoreError> {
         let generation = self.store.feed_generation().await?;
         let token = self.keys.feed_token(generation);
-        Ok(self.practice.url(&format!("/admin/feed/{token}.ics")))
+        Ok(self
+            .setup()
+            .practice
+            .url(&format!("/admin/feed/{token}.ics")))
     }
 
     pub async fn is_feed_token(&self, candidate: &str) -> Result<bool, StoreError> {
@@ -307,20 +343,13 @@ impl Booking {
         Ok(deleted)
     }
 
-    pub fn letters(&self) -> Letters<'_> {
-        Letters {
-            practice: &self.practice,
-            rules: &self.rules,
-        }
-    }
-
     /// Fetches her calendars again (blocking: network and files) over the
     /// window in which times are offered.
     pub fn refresh_busy_calendars(&self) {
         if let Some(calendars) = &self.calendars {
             let now = self.now();
-            let (from, to) = availability::search_window(&self.rules, now);
-            calendars.refresh(self.rules.time_zone, from, to, now);
+            let (from, to) = availability::search_window(&self.setup().rules, now);
+            calendars.refresh(self.setup().rules.time_zone, from, to, now);
         }
     }
 
@@ -338,21 +367,21 @@ impl Booking {
             calendars
                 .busy()
                 .iter()
-                .any(|busy| availability::overlaps(&self.rules, slot, busy))
+                .any(|busy| availability::overlaps(&self.setup().rules, slot, busy))
         })
     }
 
     /// The slots open right now.
     pub async fn open_slots(&self) -> Result<Vec<Slot>, StoreError> {
         let now = self.now();
-        let (from, to) = availability::search_window(&self.rules, now);
+        let (from, to) = availability::search_window(&self.setup().rules, now);
         let mut busy: Vec<Busy> = self.store.busy_between(from, to).await?;
         if let Some(calendars) = &self.calendars {
             busy.extend(calendars.busy());
         }
         Ok(availability::open_slots(
-            &self.rules,
-            self.practice.minutes,
+            &self.setup().rules,
+            self.setup().practice.minutes,
             &busy,
             now,
         ))
@@ -368,7 +397,7 @@ impl Booking {
     }
 
     pub fn manage_url(&self, token: &str) -> String {
-        self.practice.url(&Practice::manage_path(token))
+        self.setup().practice.url(&Practice::manage_path(token))
     }
 
     /// Books a checked request: committed, with its mail queued in the same
@@ -380,7 +409,7 @@ impl Booking {
             .ok_or(BookError::Taken)?;
         let now = self.now();
         let token = tokens::random_token();
-        let guard = availability::guard(&self.rules, &slot);
+        let guard = availability::guard(&self.setup().rules, &slot);
         // The store checks the guard and inserts inside one transaction and
         // holds it open while the mail, which names the new id, is written.
         let pending = self
@@ -411,7 +440,8 @@ impl Booking {
             cancelled_by: None,
         };
         let manage_url = self.manage_url(&token);
-        let letters = self.letters();
+        let setup = self.setup();
+        let letters = setup.letters();
         let mut mail = vec![
             letters.therapist_new(&consultation, now),
             letters.confirmation(&consultation, &manage_url, now, false),
@@ -439,7 +469,7 @@ impl Booking {
     /// (`change_notice_hours`) from now.
     pub fn changeable(&self, consultation: &Consultation) -> bool {
         consultation.status == Status::Booked
-            && consultation.start - self.rules.change_notice > self.now()
+            && consultation.start - self.setup().rules.change_notice > self.now()
     }
 
     /// Whether the client can also move it: changeable, and moved fewer
@@ -447,6 +477,7 @@ impl Booking {
     pub fn movable(&self, consultation: &Consultation) -> bool {
         self.changeable(consultation)
             && self
+                .setup()
                 .rules
                 .max_moves
                 .is_none_or(|max| consultation.sequence < max)
@@ -461,10 +492,11 @@ impl Booking {
         }
         let reach = format!(
             "please call {} or email {}",
-            self.practice.phone, self.practice.email
+            self.setup().practice.phone,
+            self.setup().practice.email
         );
         if !self.changeable(consultation) {
-            let hours = self.rules.change_notice.num_hours();
+            let hours = self.setup().rules.change_notice.num_hours();
             return Some(format!(
                 "It can be cancelled or moved here until {hours} hour{} before it starts. To change it now, {reach}.",
                 if hours == 1 { "" } else { "s" }
@@ -490,7 +522,8 @@ impl Booking {
         }
         let now = self.now();
         let cancelled = as_cancelled(consultation, now, CancelledBy::Client);
-        let letters = self.letters();
+        let setup = self.setup();
+        let letters = setup.letters();
         let manage_url = self.manage_url(token);
         let mail = vec![
             letters.therapist_cancelled(&cancelled, now),
@@ -534,7 +567,7 @@ impl Booking {
         let mut mail = Vec::new();
         // A consultation already over needs no notice.
         if consultation.end > now {
-            mail.push(self.letters().cancellation(
+            mail.push(self.setup().letters().cancellation(
                 &cancelled,
                 CancelledBy::Therapist,
                 note,
@@ -571,7 +604,8 @@ impl Booking {
             sequence: consultation.sequence + 1,
             ..consultation.clone()
         };
-        let letters = self.letters();
+        let setup = self.setup();
+        let letters = setup.letters();
         let manage_url = self.manage_url(token);
         let mut mail = vec![
             letters.therapist_moved(&moved, consultation.start, now),
@@ -581,7 +615,7 @@ impl Booking {
         if self.busy_in_her_calendar(&slot) {
             return Err(BookError::Taken);
         }
-        let guard = availability::guard(&self.rules, &slot);
+        let guard = availability::guard(&self.setup().rules, &slot);
         match self
             .store
             .reschedule(consultation.id, slot, &guard, now, mail)
@@ -602,22 +636,24 @@ impl Booking {
     /// Deletes what is older than the retention period.
     pub async fn purge(&self) -> Result<Purged, StoreError> {
         let now = self.now();
-        let before = now - self.rules.retention;
+        let before = now - self.setup().rules.retention;
         self.store.purge(before, before, now).await
     }
 
     /// The client's calendar file for a consultation as it stands.
     pub fn client_ics(&self, consultation: &Consultation, token: &str) -> String {
-        self.letters()
+        self.setup()
+            .letters()
             .client_ics(consultation, &self.manage_url(token), self.now())
     }
 
     /// The therapist's calendar feed.
     pub async fn feed(&self) -> Result<String, StoreError> {
-        let since = self.now() - self.rules.retention;
+        let since = self.now() - self.setup().rules.retention;
         let consultations: Vec<Consultation> =
             self.store.consultations(Listing::Upcoming(since)).await?;
-        let practice = &self.practice;
+        let setup = self.setup();
+        let practice = &setup.practice;
         Ok(ics::feed(
             practice.host(),
             &format!("Consultations ({})", practice.name),

@@ -118,7 +118,7 @@ pub struct WeeklyHours {
 
 /// The checked `[booking]` settings: when consultations can be booked.
 /// The consultation's length is not here: it is `[consultation] minutes`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BookingRules {
     pub time_zone: chrono_tz::Tz,
     /// How the time zone is named on pages and in email ("Pacific Time").

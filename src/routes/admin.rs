@@ -90,9 +90,9 @@ impl AdminSession {
 
 fn head(booking: &Booking, title: &str) -> Head {
     Head {
-        title: format!("{title} | {}", booking.practice().name),
+        title: format!("{title} | {}", booking.setup().practice.name),
         description: String::new(),
-        canonical: booking.practice().url("/admin"),
+        canonical: booking.setup().practice.url("/admin"),
         path: String::new(),
         noindex: true,
         ..Head::default()
@@ -192,7 +192,9 @@ fn status_label(consultation: &Consultation) -> &'static str {
 }
 
 fn row(booking: &Booking, consultation: &Consultation) -> Row {
-    let local = consultation.start.with_timezone(&booking.rules().time_zone);
+    let local = consultation
+        .start
+        .with_timezone(&booking.setup().rules.time_zone);
     Row {
         url: Practice::admin_path(consultation.id),
         when: local.format("%a %b %-d, %Y, %-I:%M %p").to_string(),
@@ -206,7 +208,7 @@ fn row(booking: &Booking, consultation: &Consultation) -> Row {
 
 /// "Jun 3, 9:30 AM", in the practice's time zone: the dashboard's times.
 fn short_time(booking: &Booking, at: DateTime<Utc>) -> String {
-    at.with_timezone(&booking.rules().time_zone)
+    at.with_timezone(&booking.setup().rules.time_zone)
         .format("%b %-d, %-I:%M %p")
         .to_string()
 }
@@ -298,8 +300,8 @@ async fn dashboard(
                 })
             })
             .collect(),
-        zone: &booking.rules().time_zone_label,
-        retention_days: booking.rules().retention.num_days(),
+        zone: &booking.setup().rules.time_zone_label,
+        retention_days: booking.setup().rules.retention.num_days(),
     };
     Ok(html(StatusCode::OK, view.render()?))
 }
@@ -327,7 +329,7 @@ async fn render_detail(
         head: head(booking, "Consultation"),
         c: DetailView {
             id: c.id,
-            when: describe(booking.rules(), c.start),
+            when: describe(&booking.setup().rules, c.start),
             status: status_label(&c).to_string(),
             name: c.client.name.clone(),
             email: c.client.email.clone(),
@@ -345,7 +347,7 @@ async fn render_detail(
             contact: c.client.contact.label(),
             topic: c.client.topic.label(),
             note: c.client.note.clone(),
-            booked_at: describe(booking.rules(), c.created_at),
+            booked_at: describe(&booking.setup().rules, c.created_at),
             can_cancel: c.status == Status::Booked,
         },
         csrf: session.csrf(booking),
@@ -423,7 +425,7 @@ async fn export(
         "id,start (local),start (UTC),status,name,email,phone,contact by,about,note,booked at (UTC)\r\n",
     );
     for c in &all {
-        let local = c.start.with_timezone(&booking.rules().time_zone);
+        let local = c.start.with_timezone(&booking.setup().rules.time_zone);
         let fields = [
             c.id.to_string(),
             local.format("%Y-%m-%d %H:%M %Z").to_string(),

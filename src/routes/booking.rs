@@ -83,9 +83,9 @@ async fn render_form(
         head: page.head.clone(),
         title: &page.title,
         intro_html: &page.html,
-        minutes: booking.practice().minutes,
-        zone: &booking.rules().time_zone_label,
-        days: day_choices(booking.rules(), &slots, &form.slot),
+        minutes: booking.setup().practice.minutes,
+        zone: &booking.setup().rules.time_zone_label,
+        days: day_choices(&booking.setup().rules, &slots, &form.slot),
         form,
         errors,
         notice,
@@ -167,9 +167,9 @@ async fn submit(
 
 fn private_head(booking: &Booking, title: &str) -> Head {
     Head {
-        title: format!("{title} | {}", booking.practice().name),
+        title: format!("{title} | {}", booking.setup().practice.name),
         description: String::new(),
-        canonical: booking.practice().url("/consultation"),
+        canonical: booking.setup().practice.url("/consultation"),
         path: String::new(),
         noindex: true,
         ..Head::default()
@@ -178,8 +178,8 @@ fn private_head(booking: &Booking, title: &str) -> Head {
 
 fn client_view(booking: &Booking, consultation: &Consultation) -> ClientView {
     ClientView {
-        when: crate::booking::availability::describe(booking.rules(), consultation.start),
-        minutes: booking.practice().minutes,
+        when: crate::booking::availability::describe(&booking.setup().rules, consultation.start),
+        minutes: booking.setup().practice.minutes,
         contact: consultation.client.contact.by(),
         booked: consultation.status == Status::Booked,
         cancelled: consultation.status == Status::Cancelled,
@@ -245,7 +245,7 @@ fn render_manage(
         change_url: format!("{path}/change"),
         cancel_url: format!("{path}/cancel"),
         notice,
-        therapist: &booking.practice().therapist,
+        therapist: &booking.setup().practice.therapist,
     };
     Ok(html(status, view.render()?))
 }
@@ -390,8 +390,8 @@ async fn render_change(
         layout: site.layout(),
         head: private_head(booking, "Choose another time"),
         consultation: client_view(booking, consultation),
-        zone: &booking.rules().time_zone_label,
-        days: day_choices(booking.rules(), &slots, chosen),
+        zone: &booking.setup().rules.time_zone_label,
+        days: day_choices(&booking.setup().rules, &slots, chosen),
         errors,
         notice,
         token: manage_token(booking, link),
