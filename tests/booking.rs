@@ -929,7 +929,7 @@ async fn the_database_file_is_readable_by_its_owner_only() {
 async fn the_pages_describe_the_real_booking_flow_and_retention() {
     let app = TestApp::new().await;
     let privacy = app.get("/privacy").await.body;
-    let days = app.booking.rules().retention.num_days();
+    let days = app.booking.setup().rules.retention.num_days();
     assert!(
         privacy.contains(&format!("deleted automatically {days} days after")),
         "privacy.md must state the retention set in site.toml ({days} days)"

@@ -48,6 +48,14 @@ async fn app_reading(urls: String) -> TestApp {
     .await
 }
 
+/// Fetches her calendars now, off the async threads, as the server does.
+async fn refresh(app: &TestApp) {
+    let booking = Arc::clone(&app.booking);
+    tokio::task::spawn_blocking(move || booking.refresh_busy_calendars())
+        .await
+        .unwrap();
+}
+
 async fn offered(app: &TestApp) -> Vec<String> {
     app.open_form().await.1
 }
@@ -58,7 +66,7 @@ async fn her_calendar_blocks_its_times_and_a_time_busy_since_the_form_opened_is_
     let file = dir.path().join("ehr.ics");
     std::fs::write(&file, calendar(&[])).unwrap();
     let app = app_reading(format!("file://{}", file.display())).await;
-    app.booking.refresh_busy_calendars();
+    refresh(&app).await;
     let (token, before) = app.open_form().await;
     assert!(
         before.len() >= 4,
@@ -78,7 +86,7 @@ async fn her_calendar_blocks_its_times_and_a_time_busy_since_the_form_opened_is_
         ]),
     )
     .unwrap();
-    app.booking.refresh_busy_calendars();
+    refresh(&app).await;
     let after = offered(&app).await;
     assert!(!after.contains(&before[1]), "a busy time is offered");
     assert!(
@@ -97,7 +105,7 @@ async fn her_calendar_blocks_its_times_and_a_time_busy_since_the_form_opened_is_
         ]),
     )
     .unwrap();
-    app.booking.refresh_busy_calendars();
+    refresh(&app).await;
     app.clock.advance(Duration::seconds(20));
     let reply = app
         .post("/consultation", &filled(&JANE, &before[0], &token))
@@ -139,27 +147,17 @@ async fn a_calendar_that_cannot_be_read_keeps_its_last_copy_and_says_so_without_
     let secret = "private-feed-7c1e9a";
     let app = app_reading(format!("http://127.0.0.1:{port}/{secret}/basic.ics")).await;
     let before = {
-        app.booking.refresh_busy_calendars();
+        refresh(&app).await;
         offered(&app).await
     };
     let busy = at(&before[1]);
     answer.lock().unwrap().1 = calendar(&[(busy, busy + Duration::minutes(50))]);
-    tokio::task::spawn_blocking({
-        let booking = Arc::clone(&app.booking);
-        move || booking.refresh_busy_calendars()
-    })
-    .await
-    .unwrap();
+    refresh(&app).await;
     assert!(!offered(&app).await.contains(&before[1]));
 
     // The calendar server fails: the last good copy keeps blocking.
     *answer.lock().unwrap() = ("503 Service Unavailable", String::new());
-    tokio::task::spawn_blocking({
-        let booking = Arc::clone(&app.booking);
-        move || booking.refresh_busy_calendars()
-    })
-    .await
-    .unwrap();
+    refresh(&app).await;
     assert!(!offered(&app).await.contains(&before[1]));
 
     let health = app.get("/healthz").await;

@@ -395,13 +395,21 @@ fn local(zone: Tz, time: NaiveDateTime) -> DateTime<Utc> {
 
 /// A DTSTART, DTEND, RECURRENCE-ID (or one EXDATE value) as a `When`.
 fn when(property: &icalendar::parser::Property, zone: Tz) -> Result<When, ()> {
-    let tzid = property
+    value_when(
+        property.val.as_str().trim(),
+        tzid_of(property).as_deref(),
+        zone,
+    )
+}
+
+/// A property's `TZID` parameter, if it has one.
+fn tzid_of(property: &icalendar::parser::Property) -> Option<String> {
+    property
         .params
         .iter()
         .find(|p| p.key.as_str().eq_ignore_ascii_case("TZID"))
         .and_then(|p| p.val.as_ref())
-        .map(|v| v.as_str().trim_matches('"').to_string());
-    value_when(property.val.as_str().trim(), tzid.as_deref(), zone)
+        .map(|v| v.as_str().trim_matches('"').to_string())
 }
 
 fn value_when(value: &str, tzid: Option<&str>, zone: Tz) -> Result<When, ()> {
@@ -479,12 +487,7 @@ fn occurrences(
     for property in event.properties.iter() {
         let name = property.name.as_str();
         let dates = || -> Result<Vec<When>, ()> {
-            let tzid = property
-                .params
-                .iter()
-                .find(|p| p.key.as_str().eq_ignore_ascii_case("TZID"))
-                .and_then(|p| p.val.as_ref())
-                .map(|v| v.as_str().trim_matches('"').to_string());
+            let tzid = tzid_of(property);
             property
                 .val
                 .as_str()
@@ -554,6 +557,13 @@ mod tests {
         .collect()
     }
 
+    fn spans(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
     fn calendar(events: &str) -> String {
         format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n{events}END:VCALENDAR\r\n")
     }
@@ -567,13 +577,12 @@ mod tests {
         ));
         assert_eq!(
             busy(&text),
-            [
+            spans(&[
                 ("2026-01-05T17:00:00+00:00", "2026-01-05T17:50:00+00:00"),
                 ("2026-01-06T17:00:00+00:00", "2026-01-06T18:00:00+00:00"),
                 // Floating: 9:00 in the practice's zone (PST, UTC-8).
                 ("2026-01-07T17:00:00+00:00", "2026-01-07T17:30:00+00:00"),
-            ]
-            .map(|(a, b)| (a.to_string(), b.to_string()))
+            ])
         );
     }
 
@@ -584,8 +593,7 @@ mod tests {
         );
         assert_eq!(
             busy(&text),
-            [("2026-01-12T08:00:00+00:00", "2026-01-14T08:00:00+00:00")]
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+            spans(&[("2026-01-12T08:00:00+00:00", "2026-01-14T08:00:00+00:00")])
         );
     }
 
@@ -600,12 +608,11 @@ mod tests {
         ));
         assert_eq!(
             busy(&text),
-            [
+            spans(&[
                 ("2026-01-05T18:00:00+00:00", "2026-01-05T18:50:00+00:00"),
                 ("2026-01-20T22:00:00+00:00", "2026-01-20T22:50:00+00:00"),
                 ("2026-01-26T18:00:00+00:00", "2026-01-26T18:50:00+00:00"),
-            ]
-            .map(|(a, b)| (a.to_string(), b.to_string()))
+            ])
         );
     }
 

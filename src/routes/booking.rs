@@ -303,6 +303,7 @@ async fn cancel_page(
         return Ok(see_other(&path));
     }
     let site = state.site.current();
+    let setup = booking.setup();
     let view = CancelPage {
         layout: site.layout(),
         head: private_head(booking, "Cancel your consultation?"),
@@ -311,6 +312,7 @@ async fn cancel_page(
         change_url: format!("{path}/change"),
         cancel_url: format!("{path}/cancel"),
         token: manage_token(booking, &link),
+        therapist: &setup.practice.therapist,
     };
     Ok(html(StatusCode::OK, view.render()?))
 }

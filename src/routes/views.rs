@@ -164,6 +164,7 @@ pub struct CancelPage<'a> {
     pub change_url: String,
     pub cancel_url: String,
     pub token: String,
+    pub therapist: &'a str,
 }
 
 #[derive(Template)]
