@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 
+use crate::booking::calendar::BusyCalendars;
 use crate::booking::notify::{Mailer, SmtpSettings};
 use crate::booking::settings::Secrets;
 use crate::config::{SiteConfig, is_reserved_host};
@@ -251,6 +252,48 @@ async fn check_environment(
         str::to_string,
     );
     check_mail(secrets.smtp(&from), report).await;
+    check_calendars(secrets.busy_calendar_urls.as_deref(), report).await;
+}
+
+/// Fetches each of her busy calendars once, as the server will at start.
+async fn check_calendars(urls: Option<&str>, report: &mut Report) {
+    let Some(urls) = urls else {
+        report.warnings.push(Item::env(
+            "BUSY_CALENDAR_URLS",
+            "not set, so times are offered from site.toml's hours alone, even over her own sessions; set it to her calendar's private iCalendar address (EHR or Google Calendar)",
+        ));
+        return;
+    };
+    // Checked with the other secrets: the addresses are well formed here.
+    let Ok(calendars) = BusyCalendars::from_urls(urls) else {
+        return;
+    };
+    let statuses = tokio::task::spawn_blocking(move || {
+        let now = chrono::Utc::now();
+        calendars.refresh(chrono_tz::UTC, now, now + chrono::Duration::days(60), now);
+        calendars.statuses()
+    })
+    .await
+    .unwrap_or_default();
+    for calendar in statuses {
+        if let Some(error) = calendar.error {
+            report.block(Item::env(
+                "BUSY_CALENDAR_URLS",
+                format!(
+                    "{} could not be read ({error}), so times busy in it would be offered",
+                    calendar.name
+                ),
+            ));
+        } else if calendar.skipped_events > 0 {
+            report.warnings.push(Item::env(
+                "BUSY_CALENDAR_URLS",
+                format!(
+                    "{}: {} event(s) could not be read (an unknown time zone, say) and would not block times",
+                    calendar.name, calendar.skipped_events
+                ),
+            ));
+        }
+    }
 }
 
 fn read_secrets(env: &impl Fn(&str) -> Option<String>, report: &mut Report) -> Option<Secrets> {

@@ -232,6 +232,50 @@ async fn a_filled_in_copy_with_working_mail_is_ready_to_launch() {
 }
 
 #[tokio::test]
+async fn her_calendar_is_fetched_once_and_one_that_cannot_be_read_blocks() {
+    let smtp = SmtpServer::start_with_login("site", "right password").await;
+    let copy = ContentCopy::filled_in();
+    let database = copy.root().join("practice.db");
+    let mut env = deployment(format!(
+        "smtp://site:right%20password@127.0.0.1:{}",
+        smtp.port
+    ));
+    let report = launch::check(&copy.sources(), &database, env_from(&env)).await;
+    assert!(
+        report.to_string().contains("BUSY_CALENDAR_URLS: not set"),
+        "a warning without one: {report}"
+    );
+
+    let calendar = copy.root().join("ehr.ics");
+    std::fs::write(
+        &calendar,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    env.push((
+        "BUSY_CALENDAR_URLS",
+        format!("file://{}", calendar.display()),
+    ));
+    let report = launch::check(&copy.sources(), &database, env_from(&env)).await;
+    assert!(report.is_ready(), "{report}");
+    assert!(
+        !report.to_string().contains("BUSY_CALENDAR_URLS"),
+        "{report}"
+    );
+
+    std::fs::remove_file(&calendar).unwrap();
+    let report = launch::check(&copy.sources(), &database, env_from(&env)).await;
+    let blockers = places(&report);
+    assert_eq!(blockers.len(), 1, "{blockers:#?}");
+    assert!(
+        blockers[0].starts_with(
+            "environment BUSY_CALENDAR_URLS: calendar 1 (a file) could not be read (cannot read it:"
+        ),
+        "{blockers:#?}"
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_mail_password_is_named_as_a_login_failure() {
     let smtp = SmtpServer::start_with_login("site", "right password").await;
     let copy = ContentCopy::filled_in();
