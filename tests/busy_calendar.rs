@@ -203,3 +203,58 @@ fn addresses_that_cannot_be_calendars_are_refused_at_start() {
     .unwrap();
     assert!(fine.busy_calendar_urls.is_some());
 }
+
+#[tokio::test]
+async fn bookings_that_no_longer_fit_her_days_or_her_calendar_are_listed_for_her() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ehr.ics");
+    std::fs::write(&file, calendar(&[])).unwrap();
+    let app = app_reading(format!("file://{}", file.display())).await;
+    refresh(&app).await;
+    let (_, first) = app.book_as(&JANE, 0).await;
+    let (_, second) = app.book_as(&JANE, 3).await;
+    let cookie = app.login().await;
+    let dashboard = || async { app.get_with_cookie("/admin", Some(&cookie)).await.body };
+    assert!(!dashboard().await.contains("no longer fit"));
+
+    // A session lands over the first booking in her calendar.
+    let at_first = at(&first);
+    std::fs::write(
+        &file,
+        calendar(&[(at_first, at_first + Duration::minutes(50))]),
+    )
+    .unwrap();
+    refresh(&app).await;
+    let page = dashboard().await;
+    assert!(
+        page.contains("1 booking no longer fits your times."),
+        "{page}"
+    );
+    assert!(page.contains("over a time busy in your calendar"));
+
+    // She blocks the second booking's day in site.toml.
+    let day = at(&second)
+        .with_timezone(&chrono_tz::America::Los_Angeles)
+        .format("%Y-%m-%d")
+        .to_string();
+    let copy = common::ContentCopy::new();
+    copy.edit(
+        "site.toml",
+        "blocked_dates = [",
+        &format!("blocked_dates = [\"{day}\", "),
+    );
+    let site = practice_site::site::Site::load(&copy.sources()).unwrap();
+    app.booking.update_setup(site.config().unwrap());
+    let page = dashboard().await;
+    assert!(
+        page.contains("2 bookings no longer fit your times."),
+        "{page}"
+    );
+    assert!(page.contains("on a day now blocked in site.toml"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'")
+            .await,
+        2,
+        "they stay booked until she acts"
+    );
+}

@@ -88,6 +88,23 @@ pub fn overlaps(rules: &BookingRules, slot: &Slot, busy: &Busy) -> bool {
     slot.start < busy.end + rules.buffer && busy.start < slot.end + rules.buffer
 }
 
+/// Why a booked time no longer fits the rules (a day since blocked, hours
+/// since changed), in words for the therapist; `None` when it still fits.
+pub fn no_longer_fits(rules: &BookingRules, slot: &Slot) -> Option<&'static str> {
+    let start = slot.start.with_timezone(&rules.time_zone);
+    let end = slot.end.with_timezone(&rules.time_zone);
+    let date = start.date_naive();
+    if rules.blocked_dates.contains(&date) {
+        return Some("on a day now blocked in site.toml");
+    }
+    let within_hours = end.date_naive() == date
+        && rules
+            .hours_on(date.weekday())
+            .iter()
+            .any(|&(from, to)| start.time() >= from && end.time() <= to);
+    (!within_hours).then_some("outside the weekly hours in site.toml")
+}
+
 /// The instants between which booked consultations can affect today's slots.
 pub fn search_window(rules: &BookingRules, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     let today = local_date(rules, now);
@@ -424,5 +441,32 @@ mod tests {
         assert_eq!(g.conflict_to, utc("2026-07-01T07:10:00Z"));
         assert_eq!(g.day_from, utc("2026-06-30T07:00:00Z"));
         assert_eq!(g.day_to, utc("2026-07-01T07:00:00Z"));
+    }
+
+    #[test]
+    fn a_booked_time_that_no_longer_fits_says_why() {
+        let mut rules = rules();
+        let at = |text: &str| {
+            let start = DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc);
+            Slot {
+                start,
+                end: start + Duration::minutes(15),
+            }
+        };
+        // 09:00 and 13:00 Pacific on Tuesday, June 9, 2026 (UTC-7).
+        assert_eq!(no_longer_fits(&rules, &at("2026-06-09T16:00:00Z")), None);
+        assert_eq!(
+            no_longer_fits(&rules, &at("2026-06-09T20:00:00Z")),
+            Some("outside the weekly hours in site.toml")
+        );
+        rules
+            .blocked_dates
+            .push(NaiveDate::from_ymd_opt(2026, 6, 9).unwrap());
+        assert_eq!(
+            no_longer_fits(&rules, &at("2026-06-09T16:00:00Z")),
+            Some("on a day now blocked in site.toml")
+        );
     }
 }

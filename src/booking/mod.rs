@@ -371,6 +371,35 @@ impl Booking {
         })
     }
 
+    /// Upcoming booked consultations that no longer fit: on a day since
+    /// blocked, outside hours since changed, or over a time her calendar
+    /// now holds; each with why, for the dashboard.
+    pub async fn clashes(&self) -> Result<Vec<(Consultation, &'static str)>, StoreError> {
+        let setup = self.setup();
+        let busy = self
+            .calendars
+            .as_ref()
+            .map(|c| c.busy())
+            .unwrap_or_default();
+        let upcoming = self.consultations(Listing::Upcoming(self.now())).await?;
+        Ok(upcoming
+            .into_iter()
+            .filter(|c| c.status == Status::Booked)
+            .filter_map(|c| {
+                let slot = Slot {
+                    start: c.start,
+                    end: c.end,
+                };
+                let why = availability::no_longer_fits(&setup.rules, &slot).or_else(|| {
+                    busy.iter()
+                        .any(|b| b.start < slot.end && slot.start < b.end)
+                        .then_some("over a time busy in your calendar")
+                })?;
+                Some((c, why))
+            })
+            .collect())
+    }
+
     /// The slots open right now.
     pub async fn open_slots(&self) -> Result<Vec<Slot>, StoreError> {
         let now = self.now();

@@ -300,6 +300,12 @@ async fn dashboard(
                 })
             })
             .collect(),
+        clashes: booking
+            .clashes()
+            .await?
+            .iter()
+            .map(|(c, why)| (row(booking, c), *why))
+            .collect(),
         zone: &booking.setup().rules.time_zone_label,
         retention_days: booking.setup().rules.retention.num_days(),
     };

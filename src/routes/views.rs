@@ -226,6 +226,8 @@ pub struct DashboardPage<'a> {
     pub mail: Vec<MailRow>,
     /// One line per calendar of hers whose latest fetch failed.
     pub calendar_problems: Vec<String>,
+    /// Upcoming bookings that no longer fit her hours, days or calendar.
+    pub clashes: Vec<(Row, &'static str)>,
     pub zone: &'a str,
     pub retention_days: i64,
 }
