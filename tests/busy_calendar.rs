@@ -56,17 +56,24 @@ async fn refresh(app: &TestApp) {
         .unwrap();
 }
 
+/// An app reading her calendar from a file, empty for now and fetched:
+/// the folder (kept alive), the file to write events to, and the app.
+async fn app_with_an_empty_calendar_file() -> (tempfile::TempDir, std::path::PathBuf, TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ehr.ics");
+    std::fs::write(&file, calendar(&[])).unwrap();
+    let app = app_reading(format!("file://{}", file.display())).await;
+    refresh(&app).await;
+    (dir, file, app)
+}
+
 async fn offered(app: &TestApp) -> Vec<String> {
     app.open_form().await.1
 }
 
 #[tokio::test]
 async fn her_calendar_blocks_its_times_and_a_time_busy_since_the_form_opened_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ehr.ics");
-    std::fs::write(&file, calendar(&[])).unwrap();
-    let app = app_reading(format!("file://{}", file.display())).await;
-    refresh(&app).await;
+    let (_dir, file, app) = app_with_an_empty_calendar_file().await;
     let (token, before) = app.open_form().await;
     assert!(
         before.len() >= 4,
@@ -206,11 +213,7 @@ fn addresses_that_cannot_be_calendars_are_refused_at_start() {
 
 #[tokio::test]
 async fn bookings_that_no_longer_fit_her_days_or_her_calendar_are_listed_for_her() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ehr.ics");
-    std::fs::write(&file, calendar(&[])).unwrap();
-    let app = app_reading(format!("file://{}", file.display())).await;
-    refresh(&app).await;
+    let (_dir, file, app) = app_with_an_empty_calendar_file().await;
     let (_, first) = app.book_as(&JANE, 0).await;
     let (_, second) = app.book_as(&JANE, 3).await;
     let cookie = app.login().await;

@@ -33,6 +33,14 @@ fn succeeded(output: &Output) -> bool {
     output.status.success()
 }
 
+/// What a refused push told her terminal; fails the test, saying `what`
+/// happened, if the push was accepted.
+fn refused(output: &Output, what: &str) -> String {
+    let told = stderr(output);
+    assert!(!succeeded(output), "{what}: {told}");
+    told
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -239,12 +247,8 @@ fn pushes_are_checked_then_published_and_broken_ones_change_nothing() {
     // Renamed without an alias: refused, by the server's record.
     let renamed = laptop.copy.path("blog/finding-a-time.md");
     std::fs::rename(laptop.copy.path("blog/a-note-on-scheduling.md"), &renamed).unwrap();
-    let refused = laptop.commit_and_push("Rename the note");
-    let told = stderr(&refused);
-    assert!(
-        !succeeded(&refused),
-        "a rename without an alias was accepted: {told}"
-    );
+    let renamed_push = laptop.commit_and_push("Rename the note");
+    let told = refused(&renamed_push, "a rename without an alias was accepted");
     assert!(
         told.contains("remote: content/published-urls.txt:")
             && told.contains("/blog/a-note-on-scheduling was published but now leads nowhere"),
@@ -346,11 +350,7 @@ fn a_push_holding_a_link_is_refused_and_writes_nothing_through_it() {
     let served = served_guide(&side);
 
     let pushed = laptop.commit_and_push("A link");
-    let told = stderr(&pushed);
-    assert!(
-        !succeeded(&pushed),
-        "a push with a link was accepted: {told}"
-    );
+    let told = refused(&pushed, "a push with a link was accepted");
     assert!(
         told.contains("content/published-urls.txt is a link, not a file"),
         "{told}"
