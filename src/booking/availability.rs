@@ -23,8 +23,8 @@ pub struct Busy {
 }
 
 /// What the database must re-check, inside the booking's transaction, for a
-/// slot to be taken: nothing booked overlapping `[conflict_from, conflict_to)`
-/// and fewer than `daily_maximum` consultations in `[day_from, day_to)`.
+/// slot to be taken: nothing booked and no time off overlapping
+/// `[conflict_from, conflict_to)`, and fewer than `daily_maximum` consultations in `[day_from, day_to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Guard {
     pub conflict_from: DateTime<Utc>,
@@ -34,45 +34,86 @@ pub struct Guard {
     pub daily_maximum: u32,
 }
 
+/// Why a slot of her weekly hours is not offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// Sooner than the minimum notice.
+    TooSoon,
+    /// On a day blocked in `site.toml`.
+    DayBlocked,
+    /// Its day already has `daily_maximum` consultations.
+    DayFull,
+    /// Too close to a consultation, her own calendar or her time off.
+    Busy,
+}
+
 /// Every open slot from now to `days_ahead` days ahead, earliest first.
+/// `booked` are consultations (they count towards the daily maximum);
+/// `blocked` is everything else that closes a time: her own calendar's
+/// events and the time off she entered on the dashboard.
 pub fn open_slots(
     rules: &BookingRules,
     minutes: u32,
-    busy: &[Busy],
+    booked: &[Busy],
+    blocked: &[Busy],
     now: DateTime<Utc>,
 ) -> Vec<Slot> {
+    slots_in_hours(rules, minutes, now)
+        .into_iter()
+        .filter(|slot| why_closed(rules, slot, booked, blocked, now).is_none())
+        .collect()
+}
+
+/// Why `slot` is not offered, or `None` when it is open.
+pub fn why_closed(
+    rules: &BookingRules,
+    slot: &Slot,
+    booked: &[Busy],
+    blocked: &[Busy],
+    now: DateTime<Utc>,
+) -> Option<Closed> {
+    let date = local_date(rules, slot.start);
+    if rules.blocked_dates.contains(&date) {
+        return Some(Closed::DayBlocked);
+    }
+    if slot.start < now + rules.minimum_notice {
+        return Some(Closed::TooSoon);
+    }
+    if booked
+        .iter()
+        .chain(blocked)
+        .any(|busy| overlaps(rules, slot, busy))
+    {
+        return Some(Closed::Busy);
+    }
+    let (day_from, day_to) = day_bounds(rules, date);
+    let booked_that_day = booked
+        .iter()
+        .filter(|b| b.start >= day_from && b.start < day_to)
+        .count();
+    (booked_that_day >= rules.daily_maximum as usize).then_some(Closed::DayFull)
+}
+
+/// Every slot her weekly hours give from today to `days_ahead` days ahead,
+/// earliest first, offered or not (the dashboard shows them all).
+pub fn slots_in_hours(rules: &BookingRules, minutes: u32, now: DateTime<Utc>) -> Vec<Slot> {
     let length = Duration::minutes(minutes.into());
     let step = length + rules.buffer;
-    let earliest = now + rules.minimum_notice;
     let today = local_date(rules, now);
     let mut slots = Vec::new();
     for offset in 0..=rules.days_ahead {
         let Some(date) = today.checked_add_days(chrono::Days::new(offset.into())) else {
             break;
         };
-        if rules.blocked_dates.contains(&date) {
-            continue;
-        }
-        let (day_from, day_to) = day_bounds(rules, date);
-        let booked_that_day = busy
-            .iter()
-            .filter(|b| b.start >= day_from && b.start < day_to)
-            .count();
-        if booked_that_day >= rules.daily_maximum as usize {
-            continue;
-        }
         for &(from, to) in rules.hours_on(date.weekday()) {
             let mut local = date.and_time(from);
             let close = date.and_time(to);
             while local + length <= close {
                 if let Some(start) = to_utc(rules, local) {
-                    let slot = Slot {
+                    slots.push(Slot {
                         start,
                         end: start + length,
-                    };
-                    if slot.start >= earliest && !busy.iter().any(|b| overlaps(rules, &slot, b)) {
-                        slots.push(slot);
-                    }
+                    });
                 }
                 local += step;
             }
@@ -239,7 +280,7 @@ mod tests {
         // 2026-03-08 is the spring change in Los Angeles (PST -> PDT).
         let rules = rules();
         let now = utc("2026-03-06T00:00:00Z");
-        let slots = open_slots(&rules, 60, &[], now);
+        let slots = open_slots(&rules, 60, &[], &[], now);
         for day in ["2026-03-07", "2026-03-08", "2026-03-09"] {
             assert_eq!(
                 local_times(&rules, &slots, date(day)),
@@ -273,7 +314,7 @@ mod tests {
     fn slots_follow_the_local_clock_across_fall_back() {
         // 2026-11-01 is the autumn change (PDT -> PST).
         let rules = rules();
-        let slots = open_slots(&rules, 60, &[], utc("2026-10-30T00:00:00Z"));
+        let slots = open_slots(&rules, 60, &[], &[], utc("2026-10-30T00:00:00Z"));
         for day in ["2026-10-31", "2026-11-01", "2026-11-02"] {
             assert_eq!(
                 local_times(&rules, &slots, date(day)),
@@ -301,11 +342,11 @@ mod tests {
             *day = vec![(time("01:00"), time("04:00"))];
         }
         // Spring: 02:00-02:59 does not exist on 2026-03-08.
-        let spring = open_slots(&rules, 60, &[], utc("2026-03-07T12:00:00Z"));
+        let spring = open_slots(&rules, 60, &[], &[], utc("2026-03-07T12:00:00Z"));
         let on_change = local_times(&rules, &spring, date("2026-03-08"));
         assert_eq!(on_change, ["1:00 AM", "3:00 AM"]);
         // Autumn: 01:00 happens twice on 2026-11-01; the first is offered once.
-        let autumn = open_slots(&rules, 60, &[], utc("2026-10-31T12:00:00Z"));
+        let autumn = open_slots(&rules, 60, &[], &[], utc("2026-10-31T12:00:00Z"));
         let on_change: Vec<_> = autumn
             .iter()
             .filter(|s| local_date(&rules, s.start) == date("2026-11-01"))
@@ -326,7 +367,7 @@ mod tests {
         rules.minimum_notice = Duration::hours(24);
         // 2026-06-01 10:30 PDT
         let now = utc("2026-06-01T17:30:00Z");
-        let slots = open_slots(&rules, 60, &[], now);
+        let slots = open_slots(&rules, 60, &[], &[], now);
         assert_eq!(
             slots[0].start,
             utc("2026-06-02T18:00:00Z"),
@@ -336,7 +377,7 @@ mod tests {
         // Exactly 24 hours ahead is allowed.
         let now = utc("2026-06-01T16:00:00Z");
         assert_eq!(
-            open_slots(&rules, 60, &[], now)[0].start,
+            open_slots(&rules, 60, &[], &[], now)[0].start,
             utc("2026-06-02T16:00:00Z")
         );
     }
@@ -346,7 +387,7 @@ mod tests {
         let mut rules = rules();
         rules.buffer = Duration::minutes(15);
         let now = utc("2026-06-01T00:00:00Z");
-        let slots = open_slots(&rules, 30, &[], now);
+        let slots = open_slots(&rules, 30, &[], &[], now);
         assert_eq!(
             local_times(&rules, &slots, date("2026-06-02")),
             ["9:00 AM", "9:45 AM", "10:30 AM", "11:15 AM"]
@@ -357,7 +398,7 @@ mod tests {
             start: utc("2026-06-02T17:00:00Z"),
             end: utc("2026-06-02T17:30:00Z"),
         };
-        let slots = open_slots(&rules, 30, &[busy], now);
+        let slots = open_slots(&rules, 30, &[busy], &[], now);
         assert_eq!(
             local_times(&rules, &slots, date("2026-06-02")),
             ["9:00 AM", "11:15 AM"]
@@ -369,7 +410,7 @@ mod tests {
         let mut rules = rules();
         rules.daily_maximum = 2;
         let now = utc("2026-06-01T00:00:00Z");
-        let slots = open_slots(&rules, 60, &[], now);
+        let slots = open_slots(&rules, 60, &[], &[], now);
         let first = slots
             .iter()
             .find(|s| local_date(&rules, s.start) == date("2026-06-02"))
@@ -378,7 +419,7 @@ mod tests {
             start: first.start,
             end: first.end,
         }];
-        let after = open_slots(&rules, 60, &busy, now);
+        let after = open_slots(&rules, 60, &busy, &[], now);
         assert_eq!(
             local_times(&rules, &after, date("2026-06-02")),
             ["10:00 AM", "11:00 AM"]
@@ -391,9 +432,44 @@ mod tests {
             start: ten.start,
             end: ten.end,
         };
-        let full = open_slots(&rules, 60, &[busy[0], second], now);
+        let full = open_slots(&rules, 60, &[busy[0], second], &[], now);
         assert!(local_times(&rules, &full, date("2026-06-02")).is_empty());
         assert!(!local_times(&rules, &full, date("2026-06-03")).is_empty());
+    }
+
+    #[test]
+    fn her_calendar_and_time_off_close_times_without_filling_the_day() {
+        let mut rules = rules();
+        rules.daily_maximum = 1;
+        let now = utc("2026-06-01T00:00:00Z");
+        let on_the_2nd = |slots: &[Slot]| local_times(&rules, slots, date("2026-06-02"));
+        let all = open_slots(&rules, 60, &[], &[], now);
+        let first = *all
+            .iter()
+            .find(|s| local_date(&rules, s.start) == date("2026-06-02"))
+            .unwrap();
+        let blocked = [Busy {
+            start: first.start,
+            end: first.end,
+        }];
+        let after = open_slots(&rules, 60, &[], &blocked, now);
+        assert_eq!(on_the_2nd(&after), ["10:00 AM", "11:00 AM"]);
+        assert_eq!(
+            why_closed(&rules, &first, &[], &blocked, now),
+            Some(Closed::Busy)
+        );
+        // A consultation booked fills the day; a blocked time does not.
+        let booked = open_slots(&rules, 60, &blocked, &[], now);
+        assert!(on_the_2nd(&booked).is_empty());
+        // The dashboard sees every slot of her hours, with why it is closed.
+        let today = slots_in_hours(&rules, 60, now)
+            .into_iter()
+            .find(|s| local_date(&rules, s.start) == date("2026-05-31"))
+            .unwrap();
+        assert_eq!(
+            why_closed(&rules, &today, &[], &[], now),
+            Some(Closed::TooSoon)
+        );
     }
 
     #[test]
@@ -402,7 +478,7 @@ mod tests {
         rules.hours[Weekday::Sun.num_days_from_monday() as usize].clear();
         rules.blocked_dates.push(date("2026-06-03"));
         rules.days_ahead = 8;
-        let slots = open_slots(&rules, 60, &[], utc("2026-06-01T00:00:00Z"));
+        let slots = open_slots(&rules, 60, &[], &[], utc("2026-06-01T00:00:00Z"));
         let days: Vec<NaiveDate> = by_day(&rules, &slots).into_iter().map(|(d, _)| d).collect();
         assert!(!days.contains(&date("2026-06-03")), "blocked");
         assert!(!days.contains(&date("2026-06-07")), "Sunday");

@@ -28,6 +28,8 @@ fn uid(host: &str, id: i64) -> String {
 fn status(consultation: &Consultation) -> EventStatus {
     match consultation.status {
         Status::Booked => EventStatus::Confirmed,
+        // Her feed shows a request as tentative until she answers it.
+        Status::Requested => EventStatus::Tentative,
         Status::Cancelled => EventStatus::Cancelled,
     }
 }
@@ -56,7 +58,7 @@ pub fn client_calendar(consultation: &Consultation, event: &ClientEvent<'_>) -> 
         )
         .done();
     let method = match consultation.status {
-        Status::Booked => "REQUEST",
+        Status::Booked | Status::Requested => "REQUEST",
         Status::Cancelled => "CANCEL",
     };
     let mut calendar = Calendar::new();
@@ -96,7 +98,12 @@ pub fn feed(
                 .starts(consultation.start)
                 .ends(consultation.end)
                 .summary(&format!(
-                    "Consultation: {}",
+                    "{}: {}",
+                    if consultation.status == Status::Requested {
+                        "Consultation request"
+                    } else {
+                        "Consultation"
+                    },
                     short_name(&consultation.client.name)
                 ))
                 .description(&format!("Details: {link}"))
@@ -132,6 +139,7 @@ mod tests {
             created_at: at(0),
             cancelled_at: None,
             cancelled_by: None,
+            awaiting_until: None,
         }
     }
 

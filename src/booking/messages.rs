@@ -152,12 +152,21 @@ impl Letters<'_> {
     }
 
     pub fn therapist_cancelled(&self, consultation: &Consultation, now: DateTime<Utc>) -> NewMail {
+        let (title, what, done) = if was_request(consultation) {
+            (
+                "Consultation request",
+                "request for a consultation",
+                "withdrawn",
+            )
+        } else {
+            ("Consultation", "consultation", "cancelled")
+        };
         NewMail {
             kind: MailKind::TherapistCancelled,
             recipient: self.practice.therapist_email.clone(),
-            subject: format!("Consultation on {} cancelled", self.day(consultation.start)),
+            subject: format!("{title} on {} {done}", self.day(consultation.start)),
             body: format!(
-                "The consultation on {} was cancelled by the client. The time is open again.\n\n{}\n",
+                "The {what} on {} was {done} by the client. The time is open again.\n\n{}\n",
                 self.when(consultation.start),
                 self.practice.url(&Practice::admin_path(consultation.id))
             ),
@@ -317,36 +326,147 @@ impl Letters<'_> {
     ) -> NewMail {
         let when = self.when(consultation.start);
         let what = match by {
+            CancelledBy::Client if was_request(consultation) => {
+                format!(
+                    "As you asked, your request for a free consultation on {when} is withdrawn."
+                )
+            }
             CancelledBy::Client => {
                 format!("As you asked, your free consultation on {when} is cancelled.")
             }
-            CancelledBy::Therapist => {
-                let note = note
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                    .map(|n| format!("\n\n{n}"))
-                    .unwrap_or_default();
-                format!(
-                    "{} had to cancel your free consultation on {when}. We are sorry for the change.{note}\n\nYou can reach the practice at {}.",
-                    self.first_name_of_therapist(),
-                    self.practice.phone
-                )
-            }
+            CancelledBy::Therapist if was_request(consultation) => format!(
+                "{} cannot offer you the free consultation you asked for on {when}. We are sorry.{}\n\nYou can reach the practice at {}.",
+                self.first_name_of_therapist(),
+                her_note(note),
+                self.practice.phone
+            ),
+            CancelledBy::Therapist => format!(
+                "{} had to cancel your free consultation on {when}. We are sorry for the change.{}\n\nYou can reach the practice at {}.",
+                self.first_name_of_therapist(),
+                her_note(note),
+                self.practice.phone
+            ),
         };
         NewMail {
             kind: MailKind::Cancellation,
             recipient: consultation.client.email.clone(),
-            subject: format!("Consultation cancelled: {when}"),
+            subject: match (by, was_request(consultation)) {
+                (CancelledBy::Client, true) => format!("Request withdrawn: {when}"),
+                (CancelledBy::Therapist, true) => format!("Request not confirmed: {when}"),
+                _ => format!("Consultation cancelled: {when}"),
+            },
             body: format!(
                 "{}\n\n{what}\n\nWhen you are ready, you can book another time:\n{}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
                 Self::greeting(consultation),
                 self.practice.url("/consultation"),
                 self.signature()
             ),
-            ics: manage_url.map(|url| self.client_ics(consultation, url, now)),
+            // A request never had a calendar file to take back.
+            ics: manage_url
+                .filter(|_| !was_request(consultation))
+                .map(|url| self.client_ics(consultation, url, now)),
             due: now,
         }
     }
+
+    /// The therapist's notice of a request awaiting her answer: the date,
+    /// until when she can answer, and a link, nothing else.
+    pub fn therapist_request(&self, consultation: &Consultation, now: DateTime<Utc>) -> NewMail {
+        let until = consultation.awaiting_until.unwrap_or(consultation.start);
+        NewMail {
+            kind: MailKind::TherapistNew,
+            recipient: self.practice.therapist_email.clone(),
+            subject: format!("Consultation request for {}", self.day(consultation.start)),
+            body: format!(
+                "A client asks for a consultation on {}.\n\nApprove or decline it on the dashboard (login needed) by {}; after that the time is offered again and the client is told:\n{}\n",
+                self.when(consultation.start),
+                self.when(until),
+                self.practice.url(&Practice::admin_path(consultation.id))
+            ),
+            ics: None,
+            due: now,
+        }
+    }
+
+    /// The client's notice that the request is received and awaits her
+    /// answer; no calendar file until it is confirmed.
+    pub fn request_received(
+        &self,
+        consultation: &Consultation,
+        manage_url: &str,
+        now: DateTime<Utc>,
+    ) -> NewMail {
+        let until = consultation.awaiting_until.unwrap_or(consultation.start);
+        NewMail {
+            kind: MailKind::Confirmation,
+            recipient: consultation.client.email.clone(),
+            subject: format!("Consultation requested: {}", self.when(consultation.start)),
+            body: format!(
+                "{}\n\nThank you. You asked for a free consultation on:\n\n    {}\n\nIt takes {} minutes. {} The time is held for you, and {} will confirm it by email by {}. If she cannot, you will hear that too.\n\nTo withdraw your request, use this private link (please keep it to yourself):\n{manage_url}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
+                Self::greeting(consultation),
+                self.when(consultation.start),
+                self.practice.minutes,
+                self.reaching(consultation),
+                self.first_name_of_therapist(),
+                self.when(until),
+                self.signature()
+            ),
+            ics: None,
+            due: now,
+        }
+    }
+
+    /// The client's notice that the request lapsed without an answer.
+    pub fn request_lapsed(&self, consultation: &Consultation, now: DateTime<Utc>) -> NewMail {
+        let when = self.when(consultation.start);
+        NewMail {
+            kind: MailKind::Cancellation,
+            recipient: consultation.client.email.clone(),
+            subject: format!("Request not confirmed: {when}"),
+            body: format!(
+                "{}\n\nWe are sorry: your request for a free consultation on {when} could not be confirmed in time, so the time is no longer held.\n\nYou can choose another time, or call the practice at {}:\n{}\n\n{NOT_FOR_EMERGENCIES}\n\n{}\n",
+                Self::greeting(consultation),
+                self.practice.phone,
+                self.practice.url("/consultation"),
+                self.signature()
+            ),
+            ics: None,
+            due: now,
+        }
+    }
+
+    /// The therapist's notice that a request lapsed without her answer.
+    pub fn therapist_lapsed(&self, consultation: &Consultation, now: DateTime<Utc>) -> NewMail {
+        NewMail {
+            kind: MailKind::TherapistCancelled,
+            recipient: self.practice.therapist_email.clone(),
+            subject: format!(
+                "Consultation request for {} lapsed",
+                self.day(consultation.start)
+            ),
+            body: format!(
+                "The request for a consultation on {} was not answered in time. The client was told, and the time is open again.\n\n{}\n",
+                self.when(consultation.start),
+                self.practice.url(&Practice::admin_path(consultation.id))
+            ),
+            ics: None,
+            due: now,
+        }
+    }
+}
+
+/// Whether a consultation is, or was, a request for her approval.
+fn was_request(consultation: &Consultation) -> bool {
+    consultation.awaiting_until.is_some()
+}
+
+/// Her optional note to the client (the form asks for no clinical
+/// details), as a paragraph after her apology.
+fn her_note(note: Option<&str>) -> String {
+    note.map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| format!("\n\n{n}"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -387,6 +507,7 @@ mod tests {
             created_at: at(0),
             cancelled_at: None,
             cancelled_by: None,
+            awaiting_until: None,
         }
     }
 
@@ -426,7 +547,23 @@ mod tests {
                 None,
                 far,
             );
-            let expected: [(&NewMail, &[&str]); 5] = [
+            let mut request = c.clone();
+            request.awaiting_until = Some(far + Duration::hours(24));
+            let received = letters.request_received(&request, "https://l", far);
+            let declined = letters.cancellation(
+                &request,
+                CancelledBy::Therapist,
+                Some("I have no opening that week."),
+                Some("https://l"),
+                far,
+            );
+            let withdrawn =
+                letters.cancellation(&request, CancelledBy::Client, None, Some("https://l"), far);
+            let lapsed = letters.request_lapsed(&request, far);
+            for mail in [&received, &declined, &withdrawn, &lapsed] {
+                assert!(mail.ics.is_none(), "a request never had a calendar file");
+            }
+            let expected: [(&NewMail, &[&str]); 9] = [
                 (
                     &booked,
                     &[
@@ -457,6 +594,37 @@ mod tests {
                     &[&format!(
                         "Alicia had to cancel your free consultation on {when}. We are sorry for the change.\n\nI am unwell this week; I will call you to find a new time.\n\nYou can reach the practice at (909) 555-0123."
                     )],
+                ),
+                (
+                    &received,
+                    &[
+                        "Thank you. You asked for a free consultation on:",
+                        &format!(
+                            "It takes 15 minutes. {reach} The time is held for you, and Alicia will confirm it by email by Friday, June 5, 2026 at 9:00 AM Pacific Time. If she cannot, you will hear that too."
+                        ),
+                        "To withdraw your request, use this private link (please keep it to yourself):\nhttps://l",
+                    ],
+                ),
+                (
+                    &declined,
+                    &[&format!(
+                        "Alicia cannot offer you the free consultation you asked for on {when}. We are sorry.\n\nI have no opening that week.\n\nYou can reach the practice at (909) 555-0123."
+                    )],
+                ),
+                (
+                    &withdrawn,
+                    &[&format!(
+                        "As you asked, your request for a free consultation on {when} is withdrawn."
+                    )],
+                ),
+                (
+                    &lapsed,
+                    &[
+                        &format!(
+                            "We are sorry: your request for a free consultation on {when} could not be confirmed in time, so the time is no longer held."
+                        ),
+                        "You can choose another time, or call the practice at (909) 555-0123:\nhttps://www.example.com/consultation",
+                    ],
                 ),
             ];
             for (mail, sentences) in expected {
@@ -509,6 +677,8 @@ mod tests {
             letters.therapist_new(&c, c.created_at),
             letters.therapist_cancelled(&c, c.created_at),
             letters.therapist_moved(&c, c.start, c.created_at),
+            letters.therapist_request(&c, c.created_at),
+            letters.therapist_lapsed(&c, c.created_at),
         ] {
             assert_eq!(mail.recipient, "alicia@example.com");
             let text = format!("{} {}", mail.subject, mail.body);

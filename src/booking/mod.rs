@@ -45,7 +45,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::SiteConfig;
-use availability::{Busy, Slot};
+use availability::{Busy, Closed, Slot};
 use calendar::BusyCalendars;
 use form::BookingRequest;
 use limits::Limits;
@@ -55,7 +55,7 @@ use rules::BookingRules;
 use settings::Secrets;
 use store::{
     BookingStore, CancelledBy, Consultation, Listing, MailCounts, MailState, Moved, Purged, Status,
-    StoreError,
+    StoreError, TimeOff, TimeOffKind,
 };
 use tokens::{Keys, Purpose, TokenError};
 
@@ -113,6 +113,31 @@ pub enum Login {
 pub struct Booked {
     pub id: i64,
     pub token: String,
+}
+
+/// One slot of her weekly hours as the dashboard shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotState {
+    Open,
+    /// Sooner than the minimum notice: not offered, but she can still enter
+    /// a consultation arranged by phone.
+    TooSoon,
+    DayBlocked,
+    DayFull,
+    Booked,
+    /// Closed from the dashboard: the time off's id, to reopen it.
+    Blocked(i64),
+    /// Inside time off she entered (whole days).
+    TimeOff,
+    InHerCalendar,
+}
+
+/// The dashboard's view of her availability: every slot of her hours over
+/// the booking window with its state, and the days off she entered.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub slots: Vec<(Slot, SlotState)>,
+    pub time_off: Vec<TimeOff>,
 }
 
 /// What booking takes from `site.toml`: the rules of when consultations
@@ -372,29 +397,47 @@ impl Booking {
     }
 
     /// Upcoming booked consultations that no longer fit: on a day since
-    /// blocked, outside hours since changed, or over a time her calendar
-    /// now holds; each with why, for the dashboard.
+    /// blocked, outside hours since changed, in time off she entered since,
+    /// or over a time her calendar now holds; each with why, for the
+    /// dashboard.
     pub async fn clashes(&self) -> Result<Vec<(Consultation, &'static str)>, StoreError> {
         let setup = self.setup();
-        let busy = self
+        let now = self.now();
+        let calendar = self
             .calendars
             .as_ref()
             .map(|c| c.busy())
             .unwrap_or_default();
-        let upcoming = self.consultations(Listing::Upcoming(self.now())).await?;
+        let upcoming = self.consultations(Listing::Upcoming(now)).await?;
+        let time_off = match upcoming.last() {
+            Some(last) => self.store.time_off_between(now, last.end).await?,
+            None => Vec::new(),
+        };
+        // Touching is not clashing: no buffer here, unlike when offering.
+        let over = |start: DateTime<Utc>, end: DateTime<Utc>, c: &Consultation| {
+            start < c.end && c.start < end
+        };
         Ok(upcoming
             .into_iter()
-            .filter(|c| c.status == Status::Booked)
+            .filter(Consultation::is_held)
             .filter_map(|c| {
                 let slot = Slot {
                     start: c.start,
                     end: c.end,
                 };
-                let why = availability::no_longer_fits(&setup.rules, &slot).or_else(|| {
-                    busy.iter()
-                        .any(|b| b.start < slot.end && slot.start < b.end)
-                        .then_some("over a time busy in your calendar")
-                })?;
+                let why = availability::no_longer_fits(&setup.rules, &slot)
+                    .or_else(|| {
+                        time_off
+                            .iter()
+                            .any(|off| over(off.start, off.end, &c))
+                            .then_some("in time off you entered")
+                    })
+                    .or_else(|| {
+                        calendar
+                            .iter()
+                            .any(|b| over(b.start, b.end, &c))
+                            .then_some("over a time busy in your calendar")
+                    })?;
                 Some((c, why))
             })
             .collect())
@@ -402,18 +445,139 @@ impl Booking {
 
     /// The slots open right now.
     pub async fn open_slots(&self) -> Result<Vec<Slot>, StoreError> {
-        let now = self.now();
-        let (from, to) = availability::search_window(&self.setup().rules, now);
-        let mut busy: Vec<Busy> = self.store.busy_between(from, to).await?;
-        if let Some(calendars) = &self.calendars {
-            busy.extend(calendars.busy());
-        }
+        let (booked, blocked) = self.taken_times().await?;
         Ok(availability::open_slots(
             &self.setup().rules,
             self.setup().practice.minutes,
-            &busy,
-            now,
+            &booked,
+            &blocked,
+            self.now(),
         ))
+    }
+
+    /// What closes times over the window in which they are offered: the
+    /// consultations booked, then her own calendar's events and her time off.
+    async fn taken_times(&self) -> Result<(Vec<Busy>, Vec<Busy>), StoreError> {
+        let (from, to) = availability::search_window(&self.setup().rules, self.now());
+        let booked = self.store.busy_between(from, to).await?;
+        let mut blocked: Vec<Busy> = self
+            .store
+            .time_off_between(from, to)
+            .await?
+            .iter()
+            .map(|off| Busy {
+                start: off.start,
+                end: off.end,
+            })
+            .collect();
+        if let Some(calendars) = &self.calendars {
+            blocked.extend(calendars.busy());
+        }
+        Ok((booked, blocked))
+    }
+
+    /// Every slot of her weekly hours over the booking window, each with
+    /// what closes it (`None`: open), and the time off she entered there:
+    /// the dashboard's week plan.
+    pub async fn plan(&self) -> Result<Plan, StoreError> {
+        let setup = self.setup();
+        let now = self.now();
+        let (booked, blocked) = self.taken_times().await?;
+        let (from, to) = availability::search_window(&setup.rules, now);
+        let time_off = self.store.time_off_between(from, to).await?;
+        let calendar = self
+            .calendars
+            .as_ref()
+            .map(|c| c.busy())
+            .unwrap_or_default();
+        let slots = availability::slots_in_hours(&setup.rules, setup.practice.minutes, now)
+            .into_iter()
+            .filter(|slot| slot.end > now)
+            .map(|slot| {
+                let state =
+                    match availability::why_closed(&setup.rules, &slot, &booked, &blocked, now) {
+                        None => SlotState::Open,
+                        Some(Closed::TooSoon) => SlotState::TooSoon,
+                        Some(Closed::DayBlocked) => SlotState::DayBlocked,
+                        Some(Closed::DayFull) => SlotState::DayFull,
+                        Some(Closed::Busy) => {
+                            let hit = |b: &Busy| availability::overlaps(&setup.rules, &slot, b);
+                            if let Some(off) = time_off.iter().find(|off| {
+                                off.kind == TimeOffKind::Slot && off.start == slot.start
+                            }) {
+                                SlotState::Blocked(off.id)
+                            } else if booked.iter().any(hit) {
+                                SlotState::Booked
+                            } else if time_off.iter().any(|off| {
+                                hit(&Busy {
+                                    start: off.start,
+                                    end: off.end,
+                                })
+                            }) {
+                                SlotState::TimeOff
+                            } else if calendar.iter().any(hit) {
+                                SlotState::InHerCalendar
+                            } else {
+                                SlotState::Booked
+                            }
+                        }
+                    };
+                (slot, state)
+            })
+            .collect();
+        Ok(Plan {
+            slots,
+            time_off: time_off
+                .into_iter()
+                .filter(|off| off.kind == TimeOffKind::Days)
+                .collect(),
+        })
+    }
+
+    /// Closes whole days, `first` to `last` in the practice's calendar,
+    /// from the dashboard. Bookings already there stay (the dashboard
+    /// lists them as clashes).
+    pub async fn add_days_off(
+        &self,
+        first: chrono::NaiveDate,
+        last: chrono::NaiveDate,
+    ) -> Result<i64, StoreError> {
+        let rules = &self.setup().rules;
+        let (start, _) = availability::day_bounds(rules, first.min(last));
+        let (_, end) = availability::day_bounds(rules, first.max(last));
+        let id = self
+            .store
+            .add_time_off(start, end, TimeOffKind::Days, self.now())
+            .await?;
+        tracing::info!("time off added from the dashboard");
+        Ok(id)
+    }
+
+    /// Closes the one slot of her hours that starts at `start`. `false` if
+    /// her hours have no slot there.
+    pub async fn block_slot(&self, start: DateTime<Utc>) -> Result<bool, StoreError> {
+        let setup = self.setup();
+        let Some(slot) =
+            availability::slots_in_hours(&setup.rules, setup.practice.minutes, self.now())
+                .into_iter()
+                .find(|slot| slot.start == start)
+        else {
+            return Ok(false);
+        };
+        self.store
+            .add_time_off(slot.start, slot.end, TimeOffKind::Slot, self.now())
+            .await?;
+        tracing::info!("a slot was blocked from the dashboard");
+        Ok(true)
+    }
+
+    /// Reopens a blocked slot or removes time off. `false` if there was none.
+    pub async fn reopen(&self, time_off: i64) -> Result<bool, StoreError> {
+        let removed = self.store.remove_time_off(time_off).await?;
+        if removed {
+            tracing::info!("time off removed from the dashboard");
+        }
+        Ok(removed)
     }
 
     /// The open slot starting at `start`, if there is one.
@@ -436,9 +600,55 @@ impl Booking {
             .open_slot(request.slot)
             .await?
             .ok_or(BookError::Taken)?;
+        self.write_booking(slot, request, true).await
+    }
+
+    /// Enters a consultation the therapist arranged by phone, at a slot of
+    /// her hours that is free, sooner than the minimum notice included. The
+    /// client gets the same confirmation, private link and reminders; she
+    /// gets no email about what she did herself.
+    pub async fn book_by_phone(&self, request: &BookingRequest) -> Result<Booked, BookError> {
+        let slot = self
+            .plan()
+            .await?
+            .slots
+            .into_iter()
+            .find(|(slot, state)| {
+                slot.start == request.slot
+                    && slot.start > self.now()
+                    && matches!(state, SlotState::Open | SlotState::TooSoon)
+            })
+            .map(|(slot, _)| slot)
+            .ok_or(BookError::Taken)?;
+        let booked = self.write_booking(slot, request, false).await?;
+        tracing::info!(
+            booking = booked.id,
+            "consultation entered from the dashboard"
+        );
+        Ok(booked)
+    }
+
+    /// Books `slot` for the request: committed, with its mail queued in the
+    /// same transaction, before this returns. `tell_her`: she is emailed of
+    /// it (not when she entered it herself).
+    async fn write_booking(
+        &self,
+        slot: Slot,
+        request: &BookingRequest,
+        tell_her: bool,
+    ) -> Result<Booked, BookError> {
         let now = self.now();
         let token = tokens::random_token();
-        let guard = availability::guard(&self.setup().rules, &slot);
+        let setup = self.setup();
+        let guard = availability::guard(&setup.rules, &slot);
+        // Online bookings wait for her approval when she asks for it (one
+        // she entered herself is approved); a request lapses at the latest
+        // when its time comes.
+        let awaiting_until = setup
+            .rules
+            .approval
+            .filter(|_| tell_her)
+            .map(|wait| (now + wait).min(slot.start));
         // The store checks the guard and inserts inside one transaction and
         // holds it open while the mail, which names the new id, is written.
         let pending = self
@@ -449,6 +659,7 @@ impl Booking {
                 &tokens::token_hash(&token),
                 now,
                 &guard,
+                awaiting_until,
             )
             .await?
             .ok_or(BookError::Taken)?;
@@ -461,24 +672,42 @@ impl Booking {
             id,
             start: slot.start,
             end: slot.end,
-            status: Status::Booked,
+            status: if awaiting_until.is_some() {
+                Status::Requested
+            } else {
+                Status::Booked
+            },
             client: request.client.clone(),
             sequence: 0,
             created_at: now,
             cancelled_at: None,
             cancelled_by: None,
+            awaiting_until,
         };
         let manage_url = self.manage_url(&token);
-        let setup = self.setup();
         let letters = setup.letters();
-        let mut mail = vec![
-            letters.therapist_new(&consultation, now),
-            letters.confirmation(&consultation, &manage_url, now, false),
-        ];
-        mail.extend(letters.reminders(&consultation, &manage_url, now));
+        let mail = match (awaiting_until.is_some(), tell_her) {
+            (true, _) => vec![
+                letters.therapist_request(&consultation, now),
+                letters.request_received(&consultation, &manage_url, now),
+            ],
+            (false, tell_her) => {
+                let mut mail = Vec::new();
+                if tell_her {
+                    mail.push(letters.therapist_new(&consultation, now));
+                }
+                mail.push(letters.confirmation(&consultation, &manage_url, now, false));
+                mail.extend(letters.reminders(&consultation, &manage_url, now));
+                mail
+            }
+        };
         pending.commit(&mail).await?;
         self.mail_queued.notify_one();
-        tracing::info!(booking = id, "consultation booked");
+        if awaiting_until.is_some() {
+            tracing::info!(booking = id, "consultation requested; awaiting approval");
+        } else {
+            tracing::info!(booking = id, "consultation booked");
+        }
         Ok(Booked { id, token })
     }
 
@@ -497,14 +726,15 @@ impl Booking {
     /// private link: it is booked, and starts later than the notice
     /// (`change_notice_hours`) from now.
     pub fn changeable(&self, consultation: &Consultation) -> bool {
-        consultation.status == Status::Booked
-            && consultation.start - self.setup().rules.change_notice > self.now()
+        consultation.is_held() && consultation.start - self.setup().rules.change_notice > self.now()
     }
 
     /// Whether the client can also move it: changeable, and moved fewer
     /// times than `max_moves` (each move raises its calendar sequence).
     pub fn movable(&self, consultation: &Consultation) -> bool {
-        self.changeable(consultation)
+        // A request is withdrawn, not moved: she answers the time asked for.
+        consultation.status == Status::Booked
+            && self.changeable(consultation)
             && self
                 .setup()
                 .rules
@@ -516,7 +746,7 @@ impl Booking {
     /// through its link, in words for the client, who is pointed to the
     /// phone or email; `None` while nothing stands in the way.
     pub fn change_limit(&self, consultation: &Consultation) -> Option<String> {
-        if consultation.status != Status::Booked || consultation.start <= self.now() {
+        if !consultation.is_held() || consultation.start <= self.now() {
             return None;
         }
         let reach = format!(
@@ -531,7 +761,7 @@ impl Booking {
                 if hours == 1 { "" } else { "s" }
             ));
         }
-        if !self.movable(consultation) {
+        if !self.movable(consultation) && consultation.status == Status::Booked {
             return Some(format!(
                 "It has been moved as many times as it can be here; you can still cancel it below. To choose another time, {reach}."
             ));
@@ -588,7 +818,7 @@ impl Booking {
         let Some(consultation) = self.store.consultation(id).await? else {
             return Ok(false);
         };
-        if consultation.status != Status::Booked {
+        if !consultation.is_held() {
             return Ok(false);
         }
         let now = self.now();
@@ -613,6 +843,78 @@ impl Booking {
             tracing::info!(booking = id, "consultation cancelled by the therapist");
         }
         Ok(done)
+    }
+
+    /// She approves a request: the client gets the confirmation with the
+    /// calendar file, a new private link (the request's link was never
+    /// stored, only its hash) and the reminders. `false` if it was no
+    /// longer a request.
+    pub async fn approve(&self, id: i64) -> Result<bool, StoreError> {
+        let Some(consultation) = self.store.consultation(id).await? else {
+            return Ok(false);
+        };
+        if consultation.status != Status::Requested {
+            return Ok(false);
+        }
+        let now = self.now();
+        let token = tokens::random_token();
+        let manage_url = self.manage_url(&token);
+        let approved = Consultation {
+            status: Status::Booked,
+            awaiting_until: None,
+            ..consultation
+        };
+        let setup = self.setup();
+        let letters = setup.letters();
+        let mut mail = vec![letters.confirmation(&approved, &manage_url, now, false)];
+        mail.extend(letters.reminders(&approved, &manage_url, now));
+        let done = self
+            .store
+            .approve(id, &tokens::token_hash(&token), now, mail)
+            .await?;
+        if done {
+            self.mail_queued.notify_one();
+            tracing::info!(booking = id, "consultation request approved");
+        }
+        Ok(done)
+    }
+
+    /// Releases every request whose time to answer has passed: the client
+    /// and she are told, and the time is offered again. Returns how many.
+    pub async fn lapse_requests(&self) -> Result<usize, StoreError> {
+        let now = self.now();
+        let setup = self.setup();
+        let letters = setup.letters();
+        let mut lapsed = 0;
+        for request in self
+            .store
+            .consultations(Listing::Upcoming(now - Duration::days(1)))
+            .await?
+            .into_iter()
+            .filter(|c| c.status == Status::Requested && c.awaiting_until.is_some_and(|t| t <= now))
+        {
+            let released = Consultation {
+                status: Status::Cancelled,
+                sequence: request.sequence + 1,
+                cancelled_at: Some(now),
+                ..request
+            };
+            let mail = vec![
+                letters.request_lapsed(&released, now),
+                letters.therapist_lapsed(&released, now),
+            ];
+            if self.store.lapse(request.id, now, mail).await? {
+                lapsed += 1;
+                tracing::info!(
+                    booking = request.id,
+                    "consultation request lapsed without an answer"
+                );
+            }
+        }
+        if lapsed > 0 {
+            self.mail_queued.notify_one();
+        }
+        Ok(lapsed)
     }
 
     /// The client moves a booking to another open slot.
@@ -710,12 +1012,16 @@ pub struct Workers {
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// How often requests past their time to answer are released.
+const LAPSE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How often old consultations are purged.
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
 impl Workers {
-    /// Starts the purge, the outbox if mail is on (else says once that it
-    /// is off), and the refresh of her calendars if she has any.
+    /// Starts the purge, the release of unanswered requests, the outbox if
+    /// mail is on (else says once that it is off), and the refresh of her
+    /// calendars if she has any.
     pub fn start(booking: Arc<Booking>) -> Self {
         let (shutdown, receiver) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -742,6 +1048,21 @@ impl Workers {
                     let booking = Arc::clone(&booking);
                     let _ =
                         tokio::task::spawn_blocking(move || booking.refresh_busy_calendars()).await;
+                }
+            }));
+        }
+        {
+            let booking = Arc::clone(&booking);
+            let mut stop = receiver.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    if let Err(err) = booking.lapse_requests().await {
+                        tracing::error!(%err, "releasing unanswered requests failed");
+                    }
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        () = tokio::time::sleep(LAPSE_EVERY) => {}
+                    }
                 }
             }));
         }

@@ -46,6 +46,12 @@ pub struct BookingSettings {
     /// How many hours before the consultation each reminder goes out.
     #[serde(default = "default_reminders")]
     reminder_hours: Spanned<Vec<u32>>,
+    /// Whether each booking waits for the therapist's approval.
+    #[serde(default)]
+    approve_bookings: bool,
+    /// How long a request waits for her answer before its time is released.
+    #[serde(default = "default_approval_hours")]
+    approval_hours: Spanned<u32>,
     #[serde(default)]
     hours: WeeklyHours,
     /// True once the therapist has confirmed the hours, buffer, notice and
@@ -68,6 +74,8 @@ impl Default for BookingSettings {
             change_notice_hours: unspanned(),
             max_moves: None,
             reminder_hours: default_reminders(),
+            approve_bookings: false,
+            approval_hours: default_approval_hours(),
             hours: WeeklyHours::default(),
         }
     }
@@ -91,6 +99,9 @@ fn default_daily_maximum() -> Spanned<u32> {
 }
 fn default_reminders() -> Spanned<Vec<u32>> {
     Spanned::new(0..0, vec![24])
+}
+fn default_approval_hours() -> Spanned<u32> {
+    Spanned::new(0..0, 24)
 }
 fn default_retention() -> Spanned<u32> {
     Spanned::new(0..0, 90)
@@ -139,6 +150,9 @@ pub struct BookingRules {
     pub max_moves: Option<u32>,
     /// How long before the consultation each reminder goes out, longest first.
     pub reminders: Vec<chrono::Duration>,
+    /// `Some`: each booking is a request until she approves it, and is
+    /// released if she has not answered within this long.
+    pub approval: Option<chrono::Duration>,
 }
 
 impl Default for BookingRules {
@@ -159,6 +173,7 @@ impl Default for BookingRules {
             change_notice: chrono::Duration::zero(),
             max_moves: None,
             reminders: vec![chrono::Duration::hours(24)],
+            approval: None,
         }
     }
 }
@@ -237,6 +252,12 @@ impl BookingSettings {
             problem(
                 self.reminder_hours.span(),
                 "reminder_hours must list at most 3 different hours between 1 and 336, like [24] or [24, 2]; [] sends none".into(),
+            );
+        }
+        if !(1..=24 * 7).contains(&number(&self.approval_hours)) {
+            problem(
+                self.approval_hours.span(),
+                "approval_hours must be between 1 and 168 (a week)".into(),
             );
         }
         if number(&self.daily_maximum) == 0 {
@@ -319,6 +340,9 @@ impl BookingSettings {
                     .map(|h| chrono::Duration::hours(h.into()))
                     .collect()
             },
+            approval: self
+                .approve_bookings
+                .then(|| chrono::Duration::hours(number(&self.approval_hours).into())),
         })
     }
 }

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
         .route("/admin/consultations/{id}", get(detail))
+        .route("/admin/consultations/{id}/approve", post(approve))
         .route("/admin/consultations/{id}/cancel", post(cancel))
         .route("/admin/consultations/{id}/delete", post(delete))
         .route("/admin/export.csv", get(export))
@@ -71,11 +72,11 @@ impl FromRequestParts<AppState> for AdminSession {
 }
 
 impl AdminSession {
-    fn csrf(&self, booking: &Booking) -> String {
+    pub(super) fn csrf(&self, booking: &Booking) -> String {
         booking.issue_token(Purpose::Admin, &self.token_hash)
     }
 
-    fn check(&self, booking: &Booking, token: &str) -> Result<(), HttpError> {
+    pub(super) fn check(&self, booking: &Booking, token: &str) -> Result<(), HttpError> {
         booking
             .check_token(
                 token,
@@ -88,7 +89,7 @@ impl AdminSession {
     }
 }
 
-fn head(booking: &Booking, title: &str) -> Head {
+pub(super) fn head(booking: &Booking, title: &str) -> Head {
     Head {
         title: format!("{title} | {}", booking.setup().practice.name),
         description: String::new(),
@@ -184,10 +185,15 @@ async fn logout(
 }
 
 fn status_label(consultation: &Consultation) -> &'static str {
+    let was_request = consultation.awaiting_until.is_some();
     match (consultation.status, consultation.cancelled_by) {
+        (Status::Requested, _) => "Requested: awaiting your answer",
         (Status::Booked, _) => "Booked",
+        (Status::Cancelled, Some(CancelledBy::Client)) if was_request => "Withdrawn by the client",
         (Status::Cancelled, Some(CancelledBy::Client)) => "Cancelled by the client",
-        (Status::Cancelled, _) => "Cancelled by you",
+        (Status::Cancelled, None) => "Lapsed: not answered in time",
+        (Status::Cancelled, Some(CancelledBy::Therapist)) if was_request => "Declined by you",
+        (Status::Cancelled, Some(CancelledBy::Therapist)) => "Cancelled by you",
     }
 }
 
@@ -258,9 +264,18 @@ async fn dashboard(
     let mail = booking.mail_counts().await?;
     let recent_mail = booking.recent_mail().await?;
     let site = state.site.current();
+    let requests = upcoming
+        .iter()
+        .filter(|c| c.status == Status::Requested)
+        .map(|c| {
+            let until = c.awaiting_until.unwrap_or(c.start);
+            (row(booking, c), short_time(booking, until))
+        })
+        .collect();
     let view = DashboardPage {
         layout: site.layout(),
         head: head(booking, "Consultations"),
+        requests,
         upcoming: upcoming.iter().map(|c| row(booking, c)).collect(),
         past: past.iter().map(|c| row(booking, c)).collect(),
         mail_on: booking.mail_on(),
@@ -354,7 +369,11 @@ async fn render_detail(
             topic: c.client.topic.label(),
             note: c.client.note.clone(),
             booked_at: describe(&booking.setup().rules, c.created_at),
-            can_cancel: c.status == Status::Booked,
+            can_cancel: c.is_held(),
+            awaiting_until: (c.status == Status::Requested)
+                .then_some(c.awaiting_until)
+                .flatten()
+                .map(|until| describe(&booking.setup().rules, until)),
         },
         csrf: session.csrf(booking),
         error,
@@ -384,6 +403,21 @@ async fn cancel(
         .booking
         .cancel_by_therapist(id, Some(note.as_str()).filter(|n| !n.is_empty()))
         .await?;
+    Ok(see_other(&Practice::admin_path(id)))
+}
+
+/// She approves a request from its page (reached from her email's link:
+/// the page only shows the button; only this POST changes anything).
+async fn approve(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path(id): Path<i64>,
+    posted: Result<Form<TokenForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let posted = form(posted)?;
+    session.check(&state.booking, &posted.token)?;
+    // Answered, withdrawn or lapsed meanwhile: the page shows which.
+    state.booking.approve(id).await?;
     Ok(see_other(&Practice::admin_path(id)))
 }
 

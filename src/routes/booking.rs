@@ -93,6 +93,7 @@ async fn render_form(
         contacts: contact_choices(&form.contact),
         topics: topic_choices(&form.topic),
         note_max: NOTE_MAX,
+        approval_hours: booking.setup().rules.approval.map(|wait| wait.num_hours()),
     };
     Ok(html(status, view.render()?))
 }
@@ -183,6 +184,10 @@ fn client_view(booking: &Booking, consultation: &Consultation) -> ClientView {
         contact: consultation.client.contact.by(),
         booked: consultation.status == Status::Booked,
         cancelled: consultation.status == Status::Cancelled,
+        awaiting_until: (consultation.status == Status::Requested)
+            .then_some(consultation.awaiting_until)
+            .flatten()
+            .map(|until| crate::booking::availability::describe(&booking.setup().rules, until)),
         changeable: booking.changeable(consultation),
         movable: booking.movable(consultation),
         change_limit: booking.change_limit(consultation),
@@ -206,7 +211,11 @@ async fn manage(
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
     let consultation = find(booking, &token).await?;
+    let requested = consultation.status == Status::Requested;
     let notice = match done.done.as_deref() {
+        Some("booked") if requested => Some(
+            "Thank you. Your request is sent, and the time is held for you until it is answered.",
+        ),
         Some("booked") if booking.mail_on() => {
             Some("Thank you. A confirmation with a calendar file is on its way to your email.")
         }
@@ -214,6 +223,9 @@ async fn manage(
             Some("Thank you. Please keep this page’s address: it is your private link.")
         }
         Some("moved") => Some("Done: your consultation has moved to the new time."),
+        Some("cancelled") if consultation.awaiting_until.is_some() => {
+            Some("Done: your request is withdrawn.")
+        }
         Some("cancelled") => {
             Some("Done: your consultation is cancelled and the time is free again.")
         }
@@ -232,6 +244,7 @@ fn render_manage(
     let booking = &state.booking;
     let site = state.site.current();
     let title = match consultation.status {
+        Status::Requested => "Your consultation request",
         Status::Booked => "Your consultation",
         Status::Cancelled => "Your cancelled consultation",
     };
@@ -272,6 +285,10 @@ async fn calendar(
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
     let consultation = find(booking, &token).await?;
+    // A request has no calendar entry until she confirms it.
+    if consultation.status == Status::Requested {
+        return Err(HttpError::NotFound);
+    }
     let mut response = booking.client_ics(&consultation, &token).into_response();
     private_headers(response.headers_mut());
     let headers = response.headers_mut();

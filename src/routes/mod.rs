@@ -18,6 +18,7 @@ mod prepared;
 mod preview;
 mod security;
 pub mod session;
+pub mod times;
 pub mod views;
 
 use std::sync::Arc;
@@ -161,6 +162,7 @@ pub fn app_with_limits(state: AppState, extra: Router<AppState>, limits: Request
         .merge(preview)
         .merge(booking::router())
         .merge(admin::router())
+        .merge(times::router())
         .merge(pages::router())
         .merge(blog::router())
         .merge(feeds::router())

@@ -35,6 +35,8 @@ pub struct Days {
     pub first: Vec<DayChoice>,
     pub later: Vec<DayChoice>,
     pub later_open: bool,
+    /// The practice's IANA zone, for the script that adds the visitor's time.
+    pub practice_zone: &'static str,
 }
 
 /// The open slots, grouped by day, with `chosen` ticked if it is among them.
@@ -46,6 +48,7 @@ pub fn day_choices(rules: &BookingRules, slots: &[Slot], chosen: &str) -> Days {
         first,
         later,
         later_open,
+        practice_zone: rules.time_zone.name(),
     }
 }
 
@@ -119,6 +122,8 @@ pub struct BookingFormPage<'a> {
     pub contacts: Vec<Choice>,
     pub topics: Vec<Choice>,
     pub note_max: usize,
+    /// Bookings wait for her approval, answered within this many hours.
+    pub approval_hours: Option<i64>,
 }
 
 /// A consultation as its client sees it.
@@ -129,6 +134,8 @@ pub struct ClientView {
     pub contact: &'static str,
     pub booked: bool,
     pub cancelled: bool,
+    /// A request awaiting the therapist's answer: until when.
+    pub awaiting_until: Option<String>,
     /// Booked and still ahead: it can be cancelled or moved.
     /// The client may still cancel it here.
     pub changeable: bool,
@@ -209,6 +216,8 @@ pub struct Row {
 pub struct DashboardPage<'a> {
     pub layout: &'a Layout,
     pub head: Head,
+    /// Requests awaiting her answer, each with the time it lapses.
+    pub requests: Vec<(Row, String)>,
     pub upcoming: Vec<Row>,
     pub past: Vec<Row>,
     pub mail_on: bool,
@@ -259,6 +268,8 @@ pub struct DetailView {
     pub note: Option<String>,
     pub booked_at: String,
     pub can_cancel: bool,
+    /// A request awaiting her answer: until when.
+    pub awaiting_until: Option<String>,
 }
 
 #[derive(Template)]
@@ -271,4 +282,62 @@ pub struct DetailPage<'a> {
     pub error: Option<&'a str>,
     /// The longest note she can add when she cancels.
     pub cancel_note_max: usize,
+}
+
+/// One day of her hours on the times page.
+#[derive(Debug, Clone)]
+pub struct PlanDay {
+    pub label: String,
+    pub slots: Vec<PlanSlot>,
+}
+
+/// One slot of her hours, what closes it, and what she can do with it.
+#[derive(Debug, Clone)]
+pub struct PlanSlot {
+    pub time: String,
+    /// The slot as posted.
+    pub value: String,
+    pub state: &'static str,
+    /// Offered online: she can block it.
+    pub open: bool,
+    /// Free: she can enter a consultation arranged by phone.
+    pub bookable: bool,
+    /// Blocked by her: the time off to remove to reopen it.
+    pub reopen: Option<i64>,
+}
+
+/// Days off she entered, with the id to remove them.
+#[derive(Debug, Clone)]
+pub struct TimeOffRow {
+    pub id: i64,
+    pub days: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/times.html")]
+pub struct TimesPage<'a> {
+    pub layout: &'a Layout,
+    pub head: Head,
+    pub csrf: String,
+    pub notice: Option<&'a str>,
+    /// A problem with the time-off form, shown with what she typed.
+    pub error: Option<&'a str>,
+    pub first: &'a str,
+    pub last: &'a str,
+    pub zone: &'a str,
+    pub days: Vec<PlanDay>,
+    pub time_off: Vec<TimeOffRow>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/phone.html")]
+pub struct PhoneBookingPage<'a> {
+    pub layout: &'a Layout,
+    pub head: Head,
+    pub csrf: String,
+    pub when: String,
+    pub form: &'a BookingForm,
+    pub errors: &'a FieldErrors,
+    pub contacts: Vec<Choice>,
+    pub topics: Vec<Choice>,
 }

@@ -19,17 +19,10 @@ use crate::booking::form::{ClientDetails, ContactMethod, Topic};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Waiting for the therapist's approval: it holds its time.
+    Requested,
     Booked,
     Cancelled,
-}
-
-impl Status {
-    fn code(self) -> &'static str {
-        match self {
-            Self::Booked => "booked",
-            Self::Cancelled => "cancelled",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +52,18 @@ pub struct Consultation {
     pub sequence: u32,
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// `None`, and cancelled: a request that lapsed without her answer.
     pub cancelled_by: Option<CancelledBy>,
+    /// While a request: when it lapses. Kept after a request is declined
+    /// or lapses; cleared when she approves it.
+    pub awaiting_until: Option<DateTime<Utc>>,
+}
+
+impl Consultation {
+    /// Whether it holds its time: booked, or a request awaiting her answer.
+    pub fn is_held(&self) -> bool {
+        matches!(self.status, Status::Booked | Status::Requested)
+    }
 }
 
 /// Which consultations to list.
@@ -102,6 +106,7 @@ pub trait ConsultationStore: Send + Sync {
     /// still holds there (nothing booked too close, the day not full) and
     /// the slot's unique constraint agrees. `Ok(None)` means the time was
     /// taken. The caller writes the mail and commits ([`PendingBooking`]).
+    /// With `awaiting_until`, it is a request that lapses then.
     async fn begin_booking(
         &self,
         slot: Slot,
@@ -109,6 +114,7 @@ pub trait ConsultationStore: Send + Sync {
         manage_hash: &str,
         now: DateTime<Utc>,
         guard: &Guard,
+        awaiting_until: Option<DateTime<Utc>>,
     ) -> Result<Option<Box<dyn PendingBooking>>, StoreError>;
 
     /// Booked consultations starting in `[from, to)`.
@@ -128,12 +134,33 @@ pub trait ConsultationStore: Send + Sync {
 
     async fn consultations(&self, listing: Listing) -> Result<Vec<Consultation>, StoreError>;
 
-    /// Cancels a booked consultation, withdraws its unsent reminders and
-    /// queues `mail`, in one transaction. `false` if it was not booked.
+    /// Cancels a booked consultation or a request (declined when she
+    /// cancels it), withdraws its unsent reminders and queues `mail`, in
+    /// one transaction. `false` if it was not booked.
     async fn cancel(
         &self,
         id: i64,
         by: CancelledBy,
+        now: DateTime<Utc>,
+        mail: Vec<NewMail>,
+    ) -> Result<bool, StoreError>;
+
+    /// Approves a request: it is booked, with a new private link
+    /// (`manage_hash`), and `mail` is queued, in one transaction. `false`
+    /// if it was not a request any more (answered, withdrawn or lapsed).
+    async fn approve(
+        &self,
+        id: i64,
+        manage_hash: &str,
+        now: DateTime<Utc>,
+        mail: Vec<NewMail>,
+    ) -> Result<bool, StoreError>;
+
+    /// Releases a request whose time to answer has passed by `now`, and
+    /// queues `mail`. `false` if it was answered or withdrawn meanwhile.
+    async fn lapse(
+        &self,
+        id: i64,
         now: DateTime<Utc>,
         mail: Vec<NewMail>,
     ) -> Result<bool, StoreError>;
@@ -155,7 +182,7 @@ pub trait ConsultationStore: Send + Sync {
     async fn delete(&self, id: i64) -> Result<bool, StoreError>;
 }
 
-const CONSULTATION_COLUMNS: &str = "id, starts_at, ends_at, status, name, email, phone, contact_method, topic, note, sequence, created_at, cancelled_at, cancelled_by";
+const CONSULTATION_COLUMNS: &str = "id, starts_at, ends_at, status, name, email, phone, contact_method, topic, note, sequence, created_at, cancelled_at, cancelled_by, awaiting_until";
 
 fn consultation_from_row(row: &SqliteRow) -> Result<Consultation, sqlx::Error> {
     let decode = |column: &str, what: &str| sqlx::Error::ColumnDecode {
@@ -166,11 +193,15 @@ fn consultation_from_row(row: &SqliteRow) -> Result<Consultation, sqlx::Error> {
     let contact: String = row.try_get("contact_method")?;
     let topic: String = row.try_get("topic")?;
     let cancelled_by: Option<String> = row.try_get("cancelled_by")?;
+    let awaiting_until = row
+        .try_get::<Option<i64>, _>("awaiting_until")?
+        .map(from_ts);
     Ok(Consultation {
         id: row.try_get("id")?,
         start: from_ts(row.try_get("starts_at")?),
         end: from_ts(row.try_get("ends_at")?),
         status: match status.as_str() {
+            "booked" if awaiting_until.is_some() => Status::Requested,
             "booked" => Status::Booked,
             "cancelled" => Status::Cancelled,
             _ => return Err(decode("status", "status")),
@@ -192,6 +223,7 @@ fn consultation_from_row(row: &SqliteRow) -> Result<Consultation, sqlx::Error> {
             Some("therapist") => Some(CancelledBy::Therapist),
             _ => None,
         },
+        awaiting_until,
     })
 }
 
@@ -211,6 +243,16 @@ async fn guard_holds(
     .fetch_one(&mut **tx)
     .await?;
     if clashes > 0 {
+        return Ok(false);
+    }
+    // Time she closed from the dashboard a moment ago counts as well.
+    let closed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM time_off WHERE starts_at < ?1 AND ends_at > ?2")
+            .bind(ts(guard.conflict_to))
+            .bind(ts(guard.conflict_from))
+            .fetch_one(&mut **tx)
+            .await?;
+    if closed > 0 {
         return Ok(false);
     }
     let that_day: i64 = sqlx::query_scalar(
@@ -245,6 +287,41 @@ impl PendingBooking for SqlitePending {
     }
 }
 
+impl SqliteStore {
+    /// Cancels consultation `id` while it is booked and `also` (SQL over
+    /// `?5`, the instant `now`) holds; withdraws its reminders and queues
+    /// `mail`, all in one transaction.
+    async fn end_booking(
+        &self,
+        id: i64,
+        by: Option<CancelledBy>,
+        also: &str,
+        now: DateTime<Utc>,
+        mail: Vec<NewMail>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let changed = sqlx::query(&format!(
+            "UPDATE consultations SET status = ?1, cancelled_at = ?2, cancelled_by = ?3, sequence = sequence + 1
+             WHERE id = ?4 AND status = 'booked' {also}"
+        ))
+        .bind("cancelled")
+        .bind(ts(now))
+        .bind(by.map(CancelledBy::code))
+        .bind(id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        withdraw_reminders(&mut tx, id).await?;
+        insert_mail(&mut tx, id, &mail, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
 #[async_trait]
 impl ConsultationStore for SqliteStore {
     async fn begin_booking(
@@ -254,6 +331,7 @@ impl ConsultationStore for SqliteStore {
         manage_hash: &str,
         now: DateTime<Utc>,
         guard: &Guard,
+        awaiting_until: Option<DateTime<Utc>>,
     ) -> Result<Option<Box<dyn PendingBooking>>, StoreError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         if !guard_holds(&mut tx, guard, 0).await? {
@@ -261,8 +339,8 @@ impl ConsultationStore for SqliteStore {
         }
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO consultations
-               (starts_at, ends_at, status, name, email, phone, contact_method, topic, note, manage_hash, created_at)
-             VALUES (?1, ?2, 'booked', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+               (starts_at, ends_at, status, name, email, phone, contact_method, topic, note, manage_hash, created_at, awaiting_until)
+             VALUES (?1, ?2, 'booked', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              RETURNING id",
         )
         .bind(ts(slot.start))
@@ -275,6 +353,7 @@ impl ConsultationStore for SqliteStore {
         .bind(&client.note)
         .bind(manage_hash)
         .bind(ts(now))
+        .bind(awaiting_until.map(ts))
         .fetch_one(&mut *tx)
         .await;
         match inserted {
@@ -356,14 +435,23 @@ impl ConsultationStore for SqliteStore {
         now: DateTime<Utc>,
         mail: Vec<NewMail>,
     ) -> Result<bool, StoreError> {
+        self.end_booking(id, Some(by), "AND ?5 = ?5", now, mail)
+            .await
+    }
+
+    async fn approve(
+        &self,
+        id: i64,
+        manage_hash: &str,
+        now: DateTime<Utc>,
+        mail: Vec<NewMail>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let changed = sqlx::query(
-            "UPDATE consultations SET status = ?1, cancelled_at = ?2, cancelled_by = ?3, sequence = sequence + 1
-             WHERE id = ?4 AND status = 'booked'",
+            "UPDATE consultations SET awaiting_until = NULL, manage_hash = ?1
+             WHERE id = ?2 AND status = 'booked' AND awaiting_until IS NOT NULL",
         )
-        .bind(Status::Cancelled.code())
-        .bind(ts(now))
-        .bind(by.code())
+        .bind(manage_hash)
         .bind(id)
         .execute(&mut *tx)
         .await?
@@ -371,10 +459,25 @@ impl ConsultationStore for SqliteStore {
         if changed == 0 {
             return Ok(false);
         }
-        withdraw_reminders(&mut tx, id).await?;
         insert_mail(&mut tx, id, &mail, now).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn lapse(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        mail: Vec<NewMail>,
+    ) -> Result<bool, StoreError> {
+        self.end_booking(
+            id,
+            None,
+            "AND awaiting_until IS NOT NULL AND awaiting_until <= ?5",
+            now,
+            mail,
+        )
+        .await
     }
 
     async fn reschedule(
@@ -472,7 +575,7 @@ mod tests {
             end: at(start + 900),
         };
         let pending = store
-            .begin_booking(slot, &jane(), hash, at(0), guard)
+            .begin_booking(slot, &jane(), hash, at(0), guard, None)
             .await
             .unwrap()?;
         let id = pending.id();
@@ -556,7 +659,7 @@ mod tests {
             end: at(10_900),
         };
         let pending = store
-            .begin_booking(slot, &jane(), "h1", at(0), &open_guard(10_000))
+            .begin_booking(slot, &jane(), "h1", at(0), &open_guard(10_000), None)
             .await
             .unwrap()
             .unwrap();

@@ -3,8 +3,8 @@
 //! This module opens the file (owner-only, WAL, foreign keys, busy
 //! timeout, secure delete), runs the embedded migrations and defines the
 //! errors; each concern has its own module and trait:
-//! [`consultations`], [`outbox`] and [`sessions`]. [`BookingStore`] is all
-//! three, plus the retention purge, which crosses them.
+//! [`consultations`], [`outbox`], [`sessions`] and [`time_off`].
+//! [`BookingStore`] is all four, plus the retention purge, which crosses them.
 //!
 //! The interface is written so that a PostgreSQL store can follow for
 //! deployments with several servers: every rule that keeps data consistent
@@ -15,6 +15,7 @@
 pub mod consultations;
 pub mod outbox;
 pub mod sessions;
+pub mod time_off;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
@@ -28,6 +29,7 @@ pub use consultations::{
 };
 pub use outbox::{MailCounts, MailKind, MailState, NewMail, OutboxMail, OutboxStore};
 pub use sessions::SessionStore;
+pub use time_off::{TimeOff, TimeOffKind, TimeOffStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -54,9 +56,9 @@ pub struct Purged {
 
 /// Everything the site keeps, behind one interface.
 #[async_trait]
-pub trait BookingStore: ConsultationStore + OutboxStore + SessionStore {
-    /// Deletes consultations that ended before `ended_before`, finished mail
-    /// older than `mail_before`, and expired sessions.
+pub trait BookingStore: ConsultationStore + OutboxStore + SessionStore + TimeOffStore {
+    /// Deletes consultations and time off that ended before `ended_before`,
+    /// finished mail older than `mail_before`, and expired sessions.
     async fn purge(
         &self,
         ended_before: DateTime<Utc>,
@@ -252,6 +254,10 @@ impl BookingStore for SqliteStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        sqlx::query("DELETE FROM time_off WHERE ends_at < ?1")
+            .bind(ts(ended_before))
+            .execute(&mut *tx)
+            .await?;
         let mail = sqlx::query(
             "DELETE FROM outbox WHERE created_at < ?1
                AND (status IN ('sent', 'failed', 'cancelled') OR next_attempt_at < ?1)",
