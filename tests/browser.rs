@@ -445,7 +445,13 @@ async fn a_visitor_books_a_consultation_and_sees_the_confirmation() {
         assert!(styled["height"].as_f64().unwrap() >= 44.0, "{styled}");
 
         let day = v.text(".booking-day legend").await;
-        let time = v.text(".booking-time label").await;
+        // The practice's time, without the visitor's own beside it.
+        let time = v
+            .js("return document.querySelector('.booking-time label').firstChild.textContent.trim();")
+            .await
+            .as_str()
+            .unwrap()
+            .to_string();
         v.click(".booking-time label").await;
         let name = v.find("#field-name").await;
         name.send_keys("Jane Quinn-Doe").await.unwrap();
@@ -478,6 +484,38 @@ async fn a_visitor_books_a_consultation_and_sees_the_confirmation() {
                 let suffix = if scheme == "dark" { "-dark" } else { "" };
                 v.screenshot(&dir.join(format!("confirmation-{width}{suffix}.png")), width)
                     .await;
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_visitors_own_time_shows_beside_each_time_only_in_another_zone() {
+    in_browser(|v| async move {
+        // The first time offered is Tuesday, June 2, 9:00 AM Pacific.
+        for (zone, first_hint) in [
+            ("America/New_York", Some(", 12:00 PM your time")),
+            ("Asia/Tokyo", Some(", Wed 1:00 AM your time")),
+            ("America/Los_Angeles", None),
+        ] {
+            v.cdp("Emulation.setTimezoneOverride", json!({ "timezoneId": zone }))
+                .await;
+            v.open(CONSULTATION).await;
+            let seen = v
+                .js("const labels = [...document.querySelectorAll('.booking-time label')];
+                     return { labels: labels.length,
+                              hints: labels.filter(l => l.querySelector('.booking-local')).length,
+                              first: labels[0].firstChild.textContent.trim(),
+                              hint: labels[0].querySelector('.booking-local')?.textContent ?? null };")
+                .await;
+            assert_eq!(seen["first"], "9:00 AM", "{zone}: {seen}");
+            match first_hint {
+                Some(hint) => {
+                    assert_eq!(seen["hint"], hint, "{zone}: {seen}");
+                    assert_eq!(seen["hints"], seen["labels"], "{zone}: every time has one");
+                }
+                None => assert_eq!(seen["hints"], 0, "{zone}: {seen}"),
             }
         }
     })

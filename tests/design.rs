@@ -228,7 +228,6 @@ async fn no_page_asks_the_browser_for_anything_from_another_site() {
             ("[style], style", "inline styles (the CSP forbids them)"),
             ("[ping]", "pings"),
             ("meta[http-equiv]", "http-equiv headers"),
-            ("script[src]", "scripts"),
             ("base", "a base URL"),
         ];
         for (selector, what) in none_of {
@@ -239,14 +238,23 @@ async fn no_page_asks_the_browser_for_anything_from_another_site() {
                 "{path} has {what}"
             );
         }
-        // Only JSON-LD data blocks, which browsers never run.
-        for kind in attr(&html, "script", "type") {
+        // Only JSON-LD data blocks, which browsers never run, and the
+        // site's own local-time script beside the times it offers.
+        for src in attr(&html, "script", "src") {
+            assert!(common::is_the_local_time_script(&src), "{path} loads {src}");
+            assert!(
+                body.contains("data-practice-zone"),
+                "{path} offers no times"
+            );
+        }
+        for kind in attr(&html, "script:not([src])", "type") {
             assert_eq!(kind, "application/ld+json", "{path}");
         }
         assert_eq!(
-            html.select(&Selector::parse("script").unwrap()).count(),
-            attr(&html, "script", "type").len(),
-            "{path} has a script without a type"
+            html.select(&Selector::parse("script:not([src])").unwrap())
+                .count(),
+            attr(&html, "script:not([src])", "type").len(),
+            "{path} has an inline script without a type"
         );
         stylesheet_urls.extend(stylesheets(&html));
     }

@@ -90,7 +90,7 @@ async fn symlinks_and_hidden_files_in_static_are_never_served() {
     let copy = ContentCopy::new();
     let static_dir = copy.root().join("static");
     std::fs::create_dir_all(&static_dir).unwrap();
-    for entry in ["css", "images"] {
+    for entry in ["css", "images", "js"] {
         let from = common::repo().join("static").join(entry);
         let to = static_dir.join(entry);
         std::fs::create_dir_all(&to).unwrap();

@@ -199,6 +199,7 @@ fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Lay
     };
     let css_url = asset_url("css/site.css");
     let forms_css_url = asset_url("css/forms.css");
+    let local_time_js_url = asset_url("js/local-time.js");
     let icon_url = asset_url("favicon.svg");
     let known_path = |path: &str| {
         path == "/blog"
@@ -238,6 +239,7 @@ fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Lay
         privacy_url: "/privacy",
         css_url,
         forms_css_url,
+        local_time_js_url,
         icon_url,
         feed_url: "/feed.xml",
         preview: library.options.preview,

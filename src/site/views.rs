@@ -32,6 +32,9 @@ pub struct Layout {
     pub css_url: String,
     /// The form styles, linked only by the booking and admin pages.
     pub forms_css_url: String,
+    /// The script that adds the visitor's own time beside each offered
+    /// time, loaded only by the pages that offer times.
+    pub local_time_js_url: String,
     pub icon_url: String,
     pub feed_url: &'static str,
     /// The therapist's preview: pages load the reload script.

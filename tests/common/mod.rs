@@ -353,3 +353,10 @@ pub fn run_cli(copy: &ContentCopy, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// The one script a page may load: the site's own, beside the times a
+/// booking page offers, which writes the visitor's local time (nothing is
+/// fetched, stored or sent). Every other script element is JSON-LD data.
+pub fn is_the_local_time_script(src: &str) -> bool {
+    src.starts_with("/static/js/local-time.") && src.ends_with(".js")
+}
