@@ -83,14 +83,14 @@ async fn a_request_holds_its_time_and_once_approved_the_client_gets_the_confirma
     assert!(!app.open_form().await.1.contains(&slot));
 
     // Both are told; the client's mail says it awaits her answer.
-    let received = mail(&app, "confirmation", "body").await.unwrap();
+    let received = mail(&app, "request", "body").await.unwrap();
     assert!(
         received.contains("will confirm it by email by"),
         "{received}"
     );
     assert!(received.contains(&private));
-    assert_eq!(mail(&app, "confirmation", "ics").await.unwrap(), "");
-    let hers = mail(&app, "therapist-new", "body").await.unwrap();
+    assert_eq!(mail(&app, "request", "ics").await.unwrap(), "");
+    let hers = mail(&app, "therapist-request", "body").await.unwrap();
     assert!(
         hers.contains("Approve or decline it on the dashboard"),
         "{hers}"
@@ -171,7 +171,7 @@ async fn a_request_holds_its_time_and_once_approved_the_client_gets_the_confirma
     assert_eq!(
         app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'confirmation'")
             .await,
-        2
+        1
     );
 }
 

@@ -170,11 +170,27 @@ async fn every_page() -> Vec<(String, HeaderMap, String)> {
         assert_eq!(reply.status, 200, "{path}");
         pages.push((path, reply.headers, reply.body));
     }
-    // The therapist's dashboard.
+    // The therapist's pages.
     let cookie = test.login().await;
-    let dashboard = test.get_with_cookie("/admin", Some(&cookie)).await;
-    assert_eq!(dashboard.status, 200);
-    pages.push(("/admin".into(), dashboard.headers, dashboard.body));
+    let times = test
+        .get_with_cookie("/admin/times", Some(&cookie))
+        .await
+        .body;
+    let by_phone = Html::parse_document(&times)
+        .select(&Selector::parse("a[href^='/admin/times/book']").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href").map(str::to_string))
+        .expect("a time she can enter a phone consultation at");
+    for path in [
+        "/admin",
+        "/admin/times",
+        "/admin/consultations/1",
+        &by_phone,
+    ] {
+        let reply = test.get_with_cookie(path, Some(&cookie)).await;
+        assert_eq!(reply.status, 200, "{path}");
+        pages.push((path.to_string(), reply.headers, reply.body));
+    }
     pages
 }
 

@@ -52,6 +52,16 @@ async fn every_page() -> tempfile::TempDir {
     let (booked, _) = app.book_as(&JANE, 0).await;
     let confirmation = booked.headers["location"].to_str().unwrap().to_string();
     write("live-confirmation.html", &app.get(&confirmation).await.body);
+    let cookie = app.login().await;
+    for (name, path) in [
+        ("live-dashboard.html", "/admin"),
+        ("live-times.html", "/admin/times"),
+        ("live-consultation-detail.html", "/admin/consultations/1"),
+    ] {
+        let reply = app.get_with_cookie(path, Some(&cookie)).await;
+        assert_eq!(reply.status, 200, "{path}");
+        write(name, &reply.body);
+    }
     dir
 }
 

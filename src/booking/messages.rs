@@ -374,7 +374,7 @@ impl Letters<'_> {
     pub fn therapist_request(&self, consultation: &Consultation, now: DateTime<Utc>) -> NewMail {
         let until = consultation.awaiting_until.unwrap_or(consultation.start);
         NewMail {
-            kind: MailKind::TherapistNew,
+            kind: MailKind::TherapistRequest,
             recipient: self.practice.therapist_email.clone(),
             subject: format!("Consultation request for {}", self.day(consultation.start)),
             body: format!(
@@ -398,7 +398,7 @@ impl Letters<'_> {
     ) -> NewMail {
         let until = consultation.awaiting_until.unwrap_or(consultation.start);
         NewMail {
-            kind: MailKind::Confirmation,
+            kind: MailKind::RequestReceived,
             recipient: consultation.client.email.clone(),
             subject: format!("Consultation requested: {}", self.when(consultation.start)),
             body: format!(

@@ -213,9 +213,7 @@ async fn manage(
     let consultation = find(booking, &token).await?;
     let requested = consultation.status == Status::Requested;
     let notice = match done.done.as_deref() {
-        Some("booked") if requested => Some(
-            "Thank you. Your request is sent, and the time is held for you until it is answered.",
-        ),
+        Some("booked") if requested => Some("Thank you. Your request is sent."),
         Some("booked") if booking.mail_on() => {
             Some("Thank you. A confirmation with a calendar file is on its way to your email.")
         }

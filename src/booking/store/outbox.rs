@@ -16,9 +16,13 @@ use super::{SqliteStore, StoreError, from_ts, ts};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailKind {
     TherapistNew,
+    /// A request awaits her answer (`approve_bookings`).
+    TherapistRequest,
     TherapistCancelled,
     TherapistMoved,
     Confirmation,
+    /// The client's request is received and awaits her answer.
+    RequestReceived,
     Reminder,
     Cancellation,
 }
@@ -28,9 +32,11 @@ impl MailKind {
     pub fn label(self) -> &'static str {
         match self {
             Self::TherapistNew => "New booking (to you)",
+            Self::TherapistRequest => "New request (to you)",
             Self::TherapistCancelled => "Cancellation (to you)",
             Self::TherapistMoved => "Time changed (to you)",
             Self::Confirmation => "Confirmation (to the client)",
+            Self::RequestReceived => "Request received (to the client)",
             Self::Reminder => "Reminder (to the client)",
             Self::Cancellation => "Cancellation (to the client)",
         }
@@ -39,9 +45,11 @@ impl MailKind {
     pub fn code(self) -> &'static str {
         match self {
             Self::TherapistNew => "therapist-new",
+            Self::TherapistRequest => "therapist-request",
             Self::TherapistCancelled => "therapist-cancelled",
             Self::TherapistMoved => "therapist-moved",
             Self::Confirmation => "confirmation",
+            Self::RequestReceived => "request",
             Self::Reminder => "reminder",
             Self::Cancellation => "cancellation",
         }
@@ -50,9 +58,11 @@ impl MailKind {
     fn from_code(code: &str) -> Option<Self> {
         [
             Self::TherapistNew,
+            Self::TherapistRequest,
             Self::TherapistCancelled,
             Self::TherapistMoved,
             Self::Confirmation,
+            Self::RequestReceived,
             Self::Reminder,
             Self::Cancellation,
         ]
