@@ -594,6 +594,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn time_off_entered_a_moment_ago_refuses_the_booking_inside_its_transaction() {
+        use crate::booking::store::{TimeOffKind, TimeOffStore};
+        let (_dir, store) = store().await;
+        let off = store
+            .add_time_off(at(10_000), at(10_900), TimeOffKind::Slot, at(0))
+            .await
+            .unwrap();
+        assert_eq!(book(&store, 10_000, "h1", &open_guard(10_000)).await, None);
+        // Touching is not overlapping: the next time is still free.
+        assert!(book(&store, 10_900, "h2", &open_guard(10_900)).await.is_some());
+        assert!(store.remove_time_off(off).await.unwrap());
+        assert!(book(&store, 10_000, "h3", &open_guard(10_000)).await.is_some());
+    }
+
+    #[tokio::test]
     async fn the_unique_index_refuses_a_second_booking_of_a_slot_by_itself() {
         let (_dir, store) = store().await;
         let insert = |hash: &'static str, status: &'static str| {
