@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::Duration;
-use common::booking_app::{JANE, TestApp, attr, peer};
+use common::booking_app::{JANE, TestApp, attr};
 use scraper::Html;
 
 /// The shipped site with approval on, answered within 24 hours.
@@ -127,11 +127,10 @@ async fn a_request_holds_its_time_and_once_approved_the_client_gets_the_confirma
     );
 
     let approved = app
-        .post_from(
-            peer(200),
+        .post_as_her(
             &format!("/admin/consultations/{id}/approve"),
             &[("token", &token)],
-            Some(&cookie),
+            &cookie,
         )
         .await;
     assert_eq!(approved.status, 303);
@@ -161,11 +160,10 @@ async fn a_request_holds_its_time_and_once_approved_the_client_gets_the_confirma
     assert!(page.contains("calendar.ics"));
 
     // Approving twice does nothing more.
-    app.post_from(
-        peer(200),
+    app.post_as_her(
         &format!("/admin/consultations/{id}/approve"),
         &[("token", &token)],
-        Some(&cookie),
+        &cookie,
     )
     .await;
     assert_eq!(
@@ -188,11 +186,10 @@ async fn a_declined_request_tells_the_client_with_her_note_and_frees_the_time() 
         "her page offers to decline"
     );
     let declined = app
-        .post_from(
-            peer(200),
+        .post_as_her(
             &format!("/admin/consultations/{id}/cancel"),
             &[("token", &token), ("note", "I have no opening that week.")],
-            Some(&cookie),
+            &cookie,
         )
         .await;
     assert_eq!(declined.status, 303);

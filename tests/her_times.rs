@@ -44,11 +44,10 @@ async fn time_off_closes_its_days_lists_the_bookings_there_and_can_be_removed() 
 
     // A last day before the first is refused with what she typed kept.
     let refused = app
-        .post_from(
-            peer(200),
+        .post_as_her(
             "/admin/times/off",
             &[("token", &token), ("first", &day), ("last", "2026-05-01")],
-            Some(&cookie),
+            &cookie,
         )
         .await;
     assert_eq!(refused.status, 422);
@@ -62,11 +61,10 @@ async fn time_off_closes_its_days_lists_the_bookings_there_and_can_be_removed() 
     assert_eq!(offered(&app).await, before, "nothing was closed");
 
     let added = app
-        .post_from(
-            peer(200),
+        .post_as_her(
             "/admin/times/off",
             &[("token", &token), ("first", &day), ("last", "")],
-            Some(&cookie),
+            &cookie,
         )
         .await;
     assert_eq!(added.status, 303);
@@ -95,11 +93,10 @@ async fn time_off_closes_its_days_lists_the_bookings_there_and_can_be_removed() 
     );
     assert_eq!(ids.len(), 1, "one span of time off is listed");
     let removed = app
-        .post_from(
-            peer(200),
+        .post_as_her(
             "/admin/times/reopen",
             &[("token", &token), ("id", &ids[0])],
-            Some(&cookie),
+            &cookie,
         )
         .await;
     assert_eq!(removed.status, 303);
@@ -116,11 +113,10 @@ async fn one_slot_blocked_is_not_offered_nor_booked_from_a_form_opened_before_an
     let slot = before[1].clone();
 
     let blocked = app
-        .post_from(
-            peer(200),
+        .post_as_her(
             "/admin/times/block",
             &[("token", &token), ("slot", &slot)],
-            Some(&cookie),
+            &cookie,
         )
         .await;
     assert_eq!(blocked.status, 303);
@@ -154,11 +150,10 @@ async fn one_slot_blocked_is_not_offered_nor_booked_from_a_form_opened_before_an
         "value",
     );
     let reopened = app
-        .post_from(
-            peer(200),
+        .post_as_her(
             "/admin/times/reopen",
             &[("token", &token), ("id", &id[0])],
-            Some(&cookie),
+            &cookie,
         )
         .await;
     assert_eq!(reopened.status, 303);
@@ -167,11 +162,10 @@ async fn one_slot_blocked_is_not_offered_nor_booked_from_a_form_opened_before_an
     // A time that is not one of her slots is not a thing to block.
     let odd = slot_of(start_time() + Duration::minutes(7));
     let not_a_slot = app
-        .post_from(
-            peer(200),
+        .post_as_her(
             "/admin/times/block",
             &[("token", &token), ("slot", &odd)],
-            Some(&cookie),
+            &cookie,
         )
         .await;
     assert_eq!(not_a_slot.status, 404);
@@ -229,7 +223,7 @@ async fn a_consultation_arranged_by_phone_is_booked_even_sooner_than_online_and_
         async move {
             let borrowed: Vec<(&str, &str)> =
                 fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            app.post_from(peer(200), "/admin/times/book", &borrowed, Some(&cookie))
+            app.post_as_her("/admin/times/book", &borrowed, &cookie)
                 .await
         }
     };

@@ -112,6 +112,11 @@ impl TestApp {
         self.send(post_request(peer, path, fields, cookie)).await
     }
 
+    /// A form post from the therapist (peer 200), with her session `cookie`.
+    pub async fn post_as_her(&self, path: &str, fields: &[(&str, &str)], cookie: &str) -> Reply {
+        self.post_from(peer(200), path, fields, Some(cookie)).await
+    }
+
     /// A form post from the usual client (peer 1), without a session.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
         self.post_from(peer(1), path, fields, None).await

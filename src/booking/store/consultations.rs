@@ -603,9 +603,17 @@ mod tests {
             .unwrap();
         assert_eq!(book(&store, 10_000, "h1", &open_guard(10_000)).await, None);
         // Touching is not overlapping: the next time is still free.
-        assert!(book(&store, 10_900, "h2", &open_guard(10_900)).await.is_some());
+        assert!(
+            book(&store, 10_900, "h2", &open_guard(10_900))
+                .await
+                .is_some()
+        );
         assert!(store.remove_time_off(off).await.unwrap());
-        assert!(book(&store, 10_000, "h3", &open_guard(10_000)).await.is_some());
+        assert!(
+            book(&store, 10_000, "h3", &open_guard(10_000))
+                .await
+                .is_some()
+        );
     }
 
     #[tokio::test]
