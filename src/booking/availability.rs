@@ -129,6 +129,15 @@ pub fn overlaps(rules: &BookingRules, slot: &Slot, busy: &Busy) -> bool {
     slot.start < busy.end + rules.buffer && busy.start < slot.end + rules.buffer
 }
 
+/// Whether two spans share any time, no buffer added (touching is not
+/// overlapping): how the dashboard finds a booking that clashes.
+pub fn overlaps_strictly(
+    a: (DateTime<Utc>, DateTime<Utc>),
+    b: (DateTime<Utc>, DateTime<Utc>),
+) -> bool {
+    a.0 < b.1 && b.0 < a.1
+}
+
 /// Why a booked time no longer fits the rules (a day since blocked, hours
 /// since changed), in words for the therapist; `None` when it still fits.
 pub fn no_longer_fits(rules: &BookingRules, slot: &Slot) -> Option<&'static str> {

@@ -431,39 +431,19 @@ fn value_when(value: &str, tzid: Option<&str>, zone: Tz) -> Result<When, ()> {
     Ok(When::At(local(in_zone, time)))
 }
 
-/// "PT50M", "P1D", "-PT15M" (a negative length counts as none).
+/// "PT50M", "P1D", "-PT15M" (a negative length counts as none), read by
+/// the `iso8601` crate, which `icalendar` itself depends on.
 fn parse_duration(text: &str) -> Result<Duration, ()> {
     let text = text.trim();
-    let (negative, text) = match text.strip_prefix('-') {
+    let (negative, unsigned) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
-    let text = text.strip_prefix('P').ok_or(())?;
-    let mut total = Duration::zero();
-    let mut number = String::new();
-    let mut in_time = false;
-    for c in text.chars() {
-        match c {
-            'T' => in_time = true,
-            '0'..='9' => number.push(c),
-            unit => {
-                let n: i64 = number.parse().map_err(|_| ())?;
-                number.clear();
-                total += match (unit, in_time) {
-                    ('W', false) => Duration::weeks(n),
-                    ('D', false) => Duration::days(n),
-                    ('H', true) => Duration::hours(n),
-                    ('M', true) => Duration::minutes(n),
-                    ('S', true) => Duration::seconds(n),
-                    _ => return Err(()),
-                };
-            }
-        }
+    let length: std::time::Duration = iso8601::duration(unsigned).map_err(|_| ())?.into();
+    if negative {
+        return Ok(Duration::zero());
     }
-    if !number.is_empty() {
-        return Err(());
-    }
-    Ok(if negative { Duration::zero() } else { total })
+    Duration::from_std(length).map_err(|_| ())
 }
 
 /// The starts of a recurring event between `from` and `to`, its RDATEs

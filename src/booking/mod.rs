@@ -413,10 +413,6 @@ impl Booking {
             Some(last) => self.store.time_off_between(now, last.end).await?,
             None => Vec::new(),
         };
-        // Touching is not clashing: no buffer here, unlike when offering.
-        let over = |start: DateTime<Utc>, end: DateTime<Utc>, c: &Consultation| {
-            start < c.end && c.start < end
-        };
         Ok(upcoming
             .into_iter()
             .filter(Consultation::is_held)
@@ -429,13 +425,20 @@ impl Booking {
                     .or_else(|| {
                         time_off
                             .iter()
-                            .any(|off| over(off.start, off.end, &c))
+                            .any(|off| {
+                                availability::overlaps_strictly(
+                                    (off.start, off.end),
+                                    (c.start, c.end),
+                                )
+                            })
                             .then_some("in time off you entered")
                     })
                     .or_else(|| {
                         calendar
                             .iter()
-                            .any(|b| over(b.start, b.end, &c))
+                            .any(|b| {
+                                availability::overlaps_strictly((b.start, b.end), (c.start, c.end))
+                            })
                             .then_some("over a time busy in your calendar")
                     })?;
                 Some((c, why))
@@ -886,9 +889,11 @@ impl Booking {
         let setup = self.setup();
         let letters = setup.letters();
         let mut lapsed = 0;
+        // Every one still kept: a server that was down past a request's
+        // start still releases it, and tells the client.
         for request in self
             .store
-            .consultations(Listing::Upcoming(now - Duration::days(1)))
+            .consultations(Listing::All)
             .await?
             .into_iter()
             .filter(|c| c.status == Status::Requested && c.awaiting_until.is_some_and(|t| t <= now))

@@ -24,6 +24,7 @@ use super::{AppState, HttpError, session};
 use crate::booking::admin::SESSION_LENGTH;
 use crate::booking::availability::describe;
 use crate::booking::messages::Practice;
+use crate::booking::rules::BookingRules;
 use crate::booking::store::{CancelledBy, Consultation, Listing, MailState, Status};
 use crate::booking::tokens::Purpose;
 use crate::booking::{Booking, Login};
@@ -197,10 +198,8 @@ fn status_label(consultation: &Consultation) -> &'static str {
     }
 }
 
-fn row(booking: &Booking, consultation: &Consultation) -> Row {
-    let local = consultation
-        .start
-        .with_timezone(&booking.setup().rules.time_zone);
+fn row(rules: &BookingRules, consultation: &Consultation) -> Row {
+    let local = consultation.start.with_timezone(&rules.time_zone);
     Row {
         url: Practice::admin_path(consultation.id),
         when: local.format("%a %b %-d, %Y, %-I:%M %p").to_string(),
@@ -213,14 +212,14 @@ fn row(booking: &Booking, consultation: &Consultation) -> Row {
 }
 
 /// "Jun 3, 9:30 AM", in the practice's time zone: the dashboard's times.
-fn short_time(booking: &Booking, at: DateTime<Utc>) -> String {
-    at.with_timezone(&booking.setup().rules.time_zone)
+fn short_time(rules: &BookingRules, at: DateTime<Utc>) -> String {
+    at.with_timezone(&rules.time_zone)
         .format("%b %-d, %-I:%M %p")
         .to_string()
 }
 
-fn mail_row(booking: &Booking, mail: &MailState) -> MailRow {
-    let when = |at: DateTime<Utc>| short_time(booking, at);
+fn mail_row(rules: &BookingRules, mail: &MailState) -> MailRow {
+    let when = |at: DateTime<Utc>| short_time(rules, at);
     let state = match (mail.status.as_str(), mail.next_attempt) {
         ("sent", _) => format!("Sent {}", mail.sent.map(when).unwrap_or_default()),
         ("failed", _) => format!(
@@ -258,6 +257,9 @@ async fn dashboard(
     Query(notice): Query<Notice>,
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
+    // One version of the settings for the whole page.
+    let setup = booking.setup();
+    let rules = &setup.rules;
     let now = booking.now();
     let upcoming = booking.consultations(Listing::Upcoming(now)).await?;
     let past = booking.consultations(Listing::Past(now)).await?;
@@ -269,15 +271,15 @@ async fn dashboard(
         .filter(|c| c.status == Status::Requested)
         .map(|c| {
             let until = c.awaiting_until.unwrap_or(c.start);
-            (row(booking, c), short_time(booking, until))
+            (row(rules, c), short_time(rules, until))
         })
         .collect();
     let view = DashboardPage {
         layout: site.layout(),
         head: head(booking, "Consultations"),
         requests,
-        upcoming: upcoming.iter().map(|c| row(booking, c)).collect(),
-        past: past.iter().map(|c| row(booking, c)).collect(),
+        upcoming: upcoming.iter().map(|c| row(rules, c)).collect(),
+        past: past.iter().map(|c| row(rules, c)).collect(),
         mail_on: booking.mail_on(),
         mail_waiting: mail.waiting,
         mail_failed: mail.failed,
@@ -285,7 +287,7 @@ async fn dashboard(
             && mail
                 .oldest_waiting
                 .is_some_and(|queued| now - queued > Duration::hours(1)),
-        mail: recent_mail.iter().map(|m| mail_row(booking, m)).collect(),
+        mail: recent_mail.iter().map(|m| mail_row(rules, m)).collect(),
         feed_url: booking.feed_url().await?,
         csrf: session.csrf(booking),
         notice: match notice.done.as_deref() {
@@ -306,7 +308,7 @@ async fn dashboard(
                     Some(at) => format!(
                         "{} could not be read ({error}); its copy from {} keeps blocking times.",
                         calendar.name,
-                        short_time(booking, at)
+                        short_time(rules, at)
                     ),
                     None => format!(
                         "{} could not be read ({error}), so its events do not block any time yet.",
@@ -319,10 +321,10 @@ async fn dashboard(
             .clashes()
             .await?
             .iter()
-            .map(|(c, why)| (row(booking, c), *why))
+            .map(|(c, why)| (row(rules, c), *why))
             .collect(),
-        zone: &booking.setup().rules.time_zone_label,
-        retention_days: booking.setup().rules.retention.num_days(),
+        zone: &rules.time_zone_label,
+        retention_days: rules.retention.num_days(),
     };
     Ok(html(StatusCode::OK, view.render()?))
 }
@@ -343,6 +345,8 @@ async fn render_detail(
     error: Option<&str>,
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
+    let setup = booking.setup();
+    let rules = &setup.rules;
     let c = booking.consultation(id).await?.ok_or(HttpError::NotFound)?;
     let site = state.site.current();
     let view = DetailPage {
@@ -350,7 +354,7 @@ async fn render_detail(
         head: head(booking, "Consultation"),
         c: DetailView {
             id: c.id,
-            when: describe(&booking.setup().rules, c.start),
+            when: describe(rules, c.start),
             status: status_label(&c).to_string(),
             name: c.client.name.clone(),
             email: c.client.email.clone(),
@@ -368,12 +372,12 @@ async fn render_detail(
             contact: c.client.contact.label(),
             topic: c.client.topic.label(),
             note: c.client.note.clone(),
-            booked_at: describe(&booking.setup().rules, c.created_at),
+            booked_at: describe(rules, c.created_at),
             can_cancel: c.is_held(),
             awaiting_until: (c.status == Status::Requested)
                 .then_some(c.awaiting_until)
                 .flatten()
-                .map(|until| describe(&booking.setup().rules, until)),
+                .map(|until| describe(rules, until)),
         },
         csrf: session.csrf(booking),
         error,
@@ -460,12 +464,14 @@ async fn export(
     _session: AdminSession,
 ) -> Result<Response, HttpError> {
     let booking = &state.booking;
+    let setup = booking.setup();
+    let rules = &setup.rules;
     let all = booking.consultations(Listing::All).await?;
     let mut csv = String::from(
         "id,start (local),start (UTC),status,name,email,phone,contact by,about,note,booked at (UTC)\r\n",
     );
     for c in &all {
-        let local = c.start.with_timezone(&booking.setup().rules.time_zone);
+        let local = c.start.with_timezone(&rules.time_zone);
         let fields = [
             c.id.to_string(),
             local.format("%Y-%m-%d %H:%M %Z").to_string(),

@@ -128,7 +128,8 @@ fn days_label(
     start: chrono::DateTime<chrono::Utc>,
     end: chrono::DateTime<chrono::Utc>,
 ) -> String {
-    let rules = &booking.setup().rules;
+    let setup = booking.setup();
+    let rules = &setup.rules;
     let first = availability::local_date(rules, start);
     // The span ends at the next midnight: its last day is the one before.
     let last = availability::local_date(rules, end - chrono::Duration::seconds(1));
