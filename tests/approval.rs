@@ -151,13 +151,18 @@ async fn a_request_holds_its_time_and_once_approved_the_client_gets_the_confirma
         1,
         "the reminder is queued once it is confirmed"
     );
-    // The confirmation brings a new private link; the request's is retired.
+    // The confirmation brings a new private link (only a link's hash is
+    // kept); the request's link, already in the client's inbox, still works.
     let link = private_path(&confirmation);
     assert_ne!(link, private);
-    assert_eq!(app.get(&private).await.status, 404);
-    let page = app.get(&link).await.body;
-    assert!(page.contains("Your consultation is booked"), "{page}");
-    assert!(page.contains("calendar.ics"));
+    for path in [&link, &private] {
+        let page = app.get(path).await.body;
+        assert!(
+            page.contains("Your consultation is booked"),
+            "{path}: {page}"
+        );
+        assert!(page.contains("calendar.ics"));
+    }
 
     // Approving twice does nothing more.
     app.post_as_her(
@@ -228,6 +233,9 @@ async fn a_request_left_unanswered_lapses_once_the_client_is_told_and_cannot_be_
     app.clock.advance(Duration::hours(23));
     assert_eq!(app.booking.lapse_requests().await.unwrap(), 0);
     app.clock.advance(Duration::hours(1));
+    // Past its time, she can no longer approve it, even before the
+    // release has run.
+    assert!(!app.booking.approve(id).await.unwrap());
     assert_eq!(app.booking.lapse_requests().await.unwrap(), 1);
     assert_eq!(app.booking.lapse_requests().await.unwrap(), 0, "once");
 
@@ -244,7 +252,7 @@ async fn a_request_left_unanswered_lapses_once_the_client_is_told_and_cannot_be_
         "the time is offered again"
     );
     let page = app.get(&private).await.body;
-    assert!(page.contains("Your consultation is cancelled"), "{page}");
+    assert!(page.contains("Your request was not confirmed"), "{page}");
 
     // Her late approval changes nothing, and her page says why.
     assert!(!app.booking.approve(id).await.unwrap());

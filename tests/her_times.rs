@@ -102,6 +102,26 @@ async fn time_off_closes_its_days_lists_the_bookings_there_and_can_be_removed() 
     assert_eq!(removed.status, 303);
     assert_eq!(offered(&app).await, before);
     assert_eq!(app.count("SELECT COUNT(*) FROM time_off").await, 0);
+
+    // Time off beyond the weeks offered is listed too, to see and remove.
+    app.post_as_her(
+        "/admin/times/off",
+        &[
+            ("token", &token),
+            ("first", "2026-09-01"),
+            ("last", "2026-09-04"),
+        ],
+        &cookie,
+    )
+    .await;
+    let times = app
+        .get_with_cookie("/admin/times", Some(&cookie))
+        .await
+        .body;
+    assert!(
+        times.contains("Tuesday, September 1 to Friday, September 4"),
+        "{times}"
+    );
 }
 
 #[tokio::test]
@@ -157,6 +177,36 @@ async fn one_slot_blocked_is_not_offered_nor_booked_from_a_form_opened_before_an
         )
         .await;
     assert_eq!(reopened.status, 303);
+    assert_eq!(offered(&app).await, before);
+
+    // A second click on Block does nothing more: one click on Reopen opens it.
+    for expected in [303, 404] {
+        let reply = app
+            .post_as_her(
+                "/admin/times/block",
+                &[("token", &token), ("slot", &slot)],
+                &cookie,
+            )
+            .await;
+        assert_eq!(reply.status, expected);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM time_off").await, 1);
+    let times = Html::parse_document(
+        &app.get_with_cookie("/admin/times", Some(&cookie))
+            .await
+            .body,
+    );
+    let id = attr(
+        &times,
+        "form[action='/admin/times/reopen'] input[name=id]",
+        "value",
+    );
+    app.post_as_her(
+        "/admin/times/reopen",
+        &[("token", &token), ("id", &id[0])],
+        &cookie,
+    )
+    .await;
     assert_eq!(offered(&app).await, before);
 
     // A time that is not one of her slots is not a thing to block.
@@ -263,6 +313,20 @@ async fn a_consultation_arranged_by_phone_is_booked_even_sooner_than_online_and_
         0,
         "she is not told what she did herself"
     );
+
+    // Her page now shows that time booked, with nothing to do there.
+    let times = Html::parse_document(
+        &app.get_with_cookie("/admin/times", Some(&cookie))
+            .await
+            .body,
+    );
+    let nine_row: Vec<String> = text(&times, ".admin-list li")
+        .into_iter()
+        .filter(|row| row.starts_with("9:00 AM"))
+        .take(1)
+        .collect();
+    assert_eq!(nine_row, ["9:00 AM Booked"]);
+    assert!(!attr(&times, "a", "href").contains(&link));
 
     // The same time again is taken.
     let again = post(good).await;

@@ -76,15 +76,17 @@ pub fn why_closed(
     if rules.blocked_dates.contains(&date) {
         return Some(Closed::DayBlocked);
     }
-    if slot.start < now + rules.minimum_notice {
-        return Some(Closed::TooSoon);
-    }
+    // Taken before too soon: the dashboard offers a too-soon time for a
+    // consultation arranged by phone, so it must not be taken.
     if booked
         .iter()
         .chain(blocked)
         .any(|busy| overlaps(rules, slot, busy))
     {
         return Some(Closed::Busy);
+    }
+    if slot.start < now + rules.minimum_notice {
+        return Some(Closed::TooSoon);
     }
     let (day_from, day_to) = day_bounds(rules, date);
     let booked_that_day = booked

@@ -133,7 +133,8 @@ pub enum SlotState {
 }
 
 /// The dashboard's view of her availability: every slot of her hours over
-/// the booking window with its state, and the days off she entered.
+/// the booking window with its state, and every time off she entered that
+/// is still ahead.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub slots: Vec<(Slot, SlotState)>,
@@ -528,13 +529,14 @@ impl Booking {
                 (slot, state)
             })
             .collect();
-        Ok(Plan {
-            slots,
-            time_off: time_off
-                .into_iter()
-                .filter(|off| off.kind == TimeOffKind::Days)
-                .collect(),
-        })
+        // Every span still ahead, past the booking window too, so each can
+        // be seen and removed (a blocked slot her changed hours no longer
+        // line up with included).
+        let time_off = self
+            .store
+            .time_off_between(now, now + Duration::days(3650))
+            .await?;
+        Ok(Plan { slots, time_off })
     }
 
     /// Closes whole days, `first` to `last` in the practice's calendar,
@@ -557,13 +559,16 @@ impl Booking {
     }
 
     /// Closes the one slot of her hours that starts at `start`. `false` if
-    /// her hours have no slot there.
+    /// her hours offer no slot there now.
     pub async fn block_slot(&self, start: DateTime<Utc>) -> Result<bool, StoreError> {
-        let setup = self.setup();
-        let Some(slot) =
-            availability::slots_in_hours(&setup.rules, setup.practice.minutes, self.now())
-                .into_iter()
-                .find(|slot| slot.start == start)
+        // Only a time offered now: not one booked, nor one closed already
+        // (a second click would leave a copy that "Reopen" does not remove).
+        let Some((slot, _)) = self
+            .plan()
+            .await?
+            .slots
+            .into_iter()
+            .find(|(slot, state)| slot.start == start && *state == SlotState::Open)
         else {
             return Ok(false);
         };
@@ -647,11 +652,11 @@ impl Booking {
         // Online bookings wait for her approval when she asks for it (one
         // she entered herself is approved); a request lapses at the latest
         // when its time comes.
-        let awaiting_until = setup
-            .rules
-            .approval
-            .filter(|_| tell_her)
-            .map(|wait| (now + wait).min(slot.start));
+        let awaiting_until = setup.rules.approval.filter(|_| tell_her).map(|wait| {
+            // Answered while the client can still withdraw it.
+            let latest = slot.start - setup.rules.change_notice;
+            (now + wait).min(if latest > now { latest } else { slot.start })
+        });
         // The store checks the guard and inserts inside one transaction and
         // holds it open while the mail, which names the new id, is written.
         let pending = self

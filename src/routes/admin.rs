@@ -271,7 +271,10 @@ async fn dashboard(
         .filter(|c| c.status == Status::Requested)
         .map(|c| {
             let until = c.awaiting_until.unwrap_or(c.start);
-            (row(rules, c), short_time(rules, until))
+            (
+                row(rules, c),
+                format!("{} {}", short_time(rules, until), rules.time_zone_label),
+            )
         })
         .collect();
     let view = DashboardPage {

@@ -27,7 +27,7 @@ use super::views::{
 use super::{AppState, HttpError};
 use crate::booking::form::{BookingForm, FieldErrors, NOTE_MAX, field, parse_slot};
 use crate::booking::messages::Practice;
-use crate::booking::store::{Consultation, Status};
+use crate::booking::store::{CancelledBy, Consultation, Status};
 use crate::booking::tokens::{Purpose, TokenError, token_hash};
 use crate::booking::{BookError, Booking};
 use crate::site::views::Head;
@@ -184,6 +184,11 @@ fn client_view(booking: &Booking, consultation: &Consultation) -> ClientView {
         contact: consultation.client.contact.by(),
         booked: consultation.status == Status::Booked,
         cancelled: consultation.status == Status::Cancelled,
+        ended: match (consultation.awaiting_until, consultation.cancelled_by) {
+            (Some(_), Some(CancelledBy::Client)) => "Your request is withdrawn",
+            (Some(_), _) => "Your request was not confirmed",
+            (None, _) => "Your consultation is cancelled",
+        },
         awaiting_until: (consultation.status == Status::Requested)
             .then_some(consultation.awaiting_until)
             .flatten()

@@ -23,6 +23,7 @@ use super::{AppState, HttpError};
 use crate::booking::availability::{self, describe};
 use crate::booking::form::{BookingForm, FieldErrors, field, parse_slot, slot_value};
 use crate::booking::messages::Practice;
+use crate::booking::store::TimeOffKind;
 use crate::booking::{BookError, Booking, SlotState};
 
 pub fn router() -> Router<AppState> {
@@ -47,7 +48,9 @@ async fn times(
     Query(query): Query<TimesQuery>,
 ) -> Result<Response, HttpError> {
     let notice = match query.done.as_str() {
-        "off" => Some("Time off added: those days are no longer offered."),
+        "off" => Some(
+            "Time off added: those days are no longer offered. Bookings already there stay booked; the dashboard lists them.",
+        ),
         "blocked" => Some("That time is no longer offered."),
         "reopened" => Some("Reopened: the time is offered again where it is free."),
         _ => None,
@@ -68,6 +71,7 @@ async fn render_times(
     let setup = booking.setup();
     let rules = &setup.rules;
     let plan = booking.plan().await?;
+    let now = booking.now();
     let mut days: Vec<PlanDay> = Vec::new();
     for (slot, slot_state) in plan.slots {
         let date = availability::local_date(rules, slot.start);
@@ -79,8 +83,13 @@ async fn render_times(
             });
         }
         let (state_label, open, bookable, reopen) = match slot_state {
-            SlotState::Open => ("Offered", true, true, None),
-            SlotState::TooSoon => ("Too soon to be offered online", false, true, None),
+            SlotState::Open => ("Offered", true, slot.start > now, None),
+            SlotState::TooSoon => (
+                "Too soon to be offered online",
+                false,
+                slot.start > now,
+                None,
+            ),
             SlotState::DayBlocked => ("Day blocked in site.toml", false, false, None),
             SlotState::DayFull => ("Day full (daily maximum)", false, false, None),
             SlotState::Booked => ("Booked", false, false, None),
@@ -115,7 +124,14 @@ async fn render_times(
             .iter()
             .map(|off| TimeOffRow {
                 id: off.id,
-                days: days_label(booking, off.start, off.end),
+                days: match off.kind {
+                    TimeOffKind::Days => days_label(booking, off.start, off.end),
+                    TimeOffKind::Slot => format!(
+                        "{}, {} (one time)",
+                        availability::day_label(availability::local_date(rules, off.start)),
+                        availability::time_label(rules, off.start)
+                    ),
+                },
             })
             .collect(),
     };

@@ -134,6 +134,9 @@ pub struct ClientView {
     pub contact: &'static str,
     pub booked: bool,
     pub cancelled: bool,
+    /// Once cancelled, the page's heading: a request withdrawn or not
+    /// confirmed reads as such, not as a cancelled consultation.
+    pub ended: &'static str,
     /// A request awaiting the therapist's answer: until when.
     pub awaiting_until: Option<String>,
     /// Booked and still ahead: it can be cancelled or moved.

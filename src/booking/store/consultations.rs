@@ -145,9 +145,11 @@ pub trait ConsultationStore: Send + Sync {
         mail: Vec<NewMail>,
     ) -> Result<bool, StoreError>;
 
-    /// Approves a request: it is booked, with a new private link
-    /// (`manage_hash`), and `mail` is queued, in one transaction. `false`
-    /// if it was not a request any more (answered, withdrawn or lapsed).
+    /// Approves a request still within its time to answer at `now`: it is
+    /// booked, with a new private link (`manage_hash`; the request's link
+    /// keeps working), and `mail` is queued, in one transaction. `false` if
+    /// it was not a request any more (answered, withdrawn, lapsed or past
+    /// its time).
     async fn approve(
         &self,
         id: i64,
@@ -402,7 +404,7 @@ impl ConsultationStore for SqliteStore {
         manage_hash: &str,
     ) -> Result<Option<Consultation>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {CONSULTATION_COLUMNS} FROM consultations WHERE manage_hash = ?1"
+            "SELECT {CONSULTATION_COLUMNS} FROM consultations WHERE manage_hash = ?1 OR request_hash = ?1"
         ))
         .bind(manage_hash)
         .fetch_optional(&self.pool)
@@ -448,11 +450,13 @@ impl ConsultationStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let changed = sqlx::query(
-            "UPDATE consultations SET awaiting_until = NULL, manage_hash = ?1
-             WHERE id = ?2 AND status = 'booked' AND awaiting_until IS NOT NULL",
+            "UPDATE consultations
+                SET awaiting_until = NULL, request_hash = manage_hash, manage_hash = ?1
+             WHERE id = ?2 AND status = 'booked' AND awaiting_until > ?3",
         )
         .bind(manage_hash)
         .bind(id)
+        .bind(ts(now))
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -490,7 +494,8 @@ impl ConsultationStore for SqliteStore {
     ) -> Result<Moved, StoreError> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let booked: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM consultations WHERE id = ?1 AND status = 'booked'")
+            // A request is answered, not moved.
+            sqlx::query_scalar("SELECT id FROM consultations WHERE id = ?1 AND status = 'booked' AND awaiting_until IS NULL")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
