@@ -21,7 +21,7 @@ use axum::http::{Request, header};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use practice_site::booking::Booking;
 use practice_site::booking::settings::Secrets;
-use practice_site::booking::store::SqliteStore;
+use practice_site::booking::store::{Database, SqlStore};
 use practice_site::clock::SystemClock;
 use practice_site::content::markdown::{self, Resolution};
 use practice_site::site::{BuildOptions, Site, Sources};
@@ -157,7 +157,7 @@ fn request(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let store = {
         let _inside = runtime.enter();
-        SqliteStore::open_lazy(&dir.path().join("bench.db"))
+        SqlStore::open_lazy(&Database::Sqlite(dir.path().join("bench.db"))).unwrap()
     };
     let booking = Booking::new(
         &config,

@@ -16,6 +16,7 @@ use std::path::Path;
 use crate::booking::calendar::BusyCalendars;
 use crate::booking::notify::{Mailer, SmtpSettings};
 use crate::booking::settings::Secrets;
+use crate::booking::store::{BookingStore as _, Database, SqlStore};
 use crate::config::{SiteConfig, is_reserved_host};
 use crate::content::{self, Library};
 use crate::diagnostic::Diagnostic;
@@ -104,7 +105,7 @@ impl fmt::Display for Report {
 /// their own), `database` is the bookings file the server would open.
 pub async fn check(
     sources: &Sources,
-    database: &Path,
+    database: &Database,
     env: impl Fn(&str) -> Option<String>,
 ) -> Report {
     let mut report = Report::default();
@@ -121,8 +122,29 @@ pub async fn check(
             check_environment(None, env, &mut report).await;
         }
     }
-    check_database_folder(database, &mut report);
+    match database.file() {
+        Some(file) => check_database_folder(file, &mut report),
+        None => check_shared_database(database, &mut report).await,
+    }
     report
+}
+
+/// A shared database must answer, and take a write, before launch.
+async fn check_shared_database(database: &Database, report: &mut Report) {
+    let probe = async {
+        let store = SqlStore::open(database).await?;
+        let written = store.probe_write(chrono::Utc::now()).await;
+        store.close().await;
+        written
+    };
+    if let Err(err) = probe.await {
+        report.block(Item {
+            place: database.describe(),
+            message: format!(
+                "cannot be opened and written ({err}); check that the server runs, that the database exists, and the user and password in DATABASE_URL"
+            ),
+        });
+    }
 }
 
 fn check_settings(config: &SiteConfig, report: &mut Report) {

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use practice_site::backup::{BackupError, DatabaseLock};
 use practice_site::booking::settings::Secrets;
-use practice_site::booking::store::{SessionStore, SqliteStore, StoreError, database_path};
+use practice_site::booking::store::{Database, SessionStore, SqlStore, StoreError};
 use practice_site::booking::{Booking, Workers, admin, tokens};
 use practice_site::check::{self, CheckError};
 use practice_site::config::SiteConfig;
@@ -52,7 +52,8 @@ struct Cli {
     #[arg(long, global = true, env = "HOST", default_value = "127.0.0.1")]
     host: IpAddr,
 
-    /// The bookings' SQLite file (a path or a sqlite: URL); created on first run.
+    /// Where bookings are kept: a SQLite file (a path or a sqlite: URL),
+    /// created on first run, or a postgres:// URL for several servers.
     #[arg(
         long,
         global = true,
@@ -158,9 +159,10 @@ fn main() -> ExitCode {
         content: cli.content.clone(),
         static_dir: cli.static_dir.clone(),
     };
+    let database = Database::parse(&cli.database);
     match cli.command.unwrap_or(Command::Serve { preview: false }) {
         Command::Check { launch: false } => check(&sources),
-        Command::Check { launch: true } => check_launch(&sources, &database_path(&cli.database)),
+        Command::Check { launch: true } => check_launch(&sources, &database),
         Command::Export {
             dir,
             no_compressed_copies,
@@ -172,23 +174,44 @@ fn main() -> ExitCode {
             dir,
             keep,
             recipient,
-        } => backup(
-            &database_path(&cli.database),
-            &dir,
-            usize::from(keep),
-            recipient.as_deref().filter(|r| !r.trim().is_empty()),
-        ),
-        Command::Restore { file, identity } => {
-            restore(&file, &database_path(&cli.database), identity.as_deref())
-        }
+        } => with_sqlite_file(&database, "back up", |file| {
+            backup(
+                file,
+                &dir,
+                usize::from(keep),
+                recipient.as_deref().filter(|r| !r.trim().is_empty()),
+            )
+        }),
+        Command::Restore { file, identity } => with_sqlite_file(&database, "restore", |database| {
+            restore(&file, database, identity.as_deref())
+        }),
         Command::PublishSetup { repo } => publish_setup(&sources, &repo),
         Command::PublishReceive => publish_receive(&sources),
         Command::Serve { preview } => serve(
             sources,
             preview,
             SocketAddr::new(cli.host, cli.port),
-            &database_path(&cli.database),
+            &database,
         ),
+    }
+}
+
+/// Runs a command that works on the SQLite file; PostgreSQL has its own
+/// tools for that, which DEPLOY.md names.
+fn with_sqlite_file(
+    database: &Database,
+    what: &str,
+    command: impl FnOnce(&std::path::Path) -> ExitCode,
+) -> ExitCode {
+    match database.file() {
+        Some(file) => command(file),
+        None => {
+            eprintln!(
+                "error: this command can {what} a SQLite file only; the bookings are in {}: use pg_dump and pg_restore (see DEPLOY.md).",
+                database.describe()
+            );
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -461,7 +484,7 @@ fn send_test_email(sources: &Sources, address: &str) -> ExitCode {
     }
 }
 
-fn check_launch(sources: &Sources, database: &std::path::Path) -> ExitCode {
+fn check_launch(sources: &Sources, database: &Database) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -591,13 +614,10 @@ fn report_build_error(err: &BuildError) {
     }
 }
 
-fn serve(
-    sources: Sources,
-    preview: bool,
-    address: SocketAddr,
-    database: &std::path::Path,
-) -> ExitCode {
-    let last_good = LastGood::beside(database);
+fn serve(sources: Sources, preview: bool, address: SocketAddr, database: &Database) -> ExitCode {
+    // With PostgreSQL there is no file to sit beside: the last good copy
+    // goes in the working directory, as practice.last-good.
+    let last_good = LastGood::beside(database.file().unwrap_or(std::path::Path::new("practice")));
     let reloader =
         match Reloader::start_keeping(sources, preview, Arc::new(SystemClock), Some(last_good)) {
             Ok(reloader) => reloader,
@@ -646,20 +666,22 @@ fn serve(
         }
     };
     runtime.block_on(async move {
-        let store = match SqliteStore::open(database).await {
+        let store = match SqlStore::open(database).await {
             Ok(store) => store,
             Err(err) => {
                 eprintln!("error: {}", database_problem(database, &err));
                 return ExitCode::FAILURE;
             }
         };
-        // Held while the server runs: `restore` refuses to replace the file.
-        let _lock = match DatabaseLock::take(database) {
+        // Held while the server runs: `restore` refuses to replace the file,
+        // and a second server refuses to share it (several servers share
+        // PostgreSQL, never a SQLite file).
+        let _lock = match database.file().map(DatabaseLock::take).transpose() {
             Ok(lock) => lock,
             Err(BackupError::InUse(_)) => {
                 eprintln!(
                     "error: the database {} is in use by another server or a restore; stop it first, or choose another file with --database.",
-                    database.display()
+                    database.describe()
                 );
                 return ExitCode::FAILURE;
             }
@@ -668,7 +690,7 @@ fn serve(
                 return ExitCode::FAILURE;
             }
         };
-        tracing::info!(database = %database.display(), "bookings are kept in the database");
+        tracing::info!(database = %database.describe(), "bookings are kept in the database");
         let key = match &secrets.secret_key {
             Some(key) => key.clone(),
             None => match store.secret_key(&tokens::random_key).await {
@@ -771,8 +793,22 @@ async fn follow_settings(
 }
 
 /// Why the database could not be opened, and what to do, in one sentence.
-fn database_problem(path: &std::path::Path, err: &StoreError) -> String {
-    let path = path.display();
+fn database_problem(database: &Database, err: &StoreError) -> String {
+    let path = database.describe();
+    if database.file().is_none() {
+        let reason = match err {
+            StoreError::Database(sqlx::Error::Database(db)) => db.message().to_string(),
+            other => other.to_string(),
+        };
+        return match err {
+            StoreError::Migrate(migrate) => format!(
+                "the {path} cannot be brought up to date ({migrate}); it may have been made by a newer version of the site: run that version, or restore a dump."
+            ),
+            _ => format!(
+                "cannot open the {path} ({reason}); check that the server runs, that the database exists, and the user and password in DATABASE_URL."
+            ),
+        };
+    }
     let another = "or choose another file with --database";
     match err {
         StoreError::File { source, .. } => format!(

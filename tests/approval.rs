@@ -23,7 +23,7 @@ async fn app_with_approval() -> TestApp {
 /// One mail's column, by kind (the newest).
 async fn mail(app: &TestApp, kind: &str, column: &str) -> Option<String> {
     sqlx::query_scalar(&format!(
-        "SELECT COALESCE({column}, '') FROM outbox WHERE kind = ?1 ORDER BY id DESC LIMIT 1"
+        "SELECT COALESCE({column}, '') FROM outbox WHERE kind = $1 ORDER BY id DESC LIMIT 1"
     ))
     .bind(kind)
     .fetch_optional(app.store.pool())

@@ -16,7 +16,7 @@ use age::secrecy::ExposeSecret as _;
 use common::booking_app::form_token_and_slots;
 use common::process::{Server, http, open_many_slots, post_booking};
 use common::{ContentCopy, fresh_database_path};
-use practice_site::booking::store::SqliteStore;
+use practice_site::booking::store::{Database, SqlStore};
 
 /// Runs `practice-site ARGS --database DATABASE` with `env`, and nothing
 /// from the developer's own environment that would change it.
@@ -92,11 +92,13 @@ fn booked(database: &Path) -> Vec<(String, i64)> {
 fn database_with(path: &Path, name: &str) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let store = SqliteStore::open(path).await.unwrap();
+        let store = SqlStore::open(&Database::Sqlite(path.to_path_buf()))
+            .await
+            .unwrap();
         sqlx::query(
             "INSERT INTO consultations
                (starts_at, ends_at, name, email, contact_method, topic, manage_hash, created_at)
-             VALUES (1000, 4000, ?1, 'x@example.org', 'email', 'not-sure', ?1, 1)",
+             VALUES (1000, 4000, $1, 'x@example.org', 'email', 'not-sure', $1, 1)",
         )
         .bind(name)
         .execute(store.pool())

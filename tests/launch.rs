@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use common::smtp::SmtpServer;
 use common::{ContentCopy, get, router, run_cli, shipped_site};
+use practice_site::booking::store::Database;
 use practice_site::launch::{self, Report};
 use practice_site::site::Site;
 use scraper::{Html, Selector};
@@ -138,7 +139,12 @@ fn env_from(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> {
 /// The launch check of `copy` with nothing set in the environment.
 async fn check_bare(copy: &ContentCopy) -> Report {
     let database = copy.root().join("practice.db");
-    launch::check(&copy.sources(), &database, env_from(&[])).await
+    launch::check(
+        &copy.sources(),
+        &Database::Sqlite(database.clone()),
+        env_from(&[]),
+    )
+    .await
 }
 
 fn places(report: &Report) -> Vec<String> {
@@ -226,7 +232,12 @@ async fn a_filled_in_copy_with_working_mail_is_ready_to_launch() {
         "smtp://site:right%20password@127.0.0.1:{}",
         smtp.port
     ));
-    let report = launch::check(&copy.sources(), &database, env_from(&env)).await;
+    let report = launch::check(
+        &copy.sources(),
+        &Database::Sqlite(database.clone()),
+        env_from(&env),
+    )
+    .await;
     assert!(report.is_ready(), "{report}");
     assert!(smtp.messages().is_empty(), "the check sends nothing");
 }
@@ -240,7 +251,12 @@ async fn her_calendar_is_fetched_once_and_one_that_cannot_be_read_blocks() {
         "smtp://site:right%20password@127.0.0.1:{}",
         smtp.port
     ));
-    let report = launch::check(&copy.sources(), &database, env_from(&env)).await;
+    let report = launch::check(
+        &copy.sources(),
+        &Database::Sqlite(database.clone()),
+        env_from(&env),
+    )
+    .await;
     assert!(
         report.to_string().contains("BUSY_CALENDAR_URLS: not set"),
         "a warning without one: {report}"
@@ -256,7 +272,12 @@ async fn her_calendar_is_fetched_once_and_one_that_cannot_be_read_blocks() {
         "BUSY_CALENDAR_URLS",
         format!("file://{}", calendar.display()),
     ));
-    let report = launch::check(&copy.sources(), &database, env_from(&env)).await;
+    let report = launch::check(
+        &copy.sources(),
+        &Database::Sqlite(database.clone()),
+        env_from(&env),
+    )
+    .await;
     assert!(report.is_ready(), "{report}");
     assert!(
         !report.to_string().contains("BUSY_CALENDAR_URLS"),
@@ -264,7 +285,12 @@ async fn her_calendar_is_fetched_once_and_one_that_cannot_be_read_blocks() {
     );
 
     std::fs::remove_file(&calendar).unwrap();
-    let report = launch::check(&copy.sources(), &database, env_from(&env)).await;
+    let report = launch::check(
+        &copy.sources(),
+        &Database::Sqlite(database.clone()),
+        env_from(&env),
+    )
+    .await;
     let blockers = places(&report);
     assert_eq!(blockers.len(), 1, "{blockers:#?}");
     assert!(
@@ -281,7 +307,12 @@ async fn a_wrong_mail_password_is_named_as_a_login_failure() {
     let copy = ContentCopy::filled_in();
     let database = copy.root().join("practice.db");
     let env = deployment(format!("smtp://site:wrong@127.0.0.1:{}", smtp.port));
-    let report = launch::check(&copy.sources(), &database, env_from(&env)).await;
+    let report = launch::check(
+        &copy.sources(),
+        &Database::Sqlite(database.clone()),
+        env_from(&env),
+    )
+    .await;
     let blockers = places(&report);
     assert_eq!(blockers.len(), 1, "{blockers:#?}");
     assert!(
@@ -301,7 +332,12 @@ async fn a_closed_mail_port_is_named_as_unreachable() {
     let copy = ContentCopy::filled_in();
     let database = copy.root().join("practice.db");
     let env = deployment(format!("smtp://site:pw@127.0.0.1:{port}"));
-    let report = launch::check(&copy.sources(), &database, env_from(&env)).await;
+    let report = launch::check(
+        &copy.sources(),
+        &Database::Sqlite(database.clone()),
+        env_from(&env),
+    )
+    .await;
     let blockers = places(&report);
     assert_eq!(blockers.len(), 1, "{blockers:#?}");
     assert!(blockers[0].contains("cannot be reached"), "{blockers:#?}");
@@ -321,7 +357,12 @@ async fn a_database_folder_that_is_not_writable_blocks() {
         std::fs::remove_file(&probe).unwrap();
         return;
     }
-    let report = launch::check(&copy.sources(), &folder.join("practice.db"), env_from(&[])).await;
+    let report = launch::check(
+        &copy.sources(),
+        &Database::Sqlite(folder.join("practice.db")),
+        env_from(&[]),
+    )
+    .await;
     assert!(
         places(&report)
             .iter()

@@ -86,7 +86,7 @@ async fn mail_and_the_calendar_carry_only_what_the_page_says() {
 
     app.book_as(&JANE, 8).await;
     let mails: Vec<(String, String)> =
-        sqlx::query_as("SELECT recipient, subject || char(10) || body FROM outbox")
+        sqlx::query_as("SELECT recipient, subject || ' ' || body FROM outbox")
             .fetch_all(app.store.pool())
             .await
             .unwrap();

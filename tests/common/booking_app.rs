@@ -1,7 +1,7 @@
-//! A booking-ready app on a real SQLite file, with a clock the test moves.
+//! A booking-ready app on a real database (SQLite, or PostgreSQL with
+//! `TEST_STORE=postgres`), with a clock the test moves.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use practice_site::booking::Booking;
 use practice_site::booking::notify::{Mailer, Outbox, SmtpSettings};
 use practice_site::booking::settings::Secrets;
-use practice_site::booking::store::SqliteStore;
+use practice_site::booking::store::SqlStore;
 use practice_site::clock::ManualClock;
 use practice_site::{AppState, app};
 use scraper::{Html, Selector};
@@ -26,16 +26,14 @@ pub fn start_time() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// The real router over the shipped site, with booking on its own SQLite
-/// file and a [`ManualClock`] the test moves; the store and file are open
-/// for tests that look inside.
+/// The real router over the shipped site, with booking on a database of its
+/// own and a [`ManualClock`] the test moves; the store is open for tests
+/// that look inside.
 pub struct TestApp {
     pub router: Router,
     pub clock: Arc<ManualClock>,
     pub booking: Arc<Booking>,
-    pub store: SqliteStore,
-    pub db: PathBuf,
-    _dir: tempfile::TempDir,
+    pub store: SqlStore,
 }
 
 /// One client's form values.
@@ -65,9 +63,9 @@ impl TestApp {
 
     /// The app over `site` (a changed copy of the content) with `secrets`.
     pub async fn with(site: practice_site::site::Site, secrets: Secrets) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("practice.db");
-        let store = SqliteStore::open(&db).await.unwrap();
+        let store = SqlStore::open(&super::database::fresh_database())
+            .await
+            .unwrap();
         let clock = Arc::new(ManualClock::new(start_time()));
         let config = site
             .config()
@@ -80,8 +78,6 @@ impl TestApp {
             clock,
             booking,
             store,
-            db,
-            _dir: dir,
         }
     }
 

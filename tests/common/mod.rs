@@ -6,6 +6,9 @@
 
 /// A booking-ready app with a test clock: forms, logins, the outbox.
 pub mod booking_app;
+/// The database of a test's bookings: SQLite, or PostgreSQL in a cluster
+/// of the test's own.
+pub mod database;
 /// The real binary on a port, and a plain HTTP client for it.
 pub mod process;
 /// A mail server on loopback that records what it is sent.
@@ -26,7 +29,7 @@ use axum::response::Response;
 use http_body_util::BodyExt;
 use practice_site::booking::Booking;
 use practice_site::booking::settings::Secrets;
-use practice_site::booking::store::SqliteStore;
+use practice_site::booking::store::SqlStore;
 use practice_site::clock::{Clock, SystemClock};
 use practice_site::site::{Site, Sources};
 use practice_site::{AppState, app};
@@ -92,22 +95,23 @@ pub fn live_router_with(
     practice_site::app_with_limits(state, Router::new(), limits)
 }
 
-/// Booking backed by a fresh, migrated SQLite file, with mail off.
+/// Booking backed by a fresh, migrated database (see [`database`]), with
+/// mail off.
 pub fn test_booking(config: &practice_site::config::SiteConfig) -> Arc<Booking> {
-    let path = fresh_database_path();
+    let database = database::fresh_database();
     // Migrate on a runtime of its own (this may be called inside a test's
-    // runtime, which cannot block); the app then opens the file lazily.
-    let migrate = path.clone();
+    // runtime, which cannot block); the app then opens the database lazily.
+    let migrate = database.clone();
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap()
-            .block_on(async { SqliteStore::open(&migrate).await.unwrap().close().await })
+            .block_on(async { SqlStore::open(&migrate).await.unwrap().close().await })
     })
     .join()
     .unwrap();
-    let store = SqliteStore::open_lazy(&path);
+    let store = SqlStore::open_lazy(&database).unwrap();
     Arc::new(booking_for(
         config,
         store,
@@ -142,7 +146,7 @@ pub fn test_secrets() -> Secrets {
 /// Booking over `store` with `clock` and `secrets`, and a fixed signing key.
 pub fn booking_for(
     config: &practice_site::config::SiteConfig,
-    store: SqliteStore,
+    store: SqlStore,
     clock: Arc<dyn Clock>,
     secrets: &Secrets,
 ) -> Booking {

@@ -1,19 +1,20 @@
-//! Consultations in SQLite: booking a time (the guard and the slot's
-//! unique index checked inside one `BEGIN IMMEDIATE` transaction that the
-//! service commits with its mail, [`PendingBooking`]), reading them for the
-//! pages and the feed, cancelling, moving and deleting.
+//! Consultations: booking a time (the guard and the slot's unique index
+//! checked inside one write transaction that the service commits with its
+//! mail, [`PendingBooking`]), reading them for the pages and the feed,
+//! cancelling, moving and deleting.
 //!
 //! No double booking is the database's job: a partial unique index on the
-//! start of booked consultations, and the guard (buffers, daily maximum)
-//! re-checked while SQLite's write lock is held.
+//! start of booked consultations, and the guard (buffers, daily maximum,
+//! time off) re-checked while the write lock is held
+//! ([`SqlStore::begin_write`]), whichever server asks.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 
 use super::outbox::{MailKind, NewMail, insert_mail, withdraw_reminders};
-use super::{BEGIN_WRITE, SqliteStore, StoreError, from_ts, is_unique_violation, ts};
+use super::{SqlStore, StoreError, from_ts, is_unique_violation, ts};
 use crate::booking::availability::{Busy, Guard, Slot};
 use crate::booking::form::{ClientDetails, ContactMethod, Topic};
 
@@ -186,7 +187,7 @@ pub trait ConsultationStore: Send + Sync {
 
 const CONSULTATION_COLUMNS: &str = "id, starts_at, ends_at, status, name, email, phone, contact_method, topic, note, sequence, created_at, cancelled_at, cancelled_by, awaiting_until";
 
-fn consultation_from_row(row: &SqliteRow) -> Result<Consultation, sqlx::Error> {
+fn consultation_from_row(row: &AnyRow) -> Result<Consultation, sqlx::Error> {
     let decode = |column: &str, what: &str| sqlx::Error::ColumnDecode {
         index: column.to_string(),
         source: format!("unknown {what}").into(),
@@ -231,13 +232,13 @@ fn consultation_from_row(row: &SqliteRow) -> Result<Consultation, sqlx::Error> {
 
 /// Whether `guard` still holds in this transaction (ignoring consultation `except`).
 async fn guard_holds(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     guard: &Guard,
     except: i64,
 ) -> Result<bool, sqlx::Error> {
     let clashes: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM consultations
-         WHERE status = 'booked' AND id != ?1 AND starts_at < ?2 AND ends_at > ?3",
+         WHERE status = 'booked' AND id != $1 AND starts_at < $2 AND ends_at > $3",
     )
     .bind(except)
     .bind(ts(guard.conflict_to))
@@ -249,7 +250,7 @@ async fn guard_holds(
     }
     // Time she closed from the dashboard a moment ago counts as well.
     let closed: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM time_off WHERE starts_at < ?1 AND ends_at > ?2")
+        sqlx::query_scalar("SELECT COUNT(*) FROM time_off WHERE starts_at < $1 AND ends_at > $2")
             .bind(ts(guard.conflict_to))
             .bind(ts(guard.conflict_from))
             .fetch_one(&mut **tx)
@@ -259,7 +260,7 @@ async fn guard_holds(
     }
     let that_day: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM consultations
-         WHERE status = 'booked' AND id != ?1 AND starts_at >= ?2 AND starts_at < ?3",
+         WHERE status = 'booked' AND id != $1 AND starts_at >= $2 AND starts_at < $3",
     )
     .bind(except)
     .bind(ts(guard.day_from))
@@ -269,15 +270,15 @@ async fn guard_holds(
     Ok(that_day < i64::from(guard.daily_maximum))
 }
 
-/// A booking inserted in an open SQLite transaction.
-struct SqlitePending {
-    tx: Transaction<'static, Sqlite>,
+/// A booking inserted in an open transaction.
+struct PendingWrite {
+    tx: Transaction<'static, Any>,
     id: i64,
     now: DateTime<Utc>,
 }
 
 #[async_trait]
-impl PendingBooking for SqlitePending {
+impl PendingBooking for PendingWrite {
     fn id(&self) -> i64 {
         self.id
     }
@@ -289,9 +290,9 @@ impl PendingBooking for SqlitePending {
     }
 }
 
-impl SqliteStore {
+impl SqlStore {
     /// Cancels consultation `id` while it is booked and `also` (SQL over
-    /// `?5`, the instant `now`) holds; withdraws its reminders and queues
+    /// `$5`, the instant `now`) holds; withdraws its reminders and queues
     /// `mail`, all in one transaction.
     async fn end_booking(
         &self,
@@ -301,10 +302,10 @@ impl SqliteStore {
         now: DateTime<Utc>,
         mail: Vec<NewMail>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(&format!(
-            "UPDATE consultations SET status = ?1, cancelled_at = ?2, cancelled_by = ?3, sequence = sequence + 1
-             WHERE id = ?4 AND status = 'booked' {also}"
+            "UPDATE consultations SET status = $1, cancelled_at = $2, cancelled_by = $3, sequence = sequence + 1
+             WHERE id = $4 AND status = 'booked' {also}"
         ))
         .bind("cancelled")
         .bind(ts(now))
@@ -325,7 +326,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl ConsultationStore for SqliteStore {
+impl ConsultationStore for SqlStore {
     async fn begin_booking(
         &self,
         slot: Slot,
@@ -335,14 +336,14 @@ impl ConsultationStore for SqliteStore {
         guard: &Guard,
         awaiting_until: Option<DateTime<Utc>>,
     ) -> Result<Option<Box<dyn PendingBooking>>, StoreError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         if !guard_holds(&mut tx, guard, 0).await? {
             return Ok(None);
         }
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO consultations
                (starts_at, ends_at, status, name, email, phone, contact_method, topic, note, manage_hash, created_at, awaiting_until)
-             VALUES (?1, ?2, 'booked', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             VALUES ($1, $2, 'booked', $3, $4, $5, $6, $7, $8, $9, $10, $11)
              RETURNING id",
         )
         .bind(ts(slot.start))
@@ -359,7 +360,7 @@ impl ConsultationStore for SqliteStore {
         .fetch_one(&mut *tx)
         .await;
         match inserted {
-            Ok(id) => Ok(Some(Box::new(SqlitePending { tx, id, now }))),
+            Ok(id) => Ok(Some(Box::new(PendingWrite { tx, id, now }))),
             // The database's own guarantee: the slot's unique index.
             Err(err) if is_unique_violation(&err) => Ok(None),
             Err(err) => Err(err.into()),
@@ -373,7 +374,7 @@ impl ConsultationStore for SqliteStore {
     ) -> Result<Vec<Busy>, StoreError> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT starts_at, ends_at FROM consultations
-             WHERE status = 'booked' AND starts_at < ?2 AND ends_at > ?1
+             WHERE status = 'booked' AND starts_at < $2 AND ends_at > $1
              ORDER BY starts_at",
         )
         .bind(ts(from))
@@ -391,7 +392,7 @@ impl ConsultationStore for SqliteStore {
 
     async fn consultation(&self, id: i64) -> Result<Option<Consultation>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {CONSULTATION_COLUMNS} FROM consultations WHERE id = ?1"
+            "SELECT {CONSULTATION_COLUMNS} FROM consultations WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -404,7 +405,7 @@ impl ConsultationStore for SqliteStore {
         manage_hash: &str,
     ) -> Result<Option<Consultation>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {CONSULTATION_COLUMNS} FROM consultations WHERE manage_hash = ?1 OR request_hash = ?1"
+            "SELECT {CONSULTATION_COLUMNS} FROM consultations WHERE manage_hash = $1 OR request_hash = $1"
         ))
         .bind(manage_hash)
         .fetch_optional(&self.pool)
@@ -414,9 +415,9 @@ impl ConsultationStore for SqliteStore {
 
     async fn consultations(&self, listing: Listing) -> Result<Vec<Consultation>, StoreError> {
         let (filter, order, at) = match listing {
-            Listing::Upcoming(now) => ("ends_at > ?1", "starts_at ASC", ts(now)),
-            Listing::Past(now) => ("ends_at <= ?1", "starts_at DESC", ts(now)),
-            Listing::All => ("?1 = ?1", "starts_at ASC", 0),
+            Listing::Upcoming(now) => ("ends_at > $1", "starts_at ASC", ts(now)),
+            Listing::Past(now) => ("ends_at <= $1", "starts_at DESC", ts(now)),
+            Listing::All => ("$1 = $1", "starts_at ASC", 0),
         };
         let rows = sqlx::query(&format!(
             "SELECT {CONSULTATION_COLUMNS} FROM consultations WHERE {filter} ORDER BY {order}, id"
@@ -437,7 +438,7 @@ impl ConsultationStore for SqliteStore {
         now: DateTime<Utc>,
         mail: Vec<NewMail>,
     ) -> Result<bool, StoreError> {
-        self.end_booking(id, Some(by), "AND ?5 = ?5", now, mail)
+        self.end_booking(id, Some(by), "AND $5 = $5", now, mail)
             .await
     }
 
@@ -448,11 +449,11 @@ impl ConsultationStore for SqliteStore {
         now: DateTime<Utc>,
         mail: Vec<NewMail>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE consultations
-                SET awaiting_until = NULL, request_hash = manage_hash, manage_hash = ?1
-             WHERE id = ?2 AND status = 'booked' AND awaiting_until > ?3",
+                SET awaiting_until = NULL, request_hash = manage_hash, manage_hash = $1
+             WHERE id = $2 AND status = 'booked' AND awaiting_until > $3",
         )
         .bind(manage_hash)
         .bind(id)
@@ -477,7 +478,7 @@ impl ConsultationStore for SqliteStore {
         self.end_booking(
             id,
             None,
-            "AND awaiting_until IS NOT NULL AND awaiting_until <= ?5",
+            "AND awaiting_until IS NOT NULL AND awaiting_until <= $5",
             now,
             mail,
         )
@@ -492,10 +493,10 @@ impl ConsultationStore for SqliteStore {
         now: DateTime<Utc>,
         mail: Vec<NewMail>,
     ) -> Result<Moved, StoreError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let booked: Option<i64> =
             // A request is answered, not moved.
-            sqlx::query_scalar("SELECT id FROM consultations WHERE id = ?1 AND status = 'booked' AND awaiting_until IS NULL")
+            sqlx::query_scalar("SELECT id FROM consultations WHERE id = $1 AND status = 'booked' AND awaiting_until IS NULL")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -506,8 +507,8 @@ impl ConsultationStore for SqliteStore {
             return Ok(Moved::Taken);
         }
         let updated = sqlx::query(
-            "UPDATE consultations SET starts_at = ?1, ends_at = ?2, sequence = sequence + 1
-             WHERE id = ?3",
+            "UPDATE consultations SET starts_at = $1, ends_at = $2, sequence = sequence + 1
+             WHERE id = $3",
         )
         .bind(ts(slot.start))
         .bind(ts(slot.end))
@@ -526,16 +527,16 @@ impl ConsultationStore for SqliteStore {
     }
 
     async fn delete(&self, id: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
-            "DELETE FROM outbox WHERE consultation_id = ?1 AND status != 'sending'
-               AND (status != 'pending' OR kind != ?2)",
+            "DELETE FROM outbox WHERE consultation_id = $1 AND status != 'sending'
+               AND (status != 'pending' OR kind != $2)",
         )
         .bind(id)
         .bind(MailKind::Cancellation.code())
         .execute(&mut *tx)
         .await?;
-        let deleted = sqlx::query("DELETE FROM consultations WHERE id = ?1")
+        let deleted = sqlx::query("DELETE FROM consultations WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?
@@ -548,15 +549,15 @@ impl ConsultationStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::booking::store::SqliteStore;
+    use crate::booking::store::{Database, SqlStore};
 
     fn at(seconds: i64) -> DateTime<Utc> {
         from_ts(seconds)
     }
 
-    async fn store() -> (tempfile::TempDir, SqliteStore) {
+    async fn store() -> (tempfile::TempDir, SqlStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("test.db"))
+        let store = SqlStore::open(&Database::Sqlite(dir.path().join("test.db")))
             .await
             .unwrap();
         (dir, store)
@@ -574,7 +575,7 @@ mod tests {
     }
 
     /// Books a 15-minute slot at `start` with no mail, committing at once.
-    async fn book(store: &SqliteStore, start: i64, hash: &str, guard: &Guard) -> Option<i64> {
+    async fn book(store: &SqlStore, start: i64, hash: &str, guard: &Guard) -> Option<i64> {
         let slot = Slot {
             start: at(start),
             end: at(start + 900),
@@ -627,7 +628,7 @@ mod tests {
         let insert = |hash: &'static str, status: &'static str| {
             sqlx::query(
                 "INSERT INTO consultations (starts_at, ends_at, status, name, email, contact_method, topic, manage_hash, created_at)
-                 VALUES (1000, 1900, ?2, 'x', 'x@example.com', 'email', 'kap', ?1, 0)",
+                 VALUES (1000, 1900, $2, 'x', 'x@example.com', 'email', 'kap', $1, 0)",
             )
             .bind(hash)
             .bind(status)

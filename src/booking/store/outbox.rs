@@ -1,4 +1,4 @@
-//! The outbox in SQLite: mail is written in the same transaction as the
+//! The outbox: mail is written in the same transaction as the
 //! change it reports (`insert_mail`, used by the consultation writes), then
 //! claimed, sent and marked by the outbox worker (`notify`).
 //!
@@ -8,9 +8,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Any, Row, Transaction};
 
-use super::{SqliteStore, StoreError, from_ts, ts};
+use super::{SqlStore, StoreError, from_ts, ts};
 
 /// What an email is about; reminders are withdrawn when plans change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +165,7 @@ pub trait OutboxStore: Send + Sync {
 }
 
 pub(super) async fn insert_mail(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     consultation: i64,
     mail: &[NewMail],
     now: DateTime<Utc>,
@@ -173,7 +173,7 @@ pub(super) async fn insert_mail(
     for m in mail {
         sqlx::query(
             "INSERT INTO outbox (consultation_id, kind, recipient, subject, body, ics, next_attempt_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(consultation)
         .bind(m.kind.code())
@@ -191,12 +191,12 @@ pub(super) async fn insert_mail(
 
 /// Withdraws a consultation's unsent reminders (and forgets their text).
 pub(super) async fn withdraw_reminders(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     consultation: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE outbox SET status = 'cancelled', recipient = '', subject = '', body = '', ics = NULL
-         WHERE consultation_id = ?1 AND kind = ?2 AND status = 'pending'",
+         WHERE consultation_id = $1 AND kind = $2 AND status = 'pending'",
     )
     .bind(consultation)
     .bind(MailKind::Reminder.code())
@@ -206,13 +206,13 @@ pub(super) async fn withdraw_reminders(
 }
 
 #[async_trait]
-impl OutboxStore for SqliteStore {
+impl OutboxStore for SqlStore {
     async fn due_mail(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM outbox
-             WHERE (status = 'pending' AND next_attempt_at <= ?1)
-                OR (status = 'sending' AND lease_until <= ?1)
-             ORDER BY next_attempt_at, id LIMIT ?2",
+             WHERE (status = 'pending' AND next_attempt_at <= $1)
+                OR (status = 'sending' AND lease_until <= $1)
+             ORDER BY next_attempt_at, id LIMIT $2",
         )
         .bind(ts(now))
         .bind(i64::from(limit))
@@ -236,9 +236,9 @@ impl OutboxStore for SqliteStore {
         lease_until: DateTime<Utc>,
     ) -> Result<Option<OutboxMail>, StoreError> {
         let row = sqlx::query(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ?3
-             WHERE id = ?1 AND ((status = 'pending' AND next_attempt_at <= ?2)
-                             OR (status = 'sending' AND lease_until <= ?2))
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $3
+             WHERE id = $1 AND ((status = 'pending' AND next_attempt_at <= $2)
+                             OR (status = 'sending' AND lease_until <= $2))
              RETURNING id, kind, recipient, subject, body, ics, attempts",
         )
         .bind(id)
@@ -269,9 +269,9 @@ impl OutboxStore for SqliteStore {
 
     async fn mail_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = ?2, lease_until = NULL, last_error = NULL,
+            "UPDATE outbox SET status = 'sent', sent_at = $2, lease_until = NULL, last_error = NULL,
                     recipient = '', subject = '', body = '', ics = NULL
-             WHERE id = ?1",
+             WHERE id = $1",
         )
         .bind(id)
         .bind(ts(now))
@@ -291,9 +291,9 @@ impl OutboxStore for SqliteStore {
             None => ("failed", None),
         };
         sqlx::query(
-            "UPDATE outbox SET status = ?2, last_error = ?3, lease_until = NULL,
-                    next_attempt_at = COALESCE(?4, next_attempt_at)
-             WHERE id = ?1",
+            "UPDATE outbox SET status = $2, last_error = $3, lease_until = NULL,
+                    next_attempt_at = COALESCE($4, next_attempt_at)
+             WHERE id = $1",
         )
         .bind(id)
         .bind(status)
@@ -307,9 +307,9 @@ impl OutboxStore for SqliteStore {
     async fn mail_counts(&self) -> Result<MailCounts, StoreError> {
         let (waiting, failed, sent, oldest): (i64, i64, i64, Option<i64>) = sqlx::query_as(
             "SELECT
-               COALESCE(SUM(status IN ('pending', 'sending')), 0),
-               COALESCE(SUM(status = 'failed'), 0),
-               COALESCE(SUM(status = 'sent'), 0),
+               COUNT(CASE WHEN status IN ('pending', 'sending') THEN 1 END),
+               COUNT(CASE WHEN status = 'failed' THEN 1 END),
+               COUNT(CASE WHEN status = 'sent' THEN 1 END),
                MIN(CASE WHEN status IN ('pending', 'sending') THEN created_at END)
              FROM outbox",
         )
@@ -327,9 +327,9 @@ impl OutboxStore for SqliteStore {
         let rows = sqlx::query(
             "SELECT id, consultation_id, kind, status, attempts, last_error, next_attempt_at,
                     created_at, sent_at
-             FROM outbox ORDER BY created_at DESC, id DESC LIMIT ?1",
+             FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1",
         )
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows

@@ -1,4 +1,5 @@
-//! The therapist's sessions and the signing key in SQLite. A session is
+//! The therapist's sessions and the signing key, in the database, so a
+//! login and a signed link work on every server that shares it. A session is
 //! kept only as the hash of its cookie's token, with an expiry; the key
 //! signs form tokens and private links, so it is created once and kept.
 //! The calendar feed's generation is kept beside it: the feed's secret
@@ -7,7 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{SqliteStore, StoreError, ts};
+use super::{SqlStore, StoreError, ts};
 
 /// Admin sessions and the secret key.
 #[async_trait]
@@ -40,7 +41,7 @@ pub trait SessionStore: Send + Sync {
 }
 
 #[async_trait]
-impl SessionStore for SqliteStore {
+impl SessionStore for SqlStore {
     async fn create_session(
         &self,
         token_hash: &str,
@@ -48,7 +49,7 @@ impl SessionStore for SqliteStore {
         expires: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO admin_sessions (token_hash, created_at, expires_at) VALUES (?1, ?2, ?3)",
+            "INSERT INTO admin_sessions (token_hash, created_at, expires_at) VALUES ($1, $2, $3)",
         )
         .bind(token_hash)
         .bind(ts(now))
@@ -64,7 +65,7 @@ impl SessionStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM admin_sessions WHERE token_hash = ?1 AND expires_at > ?2",
+            "SELECT 1 FROM admin_sessions WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(token_hash)
         .bind(ts(now))
@@ -74,7 +75,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM admin_sessions WHERE token_hash = ?1")
+        sqlx::query("DELETE FROM admin_sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(&self.pool)
             .await?;
@@ -85,7 +86,7 @@ impl SessionStore for SqliteStore {
         &self,
         generate: &(dyn Fn() -> Vec<u8> + Send + Sync),
     ) -> Result<Vec<u8>, StoreError> {
-        sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES ('secret_key', ?1)")
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('secret_key', $1) ON CONFLICT (key) DO NOTHING")
             .bind(generate())
             .execute(&self.pool)
             .await?;
@@ -97,20 +98,19 @@ impl SessionStore for SqliteStore {
     }
 
     async fn feed_generation(&self) -> Result<u64, StoreError> {
-        let stored: Option<i64> = sqlx::query_scalar(
-            "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'feed_generation'",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
+        let stored: Option<i64> =
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'feed_generation'")
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(stored.map_or(0, |n| n.unsigned_abs()))
     }
 
     async fn rotate_feed(&self) -> Result<u64, StoreError> {
         // One statement: two rotations at once both count.
         let next: i64 = sqlx::query_scalar(
-            "INSERT INTO settings (key, value) VALUES ('feed_generation', 1) \
-             ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 \
-             RETURNING CAST(value AS INTEGER)",
+            "INSERT INTO counters (name, value) VALUES ('feed_generation', 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 \
+             RETURNING value",
         )
         .fetch_one(&self.pool)
         .await?;

@@ -1,4 +1,4 @@
-//! The therapist's time off in SQLite: spans she closed from the dashboard
+//! The therapist's time off: spans she closed from the dashboard
 //! (whole days, or one slot), read with the consultations when times are
 //! offered and re-checked inside the booking transaction
 //! (`consultations::guard_holds`).
@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{SqliteStore, StoreError, from_ts, ts};
+use super::{SqlStore, StoreError, from_ts, ts};
 
 /// What a span of time off closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub trait TimeOffStore: Send + Sync {
 }
 
 #[async_trait]
-impl TimeOffStore for SqliteStore {
+impl TimeOffStore for SqlStore {
     async fn add_time_off(
         &self,
         start: DateTime<Utc>,
@@ -68,7 +68,7 @@ impl TimeOffStore for SqliteStore {
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
             "INSERT INTO time_off (starts_at, ends_at, kind, created_at)
-             VALUES (?1, ?2, ?3, ?4) RETURNING id",
+             VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(ts(start))
         .bind(ts(end))
@@ -79,7 +79,7 @@ impl TimeOffStore for SqliteStore {
     }
 
     async fn remove_time_off(&self, id: i64) -> Result<bool, StoreError> {
-        let removed = sqlx::query("DELETE FROM time_off WHERE id = ?1")
+        let removed = sqlx::query("DELETE FROM time_off WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await?
@@ -94,7 +94,7 @@ impl TimeOffStore for SqliteStore {
     ) -> Result<Vec<TimeOff>, StoreError> {
         let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
             "SELECT id, starts_at, ends_at, kind FROM time_off
-             WHERE starts_at < ?2 AND ends_at > ?1 ORDER BY starts_at, id",
+             WHERE starts_at < $2 AND ends_at > $1 ORDER BY starts_at, id",
         )
         .bind(ts(from))
         .bind(ts(to))
