@@ -974,6 +974,20 @@ impl Booking {
         }
     }
 
+    /// Whether this server (`holder`) does the shared work `work` this
+    /// round, which comes every `every`: it takes or renews the work's
+    /// lease for two rounds.
+    async fn my_turn(
+        &self,
+        work: &str,
+        holder: &str,
+        every: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        let now = self.now();
+        let until = now + Duration::from_std(every * 2).unwrap_or(Duration::hours(2));
+        self.store.take_lease(work, holder, now, until).await
+    }
+
     /// Deletes what is older than the retention period.
     pub async fn purge(&self) -> Result<Purged, StoreError> {
         let now = self.now();
@@ -1061,12 +1075,22 @@ impl Workers {
                 }
             }));
         }
+        // Servers sharing one database take turns through a lease: the
+        // holder renews it each round; if it stops, another takes over
+        // once the lease runs out (two rounds).
+        let holder = format!("{}-{:016x}", std::process::id(), rand::random::<u64>());
         {
             let booking = Arc::clone(&booking);
+            let holder = holder.clone();
             let mut stop = receiver.clone();
             tasks.push(tokio::spawn(async move {
                 loop {
-                    if let Err(err) = booking.lapse_requests().await {
+                    let released = match booking.my_turn("lapse", &holder, LAPSE_EVERY).await {
+                        Ok(true) => booking.lapse_requests().await.map(|_| ()),
+                        Ok(false) => Ok(()),
+                        Err(err) => Err(err),
+                    };
+                    if let Err(err) = released {
                         tracing::error!(%err, "releasing unanswered requests failed");
                     }
                     tokio::select! {
@@ -1079,7 +1103,12 @@ impl Workers {
         let mut stop = receiver;
         tasks.push(tokio::spawn(async move {
             loop {
-                match booking.purge().await {
+                let purged = match booking.my_turn("purge", &holder, PURGE_EVERY).await {
+                    Ok(true) => booking.purge().await,
+                    Ok(false) => Ok(Purged::default()),
+                    Err(err) => Err(err),
+                };
+                match purged {
                     Ok(purged) if purged != Purged::default() => tracing::info!(
                         consultations = purged.consultations,
                         mail = purged.mail,
