@@ -15,15 +15,16 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::booking_app::form_token_and_slots;
+use common::database::booked_starts;
 use common::process::{Server, http, open_many_slots, post_booking};
-use common::smtp::{RECEIVING, RECORDED, Received, SmtpServer};
+use common::smtp::{RECEIVING, RECORDED, SmtpServer, message_ids};
 use common::{ContentCopy, eventually};
+use practice_site::booking::store::Database;
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -135,38 +136,6 @@ fn jitter() -> f32 {
     (nanos % 1000) as f32 / 1000.0
 }
 
-fn booked_starts(database: &Path) -> Vec<i64> {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display()))
-            .await
-            .unwrap();
-        let rows =
-            sqlx::query_scalar("SELECT starts_at FROM consultations WHERE status = 'booked'")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-        pool.close().await;
-        rows
-    })
-}
-
-fn message_ids(smtp: &SmtpServer) -> Vec<String> {
-    ids_of(&smtp.messages())
-}
-
-fn ids_of(messages: &[Received]) -> Vec<String> {
-    messages
-        .iter()
-        .filter_map(|m| {
-            m.data
-                .lines()
-                .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
-                .map(str::to_string)
-        })
-        .collect()
-}
-
 #[test]
 fn a_killed_server_loses_no_confirmed_booking_and_no_email() {
     let bookings = setting("CRASH_BOOKINGS", 24);
@@ -217,7 +186,7 @@ fn a_killed_server_loses_no_confirmed_booking_and_no_email() {
             "the confirmation link of {slot} still works"
         );
     }
-    let booked = booked_starts(&database);
+    let booked = booked_starts(&Database::Sqlite(database.clone()));
     let mut per_start: HashMap<i64, usize> = HashMap::new();
     for start in &booked {
         *per_start.entry(*start).or_default() += 1;
@@ -234,7 +203,7 @@ fn a_killed_server_loses_no_confirmed_booking_and_no_email() {
     // of every booking in the database, each exactly once.
     let expected = booked.len() * 2;
     let all_arrived = runtime.block_on(smtp.until(Duration::from_secs(120), |messages| {
-        ids_of(messages).iter().collect::<HashSet<_>>().len() >= expected
+        message_ids(&messages).iter().collect::<HashSet<_>>().len() >= expected
     }));
     assert!(
         all_arrived,
@@ -244,7 +213,7 @@ fn a_killed_server_loses_no_confirmed_booking_and_no_email() {
     // Kept: a quiet window in which a wrongly repeated email would arrive;
     // that none does is what is being checked, so a time is the point.
     std::thread::sleep(Duration::from_millis(500));
-    let ids = message_ids(&smtp);
+    let ids = message_ids(&smtp.messages());
     assert_eq!(ids.len(), smtp.messages().len(), "every email has an id");
     let unique: HashSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), expected, "every email arrived");

@@ -7,14 +7,14 @@
 mod common;
 
 use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
+use common::nginx::Nginx;
 use common::{ContentCopy, router};
 use practice_site::site::Site;
 use practice_site::site::export::{export, file_for};
@@ -105,96 +105,22 @@ async fn every_exported_file_is_byte_identical_to_the_live_response() {
     );
 }
 
-/// nginx, started on a free loopback port over an export, stopped on drop.
-struct Nginx {
-    child: Child,
-    port: u16,
-    _prefix: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn nginx_binary() -> PathBuf {
-    for candidate in ["/usr/sbin/nginx", "/usr/bin/nginx"] {
-        if Path::new(candidate).exists() {
-            return PathBuf::from(candidate);
-        }
-    }
-    panic!(
-        "nginx is not installed; scripts/test installs it, or run: apt-get install nginx-light libnginx-mod-http-brotli-static"
-    );
-}
-
 const BROTLI_MODULE: &str = "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so";
 
+/// nginx over the export at `root`, with the export's own snippet.
 fn start_nginx(root: &Path) -> Nginx {
-    let binary = nginx_binary();
     assert!(
         Path::new(BROTLI_MODULE).exists(),
         "nginx's brotli_static module is missing; run: apt-get install libnginx-mod-http-brotli-static"
     );
     // nginx's workers run as an unprivileged user: let them read the export.
     make_world_readable(root);
-    let prefix = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let p = prefix.path().display();
-    let config = format!(
-        "load_module {BROTLI_MODULE};
-worker_processes 1;
-daemon off;
-error_log {p}/error.log;
-pid {p}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path {p}/body;
-    proxy_temp_path {p}/proxy;
-    fastcgi_temp_path {p}/fastcgi;
-    uwsgi_temp_path {p}/uwsgi;
-    scgi_temp_path {p}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root};
-        include {root}/nginx.conf;
-    }}
-}}
-",
-        root = root.display()
-    );
-    std::fs::write(prefix.path().join("nginx.conf"), config).unwrap();
-    let child = Command::new(binary)
-        .arg("-p")
-        .arg(prefix.path())
-        .arg("-c")
-        .arg(prefix.path().join("nginx.conf"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let nginx = Nginx {
-        child,
-        port,
-        _prefix: prefix,
-    };
-    let listening = common::eventually(Duration::from_secs(10), Duration::from_millis(50), || {
-        TcpStream::connect(("127.0.0.1", port)).ok()
-    });
-    assert!(
-        listening.is_some(),
-        "nginx did not start: {}",
-        std::fs::read_to_string(nginx._prefix.path().join("error.log")).unwrap_or_default()
-    );
-    nginx
+    let root = root.display();
+    Nginx::start(
+        &format!("load_module {BROTLI_MODULE};"),
+        "",
+        &format!("root {root};\n        include {root}/nginx.conf;"),
+    )
 }
 
 fn make_world_readable(path: &Path) {

@@ -137,16 +137,51 @@ async fn the_previous_schema_with_data_is_brought_up_to_date_keeping_it() {
 #[tokio::test]
 async fn a_lease_is_one_holders_until_it_runs_out() {
     let store = SqlStore::open(&fresh_database()).await.unwrap();
-    assert!(store.take_lease("purge", "a", at(0), at(100)).await.unwrap());
-    assert!(!store.take_lease("purge", "b", at(50), at(150)).await.unwrap());
+    assert!(
+        store
+            .take_lease("purge", "a", at(0), at(100))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_lease("purge", "b", at(50), at(150))
+            .await
+            .unwrap()
+    );
     // Another work's lease is its own.
-    assert!(store.take_lease("lapse", "b", at(50), at(150)).await.unwrap());
+    assert!(
+        store
+            .take_lease("lapse", "b", at(50), at(150))
+            .await
+            .unwrap()
+    );
     // The holder renews it.
-    assert!(store.take_lease("purge", "a", at(90), at(190)).await.unwrap());
-    assert!(!store.take_lease("purge", "b", at(150), at(250)).await.unwrap());
+    assert!(
+        store
+            .take_lease("purge", "a", at(90), at(190))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_lease("purge", "b", at(150), at(250))
+            .await
+            .unwrap()
+    );
     // Once it runs out, another server takes over.
-    assert!(store.take_lease("purge", "b", at(190), at(290)).await.unwrap());
-    assert!(!store.take_lease("purge", "a", at(200), at(300)).await.unwrap());
+    assert!(
+        store
+            .take_lease("purge", "b", at(190), at(290))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_lease("purge", "a", at(200), at(300))
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]
@@ -192,10 +227,10 @@ async fn of_twenty_bookings_of_one_slot_at_once_the_database_keeps_one() {
         booked += usize::from(attempt.await.unwrap());
     }
     assert_eq!(booked, 1);
-    assert_eq!(store.busy_between(at(0), at(200_000)).await.unwrap().len(), 1);
-    let purged = store
-        .purge(at(200_000), at(0), at(200_000))
-        .await
-        .unwrap();
+    assert_eq!(
+        store.busy_between(at(0), at(200_000)).await.unwrap().len(),
+        1
+    );
+    let purged = store.purge(at(200_000), at(0), at(200_000)).await.unwrap();
     assert_eq!(purged.consultations, 1);
 }

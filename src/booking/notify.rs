@@ -33,8 +33,13 @@ use crate::clock::Clock;
 
 /// After this many failed attempts a mail is given up (about a day of trying).
 pub const MAX_ATTEMPTS: u32 = 12;
-/// How long one attempt owns a claimed mail.
-const LEASE: i64 = 5 * 60;
+/// How long one attempt owns a claimed mail: longer than an attempt may
+/// last ([`SEND_DEADLINE`]), so no other sender takes a mail still being
+/// sent, and short enough that mail a killed server had claimed goes out
+/// from another server within about two minutes.
+const LEASE: i64 = 90;
+/// One whole attempt (connecting, every command, the message) ends by then.
+const SEND_DEADLINE: StdDuration = StdDuration::from_secs(60);
 /// Mail taken per run.
 const BATCH: u32 = 20;
 /// How often the worker looks for due mail when nothing wakes it.
@@ -275,13 +280,14 @@ impl Outbox {
                 continue;
             };
             let result = match self.mailer.message(&mail) {
-                Ok(message) => self
-                    .mailer
-                    .transport
-                    .send(message)
-                    .await
-                    .map(drop)
-                    .map_err(|err| describe(&err)),
+                Ok(message) => {
+                    match tokio::time::timeout(SEND_DEADLINE, self.mailer.transport.send(message))
+                        .await
+                    {
+                        Ok(sent) => sent.map(drop).map_err(|err| describe(&err)),
+                        Err(_) => Err("the mail server took too long".to_string()),
+                    }
+                }
                 Err(reason) => Err(reason.to_string()),
             };
             let now = self.clock.now();

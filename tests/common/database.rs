@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use practice_site::booking::store::Database;
+use practice_site::booking::store::{Database, SqlStore};
 
 /// Whether this run's bookings are on PostgreSQL (`TEST_STORE=postgres`).
 pub fn on_postgres() -> bool {
@@ -34,6 +34,22 @@ pub fn fresh_database() -> Database {
     } else {
         Database::Sqlite(super::fresh_database_path())
     }
+}
+
+/// The starts of the booked consultations in `database`, read as another
+/// process would (for tests of a server run as its own process).
+pub fn booked_starts(database: &Database) -> Vec<i64> {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = SqlStore::open_lazy(database).unwrap();
+        let rows =
+            sqlx::query_scalar("SELECT starts_at FROM consultations WHERE status = 'booked'")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        store.pool().close().await;
+        rows
+    })
 }
 
 /// The suite's cluster: started on first use, stopped after the process.

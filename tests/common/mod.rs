@@ -9,6 +9,8 @@ pub mod booking_app;
 /// The database of a test's bookings: SQLite, or PostgreSQL in a cluster
 /// of the test's own.
 pub mod database;
+/// nginx on a loopback port, over an export or in front of servers.
+pub mod nginx;
 /// The real binary on a port, and a plain HTTP client for it.
 pub mod process;
 /// A mail server on loopback that records what it is sent.

@@ -1,6 +1,7 @@
 //! The real server binary on a loopback port, and a plain HTTP/1.1 client
 //! for it: for tests that kill, restart or load the process itself.
 
+use std::ffi::OsStr;
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 /// `practice-site serve` on `port`, over the content folder `content` (its
 /// `site.toml` inside) and the repository's static files.
-pub fn serve_command(content: &Path, database: &Path, port: u16) -> Command {
+pub fn serve_command(content: &Path, database: impl AsRef<OsStr>, port: u16) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_practice-site"));
     command
         .args(["serve", "--port", &port.to_string(), "--content"])
@@ -22,6 +23,11 @@ pub fn serve_command(content: &Path, database: &Path, port: u16) -> Command {
         .arg(database)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null());
+    // Its own working directory: with PostgreSQL the last good copy of the
+    // site is kept there, beside the content.
+    if let Some(root) = content.parent() {
+        command.current_dir(root);
+    }
     command
 }
 
@@ -33,7 +39,7 @@ pub struct Server {
 
 impl Server {
     /// Starts `practice-site serve` on a free port and waits until it answers.
-    pub fn start(content: &Path, database: &Path, env: &[(&str, String)]) -> Self {
+    pub fn start(content: &Path, database: impl AsRef<OsStr>, env: &[(&str, String)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -60,7 +66,11 @@ impl Server {
 
     /// [`Server::start`] with the therapist's login on (the test password,
     /// for [`log_in`]) besides `env`.
-    pub fn start_with_login(content: &Path, database: &Path, env: &[(&str, String)]) -> Self {
+    pub fn start_with_login(
+        content: &Path,
+        database: impl AsRef<OsStr>,
+        env: &[(&str, String)],
+    ) -> Self {
         let hash = super::test_secrets().admin_password_hash.unwrap();
         let mut env = env.to_vec();
         env.push(("ADMIN_PASSWORD_HASH", hash));

@@ -20,6 +20,19 @@ pub struct Received {
     pub data: String,
 }
 
+/// The `Message-ID:` header line of each message that has one.
+pub fn message_ids(messages: &[Received]) -> Vec<String> {
+    messages
+        .iter()
+        .filter_map(|m| {
+            m.data
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+                .map(str::to_string)
+        })
+        .collect()
+}
+
 /// The running server; it stops when dropped.
 pub struct SmtpServer {
     pub port: u16,
