@@ -207,7 +207,7 @@ async fn of_twenty_bookings_of_one_slot_at_once_the_database_keeps_one() {
         note: None,
     };
     let tries = (0..20).map(|n| {
-        let (store, guard, client) = (Arc::clone(&store), guard.clone(), client.clone());
+        let (store, guard, client) = (Arc::clone(&store), guard, client.clone());
         tokio::spawn(async move {
             let pending = store
                 .begin_booking(slot, &client, &format!("link-{n}"), at(1), &guard, None)
