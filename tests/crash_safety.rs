@@ -203,7 +203,7 @@ fn a_killed_server_loses_no_confirmed_booking_and_no_email() {
     // of every booking in the database, each exactly once.
     let expected = booked.len() * 2;
     let all_arrived = runtime.block_on(smtp.until(Duration::from_secs(120), |messages| {
-        message_ids(&messages).iter().collect::<HashSet<_>>().len() >= expected
+        message_ids(messages).iter().collect::<HashSet<_>>().len() >= expected
     }));
     assert!(
         all_arrived,
