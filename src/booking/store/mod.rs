@@ -30,7 +30,9 @@ use chrono::{DateTime, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyPool, ConnectOptions as _, Executor as _, Transaction};
+use sqlx::{
+    Any, AnyConnection, AnyPool, ConnectOptions as _, Connection as _, Executor as _, Transaction,
+};
 
 pub use consultations::{
     CancelledBy, Consultation, ConsultationStore, Listing, Moved, PendingBooking, Status,
@@ -185,6 +187,31 @@ const BUSY_TIMEOUT: StdDuration = StdDuration::from_secs(5);
 /// short wait is cheaper than a rule that holds on one server only.
 const WRITE_LOCK: i64 = 0x7072_6163_7469_6365; // "practice"
 
+fn connect_options(database: &Database) -> Result<AnyConnectOptions, StoreError> {
+    sqlx::any::install_default_drivers();
+    Ok(AnyConnectOptions::from_str(&database.connect_url()?)?)
+}
+
+/// What every new connection runs before its first use.
+async fn prepare(connection: &mut AnyConnection, sqlite: bool) -> Result<(), sqlx::Error> {
+    if sqlite {
+        // Purged consultations are overwritten with zeros, not just
+        // unlinked: the privacy page promises that deleted details are gone
+        // from the file.
+        connection
+            .execute(
+                format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = {}; PRAGMA secure_delete = ON;",
+                    BUSY_TIMEOUT.as_millis()
+                )
+                .as_str(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 impl SqlStore {
     /// Opens the database, bringing its schema up to date. A SQLite file is
     /// created (owner-only) on first run; a PostgreSQL database must exist.
@@ -192,9 +219,14 @@ impl SqlStore {
         if let Database::Sqlite(path) = database {
             create_private_file(path)?;
         }
+        // A first connection outside the pool, so a wrong URL or password,
+        // or a file that is not a database, fails here with its own error:
+        // the pool would retry a failed setup until its timeout and report
+        // only that.
+        let mut first = AnyConnection::connect_with(&connect_options(database)?).await?;
+        prepare(&mut first, database.file().is_some()).await?;
+        first.close().await?;
         let store = Self::open_lazy(database)?;
-        // The first connection, so a wrong URL or password fails here.
-        store.pool.acquire().await?;
         let migrations = match database {
             Database::Sqlite(_) => &SQLITE_MIGRATIONS,
             Database::Postgres(_) => &POSTGRES_MIGRATIONS,
@@ -209,32 +241,12 @@ impl SqlStore {
     /// Opens an already migrated database without touching it until the
     /// first query (for callers that cannot wait here, such as test helpers).
     pub fn open_lazy(database: &Database) -> Result<Self, StoreError> {
-        sqlx::any::install_default_drivers();
-        let options = AnyConnectOptions::from_str(&database.connect_url()?)?;
+        let options = connect_options(database)?;
         let sqlite = database.file().is_some();
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(StdDuration::from_secs(10))
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    if sqlite {
-                        // Purged consultations are overwritten with zeros,
-                        // not just unlinked: the privacy page promises that
-                        // deleted details are gone from the file.
-                        connection
-                            .execute(
-                                format!(
-                                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                                     PRAGMA busy_timeout = {}; PRAGMA secure_delete = ON;",
-                                    BUSY_TIMEOUT.as_millis()
-                                )
-                                .as_str(),
-                            )
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
+            .after_connect(move |connection, _| Box::pin(prepare(connection, sqlite)))
             .connect_lazy_with(options);
         Ok(Self {
             pool,
