@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod diagnostic;
+pub mod editor;
 pub mod fuzzing;
 pub mod last_good;
 pub mod launch;

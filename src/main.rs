@@ -14,7 +14,6 @@ use practice_site::booking::store::{Database, SessionStore, SqlStore, StoreError
 use practice_site::booking::{Booking, Workers, admin, tokens};
 use practice_site::check::{self, CheckError};
 use practice_site::config::SiteConfig;
-use practice_site::content::front_matter;
 use practice_site::last_good::LastGood;
 use practice_site::live::{Reloader, SystemClock};
 use practice_site::publish::{self, PublishError};
@@ -511,43 +510,17 @@ fn check_launch(sources: &Sources, database: &Database) -> ExitCode {
 }
 
 fn new_article(sources: &Sources, title: &str) -> ExitCode {
-    let slug = front_matter::slug_from_title(title);
-    if slug.is_empty() {
-        eprintln!("error: the title needs at least one letter or digit to make an address from");
-        return ExitCode::FAILURE;
-    }
-    let path = sources.content.join("blog").join(format!("{slug}.md"));
-    if path.exists() {
-        eprintln!(
-            "error: {} already exists; choose another title, or open that file",
-            path.display()
-        );
-        return ExitCode::FAILURE;
-    }
-    // A taken address is refused rather than replaced by `slug-2`: an
-    // address is for good once published, a silent `-2` reads as a duplicate
-    // to readers and search engines, and the holder may be an old alias the
-    // therapist has forgotten; naming it lets her choose knowingly.
-    let url = format!("/blog/{slug}");
-    if let Some(holder) = practice_site::content::address_holder(&sources.content, &url) {
-        eprintln!(
-            "error: the address {url} is taken: {holder}. Start the article with another title (you can change its `title:` afterwards; the address stays)"
-        );
-        return ExitCode::FAILURE;
-    }
     let today = match SiteConfig::load(&sources.config) {
         Ok(config) => config.today(chrono::Utc::now()),
         Err(_) => chrono::Utc::now().date_naive(),
     };
-    let written = std::fs::create_dir_all(path.parent().expect("blog folder"))
-        .and_then(|()| std::fs::write(&path, front_matter::new_article(title, today)));
-    match written {
-        Ok(()) => {
+    match practice_site::content::start_article(&sources.content, title, today) {
+        Ok(path) => {
             println!("{}", path.display());
             ExitCode::SUCCESS
         }
-        Err(err) => {
-            eprintln!("error: cannot write {}: {err}", path.display());
+        Err(why) => {
+            eprintln!("error: {why}");
             ExitCode::FAILURE
         }
     }
@@ -747,7 +720,10 @@ fn serve(sources: Sources, preview: bool, address: SocketAddr, database: &Databa
         // With --port 0 the system chose the port: say which.
         let address = listener.local_addr().unwrap_or(address);
         reloader.compress_in_background();
-        let state = AppState::live(&reloader, Arc::clone(&booking)).trusting_proxy(secrets.trust_proxy);
+        let editor = Arc::new(practice_site::editor::Editor::new(Arc::clone(&reloader)));
+        let state = AppState::live(&reloader, Arc::clone(&booking))
+            .trusting_proxy(secrets.trust_proxy)
+            .with_editor(editor);
         let workers = Workers::start(booking);
         let shutdown = shutdown_signal();
         let watching = tokio::spawn(Arc::clone(&reloader).run());

@@ -277,6 +277,37 @@ impl Library {
 
 /// Reads, checks and renders everything under `content_dir` as readers see
 /// it today. Returns every problem found, not just the first.
+/// Starts a draft article titled `title` (what `practice-site new` and the
+/// editor's "New article" do) and returns its path, or says in a sentence
+/// why it cannot.
+pub fn start_article(content_dir: &Path, title: &str, today: NaiveDate) -> Result<PathBuf, String> {
+    let slug = front_matter::slug_from_title(title);
+    if slug.is_empty() {
+        return Err("the title needs at least one letter or digit to make an address from".into());
+    }
+    let path = content_dir.join("blog").join(format!("{slug}.md"));
+    if path.exists() {
+        return Err(format!(
+            "{} already exists; choose another title, or open that file",
+            path.display()
+        ));
+    }
+    // A taken address is refused rather than replaced by `slug-2`: an
+    // address is for good once published, a silent `-2` reads as a duplicate
+    // to readers and search engines, and the holder may be an old alias the
+    // therapist has forgotten; naming it lets her choose knowingly.
+    let url = format!("/blog/{slug}");
+    if let Some(holder) = address_holder(content_dir, &url) {
+        return Err(format!(
+            "the address {url} is taken: {holder}. Start the article with another title (you can change its `title:` afterwards; the address stays)"
+        ));
+    }
+    std::fs::create_dir_all(path.parent().expect("blog folder"))
+        .and_then(|()| std::fs::write(&path, front_matter::new_article(title, today)))
+        .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    Ok(path)
+}
+
 pub fn load(content_dir: &Path, config: &SiteConfig) -> Result<Library, Diagnostics> {
     let options = LoadOptions {
         today: config.today(chrono::Utc::now()),
@@ -304,6 +335,18 @@ pub struct Memo {
 /// A file's document before the link graph is added, and the problems found
 /// rendering it.
 type Rendering = Arc<(Document, Diagnostics)>;
+
+impl Memo {
+    /// The document a file became in this load, if it was rendered.
+    pub fn document(&self, source: &Path) -> Option<&Document> {
+        self.rendered.get(source).map(|(_, rendering)| &rendering.0)
+    }
+
+    /// Every rendered document, in no order.
+    pub fn documents(&self) -> impl Iterator<Item = &Document> {
+        self.rendered.values().map(|(_, rendering)| &rendering.0)
+    }
+}
 
 impl std::fmt::Debug for Memo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

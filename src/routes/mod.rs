@@ -10,6 +10,7 @@ pub mod booking;
 pub mod client;
 mod compress;
 mod conditional;
+mod editor;
 pub mod error;
 mod feeds;
 mod health;
@@ -30,13 +31,13 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use tokio::sync::{Semaphore, watch};
 
 use crate::booking::Booking;
+use crate::editor::Editor;
 use crate::live::{BuildStatus, Reloader};
 use crate::site::{Resource, Site, SiteHandle};
 pub use error::HttpError;
@@ -54,6 +55,8 @@ pub struct AppState {
     /// On a live server: the outcome of the latest build (the preview's
     /// panel and reloads, `/healthz`).
     pub builds: Option<watch::Receiver<BuildStatus>>,
+    /// The therapist's editor, on a live server.
+    pub editor: Option<Arc<Editor>>,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             network,
             preview: false,
             builds: None,
+            editor: None,
         }
     }
 
@@ -79,7 +83,14 @@ impl AppState {
             network,
             preview: reloader.is_preview(),
             builds: Some(reloader.status()),
+            editor: None,
         }
+    }
+
+    /// Mounts the editor under `/admin/content` (a live server's).
+    pub fn with_editor(mut self, editor: Arc<Editor>) -> Self {
+        self.editor = Some(editor);
+        self
     }
 
     /// Takes the client's address from `X-Forwarded-For` (`TRUST_PROXY=1`).
@@ -87,6 +98,26 @@ impl AppState {
         self.network.trust_proxy = trust_proxy;
         self
     }
+}
+
+/// Refuses a body over its route's limit with 413: the editor's texts may
+/// be long (`editor::TEXT_FORM_LIMIT`), every other body is a small form
+/// (`limit`). A declared length over it is refused before reading; a body
+/// without one is cut off where it passes it, and the form reading it then
+/// answers 413.
+async fn limit_body(State(limit): State<usize>, request: Request, next: Next) -> Response {
+    let limit = if request.uri().path().starts_with("/admin/content/") {
+        editor::TEXT_FORM_LIMIT.max(limit)
+    } else {
+        limit
+    };
+    let declared = (request.headers().get(header::CONTENT_LENGTH))
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    next.run(request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit))))
+        .await
 }
 
 /// The network of the site as it starts: https or not, read once.
@@ -162,6 +193,7 @@ pub fn app_with_limits(state: AppState, extra: Router<AppState>, limits: Request
         .merge(preview)
         .merge(booking::router())
         .merge(admin::router())
+        .merge(editor::router())
         .merge(times::router())
         .merge(pages::router())
         .merge(blog::router())
@@ -176,7 +208,10 @@ pub fn app_with_limits(state: AppState, extra: Router<AppState>, limits: Request
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             },
         ))
-        .layer(RequestBodyLimitLayer::new(limits.body))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.body,
+            limit_body,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.timeout,

@@ -270,6 +270,12 @@ impl Site {
             .filter(|resource| !resource.stand_in)
     }
 
+    /// What each Markdown file became in this build (by its path), for the
+    /// editor's list and preview.
+    pub fn documents(&self) -> &content::Memo {
+        &self.memo
+    }
+
     /// Every resource, error pages included, in no order.
     fn all_resources(&self) -> impl Iterator<Item = &Resource> {
         self.resources

@@ -200,6 +200,7 @@ fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Lay
     let css_url = asset_url("css/site.css");
     let forms_css_url = asset_url("css/forms.css");
     let local_time_js_url = asset_url("js/local-time.js");
+    let editor_js_url = asset_url("js/editor.js");
     let icon_url = asset_url("favicon.svg");
     let known_path = |path: &str| {
         path == "/blog"
@@ -240,6 +241,7 @@ fn layout(config: &SiteConfig, library: &Library, assets: &Assets) -> Result<Lay
         css_url,
         forms_css_url,
         local_time_js_url,
+        editor_js_url,
         icon_url,
         feed_url: "/feed.xml",
         preview: library.options.preview,

@@ -35,6 +35,8 @@ pub struct Layout {
     /// The script that adds the visitor's own time beside each offered
     /// time, loaded only by the pages that offer times.
     pub local_time_js_url: String,
+    /// The editor's script (`/admin/content`).
+    pub editor_js_url: String,
     pub icon_url: String,
     pub feed_url: &'static str,
     /// The therapist's preview: pages load the reload script.

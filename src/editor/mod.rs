@@ -1,0 +1,480 @@
+//! The therapist's editor in the browser, as a service the routes call
+//! (`routes/editor.rs` holds everything HTTP): the list of her files with
+//! their status and problems, a file's text, a preview of unsaved text
+//! through the real build, saving, new articles, and every version kept
+//! ([`history`]).
+//!
+//! Her text is never rewritten: a save writes the bytes she typed, with only
+//! the line endings a browser's form changes put back as the file had them,
+//! and writes them whole (a temporary file renamed over the old one), so a
+//! reader, the watcher or a crash never sees half a file. A save names the
+//! version it started from; if the file changed on disk since (a `git push`,
+//! another tab, her own text editor), it is refused and both texts are
+//! given back. A file with problems may be saved: the site keeps serving
+//! its last good version, and [`Editor::state`] says why.
+
+pub mod history;
+mod preview;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use crate::content::{self, Status};
+use crate::diagnostic::Diagnostic;
+use crate::live::Reloader;
+pub use history::{History, Version};
+pub use preview::Preview;
+
+/// The largest text the editor takes (the longest article is about 40 KB).
+pub const MAX_TEXT: usize = 512 * 1024;
+
+/// The folders of Markdown files the editor may touch.
+const FOLDERS: [&str; 2] = ["blog", "pages"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// A file name that is not one of hers (`../`, another folder, not `.md`).
+    #[error("{0} is not a file the editor can open")]
+    BadName(String),
+    #[error("there is no file {0}")]
+    NotFound(String),
+    #[error("{0} is not text (UTF-8); open it in a text editor")]
+    NotText(String),
+    #[error("the text is over {} KB", MAX_TEXT / 1024)]
+    TooLarge,
+    /// The file changed on disk since the editor opened it.
+    #[error("{key} was changed elsewhere since you opened it")]
+    Conflict {
+        key: String,
+        /// The file as it is on disk now.
+        theirs: String,
+        /// The version a save over it must name.
+        version: String,
+    },
+    /// What she asked cannot be done, in a sentence she can act on.
+    #[error("{0}")]
+    Refused(String),
+    #[error("cannot {what} {key}: {source}")]
+    Io {
+        what: &'static str,
+        key: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Git(String),
+}
+
+impl EditError {
+    fn io(what: &'static str, key: &FileKey, source: std::io::Error) -> Self {
+        Self::Io {
+            what,
+            key: key.to_string(),
+            source,
+        }
+    }
+}
+
+/// A Markdown file of hers, named as `blog/<name>.md` or `pages/<name>.md`:
+/// the only paths the editor reads or writes, so no form can name another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileKey(String);
+
+impl FileKey {
+    pub fn new(folder: &str, name: &str) -> Result<Self, EditError> {
+        let key = format!("{folder}/{name}");
+        let stem = name.strip_suffix(".md").unwrap_or_default();
+        let valid = FOLDERS.contains(&folder)
+            && !stem.is_empty()
+            && !stem.starts_with(['.', '-'])
+            && stem
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if valid {
+            Ok(Self(key))
+        } else {
+            Err(EditError::BadName(key))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn folder(&self) -> &str {
+        self.0.split_once('/').map_or("", |(folder, _)| folder)
+    }
+
+    pub fn name(&self) -> &str {
+        self.0.split_once('/').map_or("", |(_, name)| name)
+    }
+}
+
+impl std::fmt::Display for FileKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A file as the editor opened it.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub text: String,
+    /// Names these bytes; a save must name the version it replaces.
+    pub version: String,
+}
+
+/// One file in the editor's list.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub key: FileKey,
+    pub title: String,
+    /// "published", "draft", "scheduled", "expired", "retired", or "not built"
+    /// for a file the last good build did not have.
+    pub status: &'static str,
+    /// Where readers find it, when they can.
+    pub url: Option<String>,
+    pub modified: Option<SystemTime>,
+    pub errors: usize,
+    pub advice: usize,
+}
+
+/// Where a file stands with the site now.
+#[derive(Debug, Clone, Default)]
+pub struct FileState {
+    /// Problems in this file that keep the site from being rebuilt.
+    pub errors: Vec<Diagnostic>,
+    /// Problems in other files that do, so her change is not live either.
+    pub errors_elsewhere: usize,
+    pub advice: Vec<Diagnostic>,
+    /// The page readers see for it now (the last good build's).
+    pub url: Option<String>,
+}
+
+impl FileState {
+    pub fn is_live(&self) -> bool {
+        self.errors.is_empty() && self.errors_elsewhere == 0
+    }
+}
+
+pub struct Editor {
+    reloader: Arc<Reloader>,
+    history: History,
+    /// One save at a time, so two tabs cannot both pass the version check.
+    saving: Mutex<()>,
+}
+
+impl Editor {
+    pub fn new(reloader: Arc<Reloader>) -> Self {
+        let history = History::for_content(&reloader.sources().content);
+        Self {
+            reloader,
+            history,
+            saving: Mutex::new(()),
+        }
+    }
+
+    fn content(&self) -> &Path {
+        &self.reloader.sources().content
+    }
+
+    fn path(&self, key: &FileKey) -> PathBuf {
+        self.content().join(key.folder()).join(key.name())
+    }
+
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Every article and page on disk, articles first, by name.
+    pub fn list(&self) -> Vec<Entry> {
+        let site = self.reloader.site().current();
+        let status = self.reloader.status().borrow().clone();
+        let mut entries = Vec::new();
+        for folder in FOLDERS.iter().rev() {
+            let Ok(files) = std::fs::read_dir(self.content().join(folder)) else {
+                continue;
+            };
+            let mut names: Vec<String> = files
+                .filter_map(Result::ok)
+                .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+                .filter_map(|entry| entry.file_name().into_string().ok())
+                .collect();
+            names.sort();
+            for name in names {
+                let Ok(key) = FileKey::new(folder, &name) else {
+                    continue;
+                };
+                let path = self.path(&key);
+                let document = site.documents().document(&path);
+                let here = |p: &&Diagnostic| p.path == path;
+                entries.push(Entry {
+                    title: document.map_or_else(|| name.clone(), |d| d.title.clone()),
+                    status: document.map_or("not built", |d| status_label(d.status)),
+                    url: document
+                        .filter(|d| d.is_published() && !d.is_gone())
+                        .map(|d| d.url.clone()),
+                    modified: std::fs::metadata(&path).and_then(|m| m.modified()).ok(),
+                    errors: (status.problems.iter())
+                        .flat_map(|p| p.iter())
+                        .filter(|p| p.is_error())
+                        .filter(here)
+                        .count(),
+                    advice: status.warnings.iter().filter(here).count(),
+                    key,
+                });
+            }
+        }
+        entries
+    }
+
+    /// The file's text and version.
+    pub fn open(&self, key: &FileKey) -> Result<Opened, EditError> {
+        let bytes = self
+            .read(key)?
+            .ok_or_else(|| EditError::NotFound(key.to_string()))?;
+        let version = version_of(Some(&bytes));
+        let text = String::from_utf8(bytes).map_err(|_| EditError::NotText(key.to_string()))?;
+        Ok(Opened { text, version })
+    }
+
+    /// The file's bytes, `None` if there is none. A link is never followed:
+    /// the editor writes only files that are really in `content/`.
+    fn read(&self, key: &FileKey) -> Result<Option<Vec<u8>>, EditError> {
+        let path = self.path(key);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if !meta.is_file() => Err(EditError::BadName(key.to_string())),
+            Ok(_) => std::fs::read(&path)
+                .map(Some)
+                .map_err(|err| EditError::io("read", key, err)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(EditError::io("read", key, err)),
+        }
+    }
+
+    /// Saves `text` over the version named `base`, keeps the version it
+    /// replaces and the new one, and rebuilds the site. Returns the new
+    /// version. Blocking: run it off the async threads.
+    pub fn save(
+        &self,
+        key: &FileKey,
+        text: &str,
+        base: &str,
+        note: &str,
+    ) -> Result<String, EditError> {
+        if text.len() > MAX_TEXT {
+            return Err(EditError::TooLarge);
+        }
+        let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+        // A save replaces a file; new ones start as `start_article` makes them.
+        let current = self
+            .read(key)?
+            .ok_or_else(|| EditError::NotFound(key.to_string()))?;
+        let text = with_line_endings_of(text, Some(&current));
+        let current = Some(current);
+        self.write_version(key, current, text.as_bytes(), base, note)
+    }
+
+    /// Makes an earlier version the newest, as a save of its exact bytes.
+    pub fn restore(&self, key: &FileKey, id: &str) -> Result<String, EditError> {
+        let bytes = self
+            .history
+            .version(key, id)?
+            .ok_or_else(|| EditError::NotFound(format!("version {id} of {key}")))?;
+        let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.read(key)?;
+        let base = version_of(current.as_deref());
+        let note = format!("Restore an earlier version of {key} in the browser editor");
+        self.write_version(key, current, &bytes, &base, &note)
+    }
+
+    /// The save itself, under the lock: the version check, the history, the
+    /// write and the rebuild.
+    fn write_version(
+        &self,
+        key: &FileKey,
+        current: Option<Vec<u8>>,
+        bytes: &[u8],
+        base: &str,
+        note: &str,
+    ) -> Result<String, EditError> {
+        let version = version_of(current.as_deref());
+        if version != base {
+            let theirs = current.map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+            return Err(EditError::Conflict {
+                key: key.to_string(),
+                theirs: theirs.unwrap_or_default(),
+                version,
+            });
+        }
+        if current.as_deref() == Some(bytes) {
+            return Ok(version);
+        }
+        self.history.keep_before(key, current.as_deref())?;
+        let path = self.path(key);
+        write_whole(&path, bytes).map_err(|err| EditError::io("save", key, err))?;
+        tracing::info!(file = %key, "editor: saved");
+        self.history.keep_saved(key, bytes, note)?;
+        // The watcher would see the change too; rebuilding here means the
+        // page she is sent back to already tells whether it is live.
+        let _ = self.reloader.rebuild();
+        Ok(version_of(Some(bytes)))
+    }
+
+    /// Starts an article as `practice-site new` does, and keeps it.
+    pub fn start_article(&self, title: &str) -> Result<FileKey, EditError> {
+        let config = self.reloader.site().current().config().cloned();
+        let today = config.map_or_else(
+            || chrono::Utc::now().date_naive(),
+            |config| config.today(chrono::Utc::now()),
+        );
+        let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+        let path =
+            content::start_article(self.content(), title, today).map_err(EditError::Refused)?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let key = FileKey::new("blog", &name)?;
+        tracing::info!(file = %key, "editor: article started");
+        let text = std::fs::read(&path).map_err(|err| EditError::io("read", &key, err))?;
+        self.history
+            .keep_saved(&key, &text, &format!("Start {key} in the browser editor"))?;
+        let _ = self.reloader.rebuild();
+        Ok(key)
+    }
+
+    /// Where the file stands with the site's latest build.
+    pub fn state(&self, key: &FileKey) -> FileState {
+        let path = self.path(key);
+        let status = self.reloader.status().borrow().clone();
+        let errors: Vec<&Diagnostic> = (status.problems.iter())
+            .flat_map(|p| p.iter())
+            .filter(|p| p.is_error())
+            .collect();
+        let site = self.reloader.site().current();
+        FileState {
+            errors: errors
+                .iter()
+                .filter(|p| p.path == path)
+                .map(|p| (*p).clone())
+                .collect(),
+            errors_elsewhere: errors.iter().filter(|p| p.path != path).count(),
+            advice: (status.warnings.iter())
+                .filter(|p| p.path == path)
+                .cloned()
+                .collect(),
+            url: (site.documents().document(&path))
+                .filter(|d| d.is_published() && !d.is_gone())
+                .map(|d| d.url.clone()),
+        }
+    }
+
+    /// The page `text` would make, built with every other file as it is.
+    pub fn preview(&self, key: &FileKey, text: &str) -> Result<Preview, EditError> {
+        if text.len() > MAX_TEXT {
+            return Err(EditError::TooLarge);
+        }
+        preview::build(self.reloader.sources(), key, text)
+    }
+
+    pub fn versions(&self, key: &FileKey) -> Result<Vec<Version>, EditError> {
+        self.history.versions(key)
+    }
+
+    /// One kept version's text.
+    pub fn version_text(&self, key: &FileKey, id: &str) -> Result<String, EditError> {
+        let bytes = self
+            .history
+            .version(key, id)?
+            .ok_or_else(|| EditError::NotFound(format!("version {id} of {key}")))?;
+        String::from_utf8(bytes).map_err(|_| EditError::NotText(key.to_string()))
+    }
+}
+
+fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::Published => "published",
+        Status::Draft => "draft",
+        Status::Scheduled(_) => "scheduled",
+        Status::Expired => "expired",
+        Status::Retired => "retired",
+    }
+}
+
+/// Names a file's bytes (or its absence) for the conflict check.
+pub fn version_of(bytes: Option<&[u8]>) -> String {
+    match bytes {
+        Some(bytes) => blake3::hash(bytes).to_hex()[..32].to_string(),
+        None => "none".to_string(),
+    }
+}
+
+/// A browser sends a textarea's lines ended with CRLF whatever the file
+/// had; the file's own endings are put back (LF for a new file).
+fn with_line_endings_of(text: &str, current: Option<&[u8]>) -> String {
+    let unix = text.replace("\r\n", "\n");
+    let crlf = current.is_some_and(|bytes| memchr::memmem::find(bytes, b"\r\n").is_some());
+    if crlf {
+        unix.replace('\n', "\r\n")
+    } else {
+        unix
+    }
+}
+
+/// Writes a file whole: a temporary file in the same folder, flushed to
+/// disk, then renamed over the old one, keeping its permissions.
+pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new()
+        .prefix(".editing-")
+        .tempfile_in(folder)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    let permissions = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions(),
+        Err(_) => {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::Permissions::from_mode(0o644)
+        }
+    };
+    file.as_file().set_permissions(permissions)?;
+    file.persist(path).map_err(|err| err.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_her_markdown_files_can_be_named() {
+        assert!(FileKey::new("blog", "kap-guide.md").is_ok());
+        assert!(FileKey::new("pages", "about.md").is_ok());
+        for (folder, name) in [
+            ("blog", "../site.toml"),
+            ("blog", "..md"),
+            ("blog", ".hidden.md"),
+            ("blog", "x.txt"),
+            ("blog", "a/b.md"),
+            ("static", "x.md"),
+            ("..", "x.md"),
+            ("blog", ".md"),
+            ("blog", "-x.md"),
+        ] {
+            assert!(FileKey::new(folder, name).is_err(), "{folder}/{name}");
+        }
+    }
+
+    #[test]
+    fn a_browsers_line_endings_become_the_files_own() {
+        let typed = "---\r\ntitle: x\r\n---\r\n\r\nText\r\n";
+        assert_eq!(
+            with_line_endings_of(typed, Some(b"---\ntitle: y\n")),
+            "---\ntitle: x\n---\n\nText\n"
+        );
+        assert_eq!(
+            with_line_endings_of(typed, Some(b"---\r\ntitle: y\r\n")),
+            typed
+        );
+        assert_eq!(with_line_endings_of("a\r\nb", None), "a\nb");
+    }
+}

@@ -1,0 +1,548 @@
+//! The editor's pages under `/admin/content` (the work is
+//! [`crate::editor`]'s): the list of files, a file's editor with its
+//! preview, saving, a new article, and a file's history with diffs and
+//! restores. Every page needs the therapist's session and every form its
+//! CSRF token, as the rest of `/admin`. Mounted only on a live server (the
+//! editor needs the files and the rebuilds); elsewhere these answer 404.
+//!
+//! Everything works without JavaScript: "Preview" posts the form and the
+//! page comes back with the preview of the text as typed. With it,
+//! `static/js/editor.js` previews while she types, moves the cursor to a
+//! problem's line, and turns pasted rich text into Markdown.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::admin::{AdminSession, head};
+use super::client::{form, html, see_other};
+use super::{AppState, HttpError};
+use crate::diagnostic::Diagnostic;
+use crate::editor::{EditError, Editor, FileKey, FileState, MAX_TEXT, Preview};
+use crate::site::views::{Head, Layout};
+
+/// A form carrying a whole text: percent-encoding can triple its bytes.
+pub const TEXT_FORM_LIMIT: usize = 3 * MAX_TEXT + 8 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/content", get(list))
+        .route("/admin/content/new", post(start_article))
+        .route("/admin/content/{folder}/{name}", get(edit).post(save))
+        .route("/admin/content/{folder}/{name}/preview", post(preview))
+        .route("/admin/content/{folder}/{name}/history", get(history))
+        .route("/admin/content/{folder}/{name}/restore", post(restore))
+        .layer(DefaultBodyLimit::max(TEXT_FORM_LIMIT))
+}
+
+impl From<EditError> for HttpError {
+    fn from(err: EditError) -> Self {
+        match err {
+            EditError::BadName(_) | EditError::NotFound(_) => Self::NotFound,
+            EditError::TooLarge => Self::PayloadTooLarge,
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+fn editor(state: &AppState) -> Result<Arc<Editor>, HttpError> {
+    state.editor.clone().ok_or(HttpError::NotFound)
+}
+
+fn key(folder: &str, name: &str) -> Result<FileKey, HttpError> {
+    FileKey::new(folder, name).map_err(|_| HttpError::NotFound)
+}
+
+fn edit_path(key: &FileKey) -> String {
+    format!("/admin/content/{key}")
+}
+
+/// Runs editor work (files, git, a build) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, EditError> + Send + 'static,
+) -> Result<T, EditError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| EditError::Refused(format!("the editor's work stopped: {err}")))?
+}
+
+/// "Dec 6, 2026, 3:04 PM UTC": when a file or version changed.
+fn when(at: DateTime<Utc>) -> String {
+    at.format("%b %-d, %Y, %-I:%M %p UTC").to_string()
+}
+
+/// A problem as the editor lists it: its line, and what to do.
+#[derive(Debug, Clone)]
+pub struct ProblemView {
+    pub line: usize,
+    pub message: String,
+}
+
+fn problems(list: &[Diagnostic]) -> Vec<ProblemView> {
+    list.iter()
+        .map(|p| ProblemView {
+            line: p.line,
+            message: p.message.clone(),
+        })
+        .collect()
+}
+
+pub struct EntryView {
+    pub edit_url: String,
+    pub key: String,
+    pub title: String,
+    pub status: &'static str,
+    pub url: Option<String>,
+    pub modified: String,
+    pub errors: usize,
+    pub advice: usize,
+}
+
+#[derive(Template)]
+#[template(path = "admin/content.html")]
+struct ListPage<'a> {
+    layout: &'a Layout,
+    head: Head,
+    csrf: String,
+    entries: Vec<EntryView>,
+    title: String,
+    error: Option<String>,
+    git: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct NewForm {
+    title: String,
+    token: String,
+}
+
+async fn list(State(state): State<AppState>, session: AdminSession) -> Result<Response, HttpError> {
+    render_list(&state, &session, StatusCode::OK, String::new(), None).await
+}
+
+async fn render_list(
+    state: &AppState,
+    session: &AdminSession,
+    status: StatusCode,
+    title: String,
+    error: Option<String>,
+) -> Result<Response, HttpError> {
+    let editor = editor(state)?;
+    let listed = Arc::clone(&editor);
+    let entries = blocking(move || Ok(listed.list())).await?;
+    let site = state.site.current();
+    let view = ListPage {
+        layout: site.layout(),
+        head: head(&state.booking, "Your pages and articles"),
+        csrf: session.csrf(&state.booking),
+        entries: entries
+            .into_iter()
+            .map(|entry| EntryView {
+                edit_url: edit_path(&entry.key),
+                key: entry.key.to_string(),
+                title: entry.title,
+                status: entry.status,
+                url: entry.url,
+                modified: entry.modified.map(|at| when(at.into())).unwrap_or_default(),
+                errors: entry.errors,
+                advice: entry.advice,
+            })
+            .collect(),
+        title,
+        error,
+        git: editor.history().is_git(),
+    };
+    Ok(html(status, view.render()?))
+}
+
+async fn start_article(
+    State(state): State<AppState>,
+    session: AdminSession,
+    posted: Result<Form<NewForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let posted = form(posted)?;
+    session.check(&state.booking, &posted.token)?;
+    let editor = editor(&state)?;
+    let title = posted.title.trim().to_string();
+    if title.is_empty() {
+        let why = "Give the article a title: its address is made from it.".to_string();
+        return render_list(
+            &state,
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            title,
+            Some(why),
+        )
+        .await;
+    }
+    let started = title.clone();
+    match blocking(move || editor.start_article(&started)).await {
+        Ok(key) => Ok(see_other(&edit_path(&key))),
+        Err(EditError::Refused(why)) => {
+            let why = format!("The article was not started: {why}.");
+            render_list(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                title,
+                Some(why),
+            )
+            .await
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// What the editor page says above the text.
+pub enum Notice {
+    None,
+    /// Saved; whether it is live is in the page's state.
+    Saved,
+    Restored,
+    /// Not saved: the file changed elsewhere. Its text now.
+    Conflict(String),
+}
+
+#[derive(Template)]
+#[template(path = "admin/edit.html")]
+struct EditPage<'a> {
+    layout: &'a Layout,
+    head: Head,
+    csrf: String,
+    key: String,
+    edit_url: String,
+    text: String,
+    version: String,
+    notice: Notice,
+    /// Where the saved file stands with the live site.
+    state: FileState,
+    state_errors: Vec<ProblemView>,
+    /// The preview of the text shown, when one was asked for (no script)
+    /// or on opening.
+    preview: PreviewView,
+}
+
+/// The preview pane: problems, then the page in a frame.
+#[derive(Template, Default)]
+#[template(path = "admin/edit_preview.html")]
+pub struct PreviewView {
+    pub errors: Vec<ProblemView>,
+    pub advice: Vec<ProblemView>,
+    pub errors_elsewhere: usize,
+    /// The whole page, for the frame's `srcdoc`.
+    pub page: Option<String>,
+    pub url: Option<String>,
+}
+
+fn preview_view(preview: Preview, layout: &Layout) -> PreviewView {
+    PreviewView {
+        errors: problems(&preview.errors),
+        advice: problems(&preview.advice),
+        errors_elsewhere: preview.errors_elsewhere,
+        page: preview.main.map(|main| framed_page(layout, &main)),
+        url: preview.url,
+    }
+}
+
+/// The preview's page for the frame: the page's `<main>` with the site's
+/// stylesheet, and nothing that runs.
+fn framed_page(layout: &Layout, main: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Preview</title>\
+         <link rel=\"stylesheet\" href=\"{}\"></head><body><main id=\"main\">{main}</main></body></html>",
+        layout.css_url
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EditQuery {
+    saved: Option<String>,
+    restored: Option<String>,
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path((folder, name)): Path<(String, String)>,
+    Query(query): Query<EditQuery>,
+) -> Result<Response, HttpError> {
+    let key = key(&folder, &name)?;
+    let editor = editor(&state)?;
+    let (opened, preview) = {
+        let (editor, key) = (Arc::clone(&editor), key.clone());
+        blocking(move || {
+            let opened = editor.open(&key)?;
+            let preview = editor.preview(&key, &opened.text)?;
+            Ok((opened, preview))
+        })
+        .await?
+    };
+    let notice = match (query.saved, query.restored) {
+        (_, Some(_)) => Notice::Restored,
+        (Some(_), None) => Notice::Saved,
+        _ => Notice::None,
+    };
+    render_edit(
+        &state,
+        &session,
+        &editor,
+        StatusCode::OK,
+        key,
+        opened.text,
+        opened.version,
+        notice,
+        preview,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_edit(
+    state: &AppState,
+    session: &AdminSession,
+    editor: &Editor,
+    status: StatusCode,
+    key: FileKey,
+    text: String,
+    version: String,
+    notice: Notice,
+    preview: Preview,
+) -> Result<Response, HttpError> {
+    let site = state.site.current();
+    let file_state = editor.state(&key);
+    let view = EditPage {
+        layout: site.layout(),
+        head: head(&state.booking, &format!("Editing {key}")),
+        csrf: session.csrf(&state.booking),
+        edit_url: edit_path(&key),
+        key: key.to_string(),
+        text,
+        version,
+        notice,
+        state_errors: problems(&file_state.errors),
+        state: file_state,
+        preview: preview_view(preview, site.layout()),
+    };
+    Ok(html(status, view.render()?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EditForm {
+    text: String,
+    version: String,
+    token: String,
+    /// "preview", or a save.
+    action: String,
+}
+
+async fn save(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path((folder, name)): Path<(String, String)>,
+    posted: Result<Form<EditForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let key = key(&folder, &name)?;
+    let posted = form(posted)?;
+    session.check(&state.booking, &posted.token)?;
+    let editor = editor(&state)?;
+    if posted.action == "preview" {
+        let (worker, file, text) = (Arc::clone(&editor), key.clone(), posted.text.clone());
+        let preview = blocking(move || worker.preview(&file, &text)).await?;
+        return render_edit(
+            &state,
+            &session,
+            &editor,
+            StatusCode::OK,
+            key,
+            posted.text,
+            posted.version,
+            Notice::None,
+            preview,
+        );
+    }
+    let (worker, file, text, base) = (
+        Arc::clone(&editor),
+        key.clone(),
+        posted.text.clone(),
+        posted.version.clone(),
+    );
+    let note = format!("Edit {key} in the browser editor");
+    match blocking(move || worker.save(&file, &text, &base, &note)).await {
+        Ok(_) => Ok(see_other(&format!("{}?saved=1", edit_path(&key)))),
+        Err(EditError::Conflict {
+            theirs, version, ..
+        }) => {
+            tracing::info!(file = %key, "editor: a save was refused, the file changed elsewhere");
+            let (worker, file, text) = (Arc::clone(&editor), key.clone(), posted.text.clone());
+            let preview = blocking(move || worker.preview(&file, &text)).await?;
+            render_edit(
+                &state,
+                &session,
+                &editor,
+                StatusCode::CONFLICT,
+                key,
+                posted.text,
+                version,
+                Notice::Conflict(theirs),
+                preview,
+            )
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PreviewForm {
+    text: String,
+    token: String,
+}
+
+/// The preview pane for the text sent, for the script: the pane's HTML.
+async fn preview(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path((folder, name)): Path<(String, String)>,
+    posted: Result<Form<PreviewForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let key = key(&folder, &name)?;
+    let posted = form(posted)?;
+    session.check(&state.booking, &posted.token)?;
+    let editor = editor(&state)?;
+    let preview = blocking(move || editor.preview(&key, &posted.text)).await?;
+    let site = state.site.current();
+    let pane = preview_view(preview, site.layout()).render()?;
+    Ok(html(StatusCode::OK, pane))
+}
+
+#[derive(Template)]
+#[template(path = "admin/history.html")]
+struct HistoryPage<'a> {
+    layout: &'a Layout,
+    head: Head,
+    csrf: String,
+    key: String,
+    edit_url: String,
+    git: bool,
+    versions: Vec<VersionView>,
+    from: String,
+    to: String,
+    diff: Option<Vec<DiffLine>>,
+}
+
+pub struct VersionView {
+    pub id: String,
+    pub when: String,
+    pub note: String,
+}
+
+/// One line of a diff: `-` removed, `+` added, ` ` the same.
+pub struct DiffLine {
+    pub sign: char,
+    pub text: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DiffQuery {
+    from: String,
+    to: String,
+}
+
+/// The id that names the file as it is on disk now, in a comparison.
+const CURRENT: &str = "current";
+
+async fn history(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path((folder, name)): Path<(String, String)>,
+    Query(query): Query<DiffQuery>,
+) -> Result<Response, HttpError> {
+    let key = key(&folder, &name)?;
+    let editor = editor(&state)?;
+    let (worker, file) = (Arc::clone(&editor), key.clone());
+    let (from, to) = (query.from.clone(), query.to.clone());
+    let (versions, diff) = blocking(move || {
+        let versions = worker.versions(&file)?;
+        let diff = if from.is_empty() || to.is_empty() {
+            None
+        } else {
+            let text = |id: &str| match id {
+                CURRENT => worker.open(&file).map(|opened| opened.text),
+                id => worker.version_text(&file, id),
+            };
+            Some(diff_lines(&text(&from)?, &text(&to)?))
+        };
+        Ok((versions, diff))
+    })
+    .await?;
+    let site = state.site.current();
+    let view = HistoryPage {
+        layout: site.layout(),
+        head: head(&state.booking, &format!("History of {key}")),
+        csrf: session.csrf(&state.booking),
+        edit_url: edit_path(&key),
+        key: key.to_string(),
+        git: editor.history().is_git(),
+        versions: versions
+            .into_iter()
+            .map(|v| VersionView {
+                when: DateTime::from_timestamp(v.at, 0)
+                    .map(when)
+                    .unwrap_or_default(),
+                id: v.id,
+                note: v.note,
+            })
+            .collect(),
+        from: query.from,
+        to: query.to,
+        diff,
+    };
+    Ok(html(StatusCode::OK, view.render()?))
+}
+
+fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
+    similar::TextDiff::from_lines(old, new)
+        .iter_all_changes()
+        .map(|change| DiffLine {
+            sign: match change.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => ' ',
+            },
+            text: change.value().trim_end_matches(['\r', '\n']).to_string(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RestoreForm {
+    version: String,
+    token: String,
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path((folder, name)): Path<(String, String)>,
+    posted: Result<Form<RestoreForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let key = key(&folder, &name)?;
+    let posted = form(posted)?;
+    session.check(&state.booking, &posted.token)?;
+    let editor = editor(&state)?;
+    let file = key.clone();
+    blocking(move || editor.restore(&file, &posted.version)).await?;
+    Ok(see_other(&format!("{}?restored=1", edit_path(&key))))
+}
