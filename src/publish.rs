@@ -30,6 +30,12 @@ use crate::site::{BuildError, Sources};
 /// The one branch that is published.
 pub const BRANCH: &str = "main";
 
+/// Beside the served `content/`: the commit published last (a push must
+/// start from it), and where the repository is (the editor commits its
+/// saves there, `editor/history.rs`).
+pub const PUBLISHED_COMMIT: &str = ".published-commit";
+pub const REPOSITORY_FILE: &str = ".publish-repository";
+
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     /// Refused for a reason the person pushing can act on.
@@ -90,11 +96,15 @@ pub fn setup(repo: &Path, binary: &Path, live: &Sources) -> Result<PathBuf, Publ
                     })
             })?;
     }
-    // git checks every pushed object before the hook sees it.
-    git(&["config", "receive.fsckObjects", "true"])
-        .current_dir(repo)
-        .status()
-        .map_err(server_error("cannot run git config"))?;
+    // git checks every pushed object before the hook sees it, and refuses a
+    // forced push that would drop commits (a save made in the browser
+    // editor among them) instead of adding to them.
+    for setting in ["receive.fsckObjects", "receive.denyNonFastForwards"] {
+        git(&["config", setting, "true"])
+            .current_dir(repo)
+            .status()
+            .map_err(server_error("cannot run git config"))?;
+    }
     let hook = repo.join("hooks").join("pre-receive");
     fs::create_dir_all(repo.join("hooks")).map_err(server_error("cannot make the hooks folder"))?;
     let script = format!(
@@ -118,6 +128,11 @@ pub fn setup(repo: &Path, binary: &Path, live: &Sources) -> Result<PathBuf, Publ
             .map_err(server_error("cannot make the hook runnable"))?;
     }
     fs::rename(&next, &hook).map_err(server_error("cannot put the hook in place"))?;
+    let folder = parent_of(&live.content)?;
+    let record = folder.join(REPOSITORY_FILE);
+    let repo = std::path::absolute(repo).map_err(server_error("cannot resolve the repository"))?;
+    fs::write(&record, format!("{}\n", repo.display()))
+        .map_err(server_error(format!("cannot write {}", record.display())))?;
     Ok(hook)
 }
 
@@ -169,15 +184,29 @@ pub fn receive(updates: &str, live: &Sources) -> Result<Option<Published>, Publi
     // two pushes made from the same commit could both pass and the second
     // be published while git refuses to record it. The commit published
     // last is kept here, and a push must start from it.
-    let published_file = folder.join(".published-commit");
+    let published_file = folder.join(PUBLISHED_COMMIT);
     let published = fs::read_to_string(&published_file).ok();
     if let Some(published) = published.as_deref().map(str::trim)
         && published != old
         && published != commit
     {
         return Err(PublishError::Refused(format!(
-            "another push was published after the one this starts from; fetch and merge it (`git pull <remote> {BRANCH}`), then push again"
+            "the site changed after the commit this push starts from (another push, or a save in the browser editor); fetch and merge it (`git pull <remote> {BRANCH}`), then push again"
         )));
+    }
+
+    // git refuses a forced push only after this hook has run (its
+    // `denyNonFastForwards` is checked per ref, later), so the hook must
+    // refuse it itself, before publishing anything.
+    if !is_no_commit(&old) && old != commit {
+        let ancestor = git(&["merge-base", "--is-ancestor", &old, &commit])
+            .status()
+            .map_err(server_error("cannot run git merge-base"))?;
+        if !ancestor.success() {
+            return Err(PublishError::Refused(format!(
+                "this push would drop changes the site has (a forced push); fetch and merge them (`git pull <remote> {BRANCH}`), then push again"
+            )));
+        }
     }
 
     let staging = Staging::new(folder.join(format!("{STAGING_PREFIX}{}", std::process::id())))?;

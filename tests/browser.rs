@@ -325,8 +325,6 @@ where
     F: FnOnce(Visitor) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let chromium = program("CHROME_PATH", &["chromium", "chromium-browser"]);
-    let driver = ChromeDriver::start();
     let app = TestApp::new().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -335,7 +333,19 @@ where
         .clone()
         .into_make_service_with_connect_info::<SocketAddr>();
     let server = tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    with_chromium(base, app.clock.clone(), body).await;
+    server.abort();
+}
 
+/// Starts chromedriver and one Chromium pointed at `base`; runs `body`;
+/// always ends the browser, then reports the outcome.
+async fn with_chromium<F, Fut>(base: String, clock: Arc<ManualClock>, body: F)
+where
+    F: FnOnce(Visitor) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let chromium = program("CHROME_PATH", &["chromium", "chromium-browser"]);
+    let driver = ChromeDriver::start();
     let profile = tempfile::tempdir().unwrap();
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("browserName".into(), json!("chrome"));
@@ -365,12 +375,11 @@ where
     let visitor = Visitor {
         client: client.clone(),
         base,
-        clock: app.clock.clone(),
+        clock,
     };
     let outcome = tokio::spawn(body(visitor)).await;
     let _ = client.close().await;
     drop(driver);
-    server.abort();
     if let Err(err) = outcome {
         match err.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),
@@ -855,6 +864,278 @@ async fn screenshots_of_home_the_blog_an_article_and_the_consultation_page() {
                     v.screenshot(&dir.join(format!("{name}-{width}{suffix}.png")), width)
                         .await;
                 }
+            }
+        }
+    })
+    .await;
+}
+
+/// The real binary on a copy of the shipped content, with her login on:
+/// the editor needs a live server (files, rebuilds).
+fn editing_server() -> (common::ContentCopy, common::process::Server, String) {
+    let copy = common::ContentCopy::new();
+    let server = common::process::Server::start_with_login(
+        &copy.path(""),
+        copy.root().join("practice.db"),
+        &[],
+    );
+    let base = format!("http://127.0.0.1:{}", server.port);
+    (copy, server, base)
+}
+
+fn any_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(chrono::Utc::now()))
+}
+
+const EDITED: &str = "/admin/content/blog/kap-vs-iv-ketamine-clinics.md";
+const EDITED_PAGE: &str = "/blog/kap-vs-iv-ketamine-clinics";
+
+impl Visitor {
+    async fn log_in(&self) {
+        self.open("/admin/login").await;
+        self.find("#field-password")
+            .await
+            .send_keys(common::ADMIN_PASSWORD)
+            .await
+            .unwrap();
+        self.click(".admin-login button").await;
+        self.wait_for_path(|p| p == "/admin", "the dashboard").await;
+    }
+
+    /// Waits until `script` returns true.
+    async fn until(&self, script: &str, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.js(script).await != Value::Bool(true) {
+            assert!(Instant::now() < deadline, "waited 10 s for {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The textarea's line the cursor is on.
+    async fn cursor_line(&self) -> u64 {
+        self.js("const t = document.getElementById('field-text');
+             return t.value.slice(0, t.selectionStart).split('\\n').length;")
+            .await
+            .as_u64()
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn she_edits_sees_the_preview_follow_and_saves_and_readers_see_it() {
+    let (_copy, _server, base) = editing_server();
+    with_chromium(base, any_clock(), |v| async move {
+        v.log_in().await;
+        v.click("a[href='/admin/content']").await;
+        v.wait_for_path(|p| p == "/admin/content", "the list of files")
+            .await;
+        v.click(&format!("a[href='{EDITED}']")).await;
+        v.wait_for_path(|p| p == EDITED, "the editor").await;
+        // The cursor after the front matter, then typing.
+        v.js(
+            "const t = document.getElementById('field-text');
+              const at = t.value.indexOf('\\n---\\n') + 6; t.focus(); t.setSelectionRange(at, at);",
+        )
+        .await;
+        v.find("#field-text")
+            .await
+            .send_keys("Typed in Chromium just now. ")
+            .await
+            .unwrap();
+        v.until(
+            "const f = document.querySelector('.editor-frame');
+             return !!f && f.srcdoc.includes('Typed in Chromium just now.');",
+            "the preview to follow the typing",
+        )
+        .await;
+        v.click(".editor-form button[value=save]").await;
+        v.until(
+            "return location.search === '?saved=1';",
+            "the page after saving",
+        )
+        .await;
+        let status = v.text(".booking-status").await;
+        assert!(status.starts_with("Saved. Readers see it now."), "{status}");
+        v.open(EDITED_PAGE).await;
+        let first = v.text(".prose p").await;
+        assert!(
+            first.starts_with("Typed in Chromium just now. My personal journey"),
+            "{first}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_broken_edit_shows_its_line_and_readers_keep_the_last_good_page() {
+    let (_copy, _server, base) = editing_server();
+    with_chromium(base, any_clock(), |v| async move {
+        v.log_in().await;
+        v.open(EDITED).await;
+        // The title's closing quote lost: the front matter cannot be read.
+        v.js("const t = document.getElementById('field-text');
+              t.value = t.value.replace('Difference?\"', 'Difference?');
+              t.dispatchEvent(new Event('input'));")
+            .await;
+        v.until(
+            "return !!document.querySelector('.editor-preview-body .editor-problems a[data-line]');",
+            "the problem in the preview",
+        )
+        .await;
+        v.click(".editor-preview-body .editor-problems a[data-line]").await;
+        let line: u64 = v
+            .js("return +document.querySelector('.editor-preview-body a[data-line]').dataset.line;")
+            .await
+            .as_u64()
+            .unwrap();
+        assert_eq!(v.cursor_line().await, line, "the cursor moved to the problem's line");
+        let focused = v.js("return document.activeElement.id;").await;
+        assert_eq!(focused, "field-text");
+        v.click(".editor-form button[value=save]").await;
+        v.until("return location.search === '?saved=1';", "the page after saving")
+            .await;
+        let notice = v.text(".editor-not-live").await;
+        assert!(notice.starts_with("Saved, but not live yet."), "{notice}");
+        assert!(notice.contains(&format!("Line {line}:")), "{notice}");
+        v.open(EDITED_PAGE).await;
+        let title = v.text("h1").await;
+        assert_eq!(title, "Ketamine Therapy vs. IV Ketamine Clinics: What’s the Difference?");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_editor_works_by_keyboard_alone_on_a_small_phone_and_pasted_rich_text_becomes_markdown()
+{
+    let (copy, _server, base) = editing_server();
+    with_chromium(base, any_clock(), |v| async move {
+        v.log_in().await;
+        v.screen(375).await;
+        for path in ["/admin/content", EDITED] {
+            v.open(path).await;
+            let sideways = v
+                .js("return document.documentElement.scrollWidth - innerWidth;")
+                .await;
+            assert_eq!(sideways, 0, "{path} scrolls sideways at 375 px");
+        }
+        // From the top: Tab reaches the text, typing goes in, Tab reaches
+        // Save, Enter saves; every stop shows its focus.
+        v.open(EDITED).await;
+        let mut stops = 0;
+        loop {
+            v.press(Key::Tab).await;
+            let focus = v.focused().await;
+            assert!(
+                focus["outline"] != "none" && focus["outlineWidth"].as_f64().unwrap() >= 2.0,
+                "no visible focus on {focus}"
+            );
+            stops += 1;
+            if v.js("return document.activeElement.id;").await == "field-text" {
+                break;
+            }
+            assert!(stops < 25, "the text is not within reach by Tab");
+        }
+        v.js("const t = document.activeElement; t.setSelectionRange(t.value.length, t.value.length);")
+            .await;
+        let keys = KeyActions::new("keyboard".into());
+        let keys = "\nAdded by keyboard.\n".chars().fold(keys, |keys, c| {
+            let c = if c == '\n' { char::from(Key::Enter) } else { c };
+            keys.then(KeyAction::Down { value: c })
+                .then(KeyAction::Up { value: c })
+        });
+        v.client.perform_actions(keys).await.unwrap();
+        v.press(Key::Tab).await;
+        let save = v.js("return document.activeElement.textContent;").await;
+        assert_eq!(save, "Save");
+        v.press(Key::Enter).await;
+        v.until("return location.search === '?saved=1';", "the save by keyboard")
+            .await;
+        let saved = copy.read("blog/kap-vs-iv-ketamine-clinics.md");
+        assert!(saved.ends_with("\nAdded by keyboard.\n"), "{}", &saved[saved.len() - 80..]);
+
+        // Rich text as Google Docs puts it on the clipboard.
+        v.open(EDITED).await;
+        let pasted = v
+            .js(r#"const t = document.getElementById('field-text');
+                 t.focus(); t.setSelectionRange(t.value.length, t.value.length);
+                 const data = new DataTransfer();
+                 data.setData('text/html', '<meta charset="utf-8"><b style="font-weight:normal;" id="docs-internal-guid-1"><h2 dir="ltr"><span style="font-size:16pt;">What to bring</span></h2><p dir="ltr"><span style="font-weight:700;">Comfortable</span><span> clothes and </span><span style="font-style:italic;">an open mind</span><span>; see </span><a href="https://www.example.org/guide"><span>the guide</span></a><span>.</span></p><ul><li dir="ltr"><p dir="ltr"><span>A journal</span></p></li><li dir="ltr"><p dir="ltr"><span>Water</span></p></li></ul><p><span style="color:#ff0000">Red *stars*</span></p></b>');
+                 data.setData('text/plain', 'plain');
+                 t.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+                 return t.value.slice(t.value.lastIndexOf('### What to bring'));"#)
+            .await;
+        assert_eq!(
+            pasted.as_str().unwrap(),
+            "### What to bring\n\n**Comfortable** clothes and *an open mind*; see [the guide](https://www.example.org/guide).\n\n- A journal\n- Water\n\nRed \\*stars\\*",
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn axe_finds_no_violation_on_the_editor_pages() {
+    let axe = axe_source();
+    let (_copy, _server, base) = editing_server();
+    with_chromium(base, any_clock(), |v| async move {
+        v.log_in().await;
+        // A save, so the history has versions and a diff to show.
+        v.open(EDITED).await;
+        v.js("const t = document.getElementById('field-text'); t.value += '\\nOne more line.\\n';")
+            .await;
+        v.click(".editor-form button[value=save]").await;
+        v.until("return location.search === '?saved=1';", "the save").await;
+        let history = format!("{EDITED}/history");
+        v.open(&history).await;
+        let oldest = v
+            .js("const r = document.querySelectorAll('input[name=from]'); return r[r.length - 1].value;")
+            .await;
+        let diff = format!("{history}?from={}&to=current", oldest.as_str().unwrap());
+        let mut found = Vec::new();
+        for (width, scheme) in [(375, "light"), (375, "dark"), (1280, "light")] {
+            v.screen(width).await;
+            v.media("", scheme).await;
+            for path in ["/admin/content", EDITED, &history, &diff] {
+                v.client.goto(&format!("{}{path}", v.base)).await.unwrap();
+                for violation in v.axe_violations(&axe).await {
+                    found.push(format!("{path} at {width} px, {scheme}: {violation}"));
+                }
+            }
+        }
+        assert!(found.is_empty(), "axe-core:\n{}", found.join("\n"));
+    })
+    .await;
+}
+
+/// Not a test either: the editor's pages for a person to look at
+/// (`scripts/screenshots`).
+#[tokio::test]
+#[ignore = "takes screenshots for a person to look at: run scripts/screenshots"]
+async fn screenshots_of_the_editor() {
+    let (_copy, _server, base) = editing_server();
+    with_chromium(base, any_clock(), |v| async move {
+        let dir = screenshot_dir();
+        v.log_in().await;
+        v.open(EDITED).await;
+        v.js("const t = document.getElementById('field-text'); t.value += '\\nOne more line.\\n';")
+            .await;
+        v.click(".editor-form button[value=save]").await;
+        v.until("return location.search === '?saved=1';", "the save").await;
+        let history = format!("{EDITED}/history");
+        v.open(&history).await;
+        let oldest = v
+            .js("const r = document.querySelectorAll('input[name=from]'); return r[r.length - 1].value;")
+            .await;
+        let diff = format!("{history}?from={}&to=current", oldest.as_str().unwrap());
+        for (name, path) in [
+            ("editor-list", "/admin/content"),
+            ("editor", EDITED),
+            ("editor-history", diff.as_str()),
+        ] {
+            for width in [375, 1280] {
+                v.screen(width).await;
+                // The page's load event waits for its frame too.
+                v.client.goto(&format!("{}{path}", v.base)).await.unwrap();
+                v.screenshot(&dir.join(format!("{name}-{width}.png")), width).await;
             }
         }
     })

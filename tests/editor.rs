@@ -9,68 +9,9 @@ use std::path::Path;
 use std::process::Command;
 
 use common::ContentCopy;
-use common::process::{HttpReply, Server, http, log_in};
+use common::editor::{Opened, get, open, post, save};
+use common::process::{Server, http, log_in};
 use scraper::{Html, Selector};
-
-/// What the edit page gives a browser: the text as the textarea holds it
-/// (the HTML parser drops the newline that follows `<textarea>`), the
-/// version it names and the form's token.
-struct Opened {
-    text: String,
-    version: String,
-    token: String,
-}
-
-fn open(port: u16, cookie: &str, key: &str) -> Opened {
-    let page = get(port, cookie, &format!("/admin/content/{key}"));
-    assert_eq!(page.status, 200, "{key}: {}", page.body);
-    let html = Html::parse_document(&page.body);
-    let one = |css: &str| {
-        html.select(&Selector::parse(css).unwrap())
-            .next()
-            .unwrap_or_else(|| panic!("{key}: no {css}"))
-    };
-    Opened {
-        text: one("textarea#field-text").text().collect(),
-        version: one("input[name=version]")
-            .attr("value")
-            .unwrap()
-            .to_string(),
-        token: one(".editor-form input[name=token]")
-            .attr("value")
-            .unwrap()
-            .to_string(),
-    }
-}
-
-fn get(port: u16, cookie: &str, path: &str) -> HttpReply {
-    http(port, "GET", path, &[("Cookie", cookie)], "").unwrap()
-}
-
-fn post(port: u16, cookie: &str, path: &str, fields: &[(&str, &str)]) -> HttpReply {
-    let body = serde_urlencoded::to_string(fields).unwrap();
-    let headers = [
-        ("Cookie", cookie),
-        ("Content-Type", "application/x-www-form-urlencoded"),
-    ];
-    http(port, "POST", path, &headers, &body).unwrap()
-}
-
-/// Sends the text as a browser's form does: every line break as CRLF.
-fn save(port: u16, cookie: &str, key: &str, opened: &Opened, text: &str) -> HttpReply {
-    let typed = text.replace("\r\n", "\n").replace('\n', "\r\n");
-    post(
-        port,
-        cookie,
-        &format!("/admin/content/{key}"),
-        &[
-            ("text", &typed),
-            ("version", &opened.version),
-            ("token", &opened.token),
-            ("action", "save"),
-        ],
-    )
-}
 
 fn start(copy: &ContentCopy) -> (Server, String) {
     let server = Server::start_with_login(&copy.path(""), copy.root().join("practice.db"), &[]);

@@ -283,7 +283,15 @@ fn pushes_are_checked_then_published_and_broken_ones_change_nothing() {
     let beside: Vec<String> = std::fs::read_dir(side.content.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| !["content", ".publish.lock", ".published-commit"].contains(&name.as_str()))
+        .filter(|name| {
+            ![
+                "content",
+                ".publish.lock",
+                ".published-commit",
+                ".publish-repository",
+            ]
+            .contains(&name.as_str())
+        })
         .collect();
     assert!(beside.is_empty(), "left behind: {beside:?}");
 }
@@ -413,7 +421,7 @@ fn of_two_pushes_made_from_the_same_commit_one_is_published_and_recorded() {
     assert_eq!(accepted.len(), 1, "exactly one push is accepted");
     let refused = results.iter().find(|(_, o)| !succeeded(o)).unwrap();
     assert!(
-        stderr(&refused.1).contains("another push was published"),
+        stderr(&refused.1).contains("the site changed after the commit this push starts from"),
         "{}",
         stderr(&refused.1)
     );
@@ -425,4 +433,85 @@ fn of_two_pushes_made_from_the_same_commit_one_is_published_and_recorded() {
         &["show", &format!("{published}:content/{GUIDE}")],
     );
     assert_eq!(String::from_utf8_lossy(&shown.stdout), served_guide(&side));
+}
+
+#[test]
+fn a_save_in_the_browser_is_published_as_a_commit_and_a_push_from_before_it_pulls_it_first() {
+    let side = server_side();
+    std::fs::create_dir_all(side.database.parent().unwrap()).unwrap();
+    let server = Server::start_with_login(
+        &side.content,
+        &side.database,
+        &[("RUST_LOG", "error".into())],
+    );
+    let laptop = Laptop::new(&side.repo);
+    let first = laptop.commit_and_push("The site as it is");
+    assert!(succeeded(&first), "{}", stderr(&first));
+
+    // She edits the guide in the browser.
+    let cookie = common::process::log_in(server.port);
+    let opened = common::editor::open(server.port, &cookie, GUIDE);
+    let edited = opened
+        .text
+        .replacen("\n---\n\n", "\n---\n\nEdited in the browser.\n\n", 1);
+    let saved = common::editor::save(server.port, &cookie, GUIDE, &opened, &edited);
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let commit = published_commit(&side.repo);
+    assert_ne!(commit, laptop.head(), "the save is a commit on main");
+    let log = git(&side.repo, &["log", "-1", "--format=%s", "main"]);
+    assert_eq!(
+        String::from_utf8_lossy(&log.stdout).trim(),
+        format!("Edit {GUIDE} in the browser editor")
+    );
+
+    // A push from her laptop, made before the save, is refused, and the
+    // browser's text stays.
+    laptop.copy.edit(
+        "pages/about.md",
+        "---\n\n",
+        "---\n\nEdited on the laptop.\n\n",
+    );
+    // (git itself refuses it before the hook runs: `main` moved on.)
+    let told = refused(
+        &laptop.commit_and_push("About, from the laptop"),
+        "a push from before the browser's save",
+    );
+    assert!(told.contains("git pull"), "{told}");
+    let forced = git(laptop.copy.root(), &["push", "--force", "origin", "main"]);
+    refused(&forced, "a forced push over the browser's save");
+    assert_eq!(published_commit(&side.repo), commit);
+    assert!(served_guide(&side).contains("Edited in the browser."));
+
+    // Pulled, both are published.
+    let pulled = git(
+        laptop.copy.root(),
+        &[
+            "pull",
+            "--quiet",
+            "--no-rebase",
+            "--no-edit",
+            "origin",
+            "main",
+        ],
+    );
+    assert!(succeeded(&pulled), "{}", stderr(&pulled));
+    assert!(laptop.copy.read(GUIDE).contains("Edited in the browser."));
+    let pushed = git(laptop.copy.root(), &["push", "origin", "main"]);
+    assert!(succeeded(&pushed), "{}", stderr(&pushed));
+    served_within_2s(&server, "/about", 200, "Edited on the laptop.");
+    assert!(served_guide(&side).contains("Edited in the browser."));
+
+    // The editor's history is the repository's.
+    let history = common::editor::get(
+        server.port,
+        &cookie,
+        &format!("/admin/content/{GUIDE}/history"),
+    );
+    assert!(
+        history
+            .body
+            .contains(&format!("Edit {GUIDE} in the browser editor")),
+        "{}",
+        history.body
+    );
 }

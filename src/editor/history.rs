@@ -1,18 +1,30 @@
-//! Every version the editor replaces is kept. When `content/` is in a git
-//! work tree, each save is a commit of that one file (her other changes,
-//! staged or not, are left alone); otherwise each version is a file under
-//! `.content-history/` beside `content/`, which a publish by push (it swaps
-//! the `content/` folder) does not touch.
+//! Every version the editor replaces is kept, in one of three places:
+//!
+//! - **The publishing repository**, when the server publishes by push
+//!   (`publish.rs`): each save is a commit on its `main`, recorded as the
+//!   commit published last, so her laptop's next push, made from an older
+//!   commit, is refused until she pulls the browser's changes. A push can
+//!   therefore never silently undo an edit made in the browser.
+//! - **The git work tree** `content/` is in (a site folder she cloned): each
+//!   save is a commit of that one file; her other changes, staged or not,
+//!   are left alone.
+//! - Otherwise **a folder** `.content-history/` beside `content/`, one copy
+//!   per version.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::{EditError, FileKey};
+use crate::publish;
 
 /// Where versions are kept.
 #[derive(Debug, Clone)]
 pub enum History {
+    /// The bare repository pushes publish from, and the folder beside
+    /// `content/` that holds its records and lock.
+    Published { repo: PathBuf, folder: PathBuf },
     /// `content/` is in this git work tree; `content` is its path inside it.
     Git { root: PathBuf, content: PathBuf },
     /// A folder of copies, one per version.
@@ -29,15 +41,31 @@ pub struct Version {
     pub note: String,
 }
 
+/// The lock a publish holds, held by a save from its version check to its
+/// commit, so a push and a save never interleave.
+pub struct Held(#[allow(dead_code)] Option<std::fs::File>);
+
 impl History {
-    /// Git when `content` is inside a work tree (and git runs), else a folder
-    /// beside `content`.
+    /// Where `content`'s versions go (see the module's comment).
     pub fn for_content(content: &Path) -> Self {
-        let git_root = git_in(content, &["rev-parse", "--show-toplevel"])
+        let absolute = std::path::absolute(content).unwrap_or_else(|_| content.to_path_buf());
+        let beside = absolute.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let published = beside.join(publish::PUBLISHED_COMMIT).is_file();
+        if let Ok(repo) = std::fs::read_to_string(beside.join(publish::REPOSITORY_FILE))
+            && published
+        {
+            let repo = PathBuf::from(repo.trim());
+            if repo.join("HEAD").is_file() {
+                return Self::Published {
+                    repo,
+                    folder: beside,
+                };
+            }
+        }
+        let work_tree = run(&Git::At(content), &["rev-parse", "--show-toplevel"], None)
             .ok()
             .map(|out| PathBuf::from(out.trim()));
-        let absolute = std::path::absolute(content).unwrap_or_else(|_| content.to_path_buf());
-        if let Some(root) = git_root
+        if let Some(root) = work_tree
             && let Ok(canonical) = absolute.canonicalize()
             && let Ok(root) = root.canonicalize()
             && let Ok(inside) = canonical.strip_prefix(&root)
@@ -47,68 +75,108 @@ impl History {
                 root,
             };
         }
-        let beside = absolute.parent().unwrap_or(Path::new(".")).to_path_buf();
         Self::Folder(beside.join(".content-history"))
     }
 
+    /// Versions are commits (of either kind).
     pub fn is_git(&self) -> bool {
-        matches!(self, Self::Git { .. })
+        !matches!(self, Self::Folder(_))
+    }
+
+    /// Takes the publishing lock, when there is one.
+    pub fn hold(&self) -> Result<Held, EditError> {
+        let Self::Published { folder, .. } = self else {
+            return Ok(Held(None));
+        };
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(publish::lock_path(folder))
+            .and_then(|lock| lock.lock().map(|()| lock))
+            .map_err(|err| EditError::Git(format!("cannot take the publishing lock: {err}")))?;
+        Ok(Held(Some(lock)))
     }
 
     /// Keeps `current` (the file as it is on disk before a save) if it is
     /// not kept yet: a change made outside the editor is never lost.
     pub fn keep_before(&self, key: &FileKey, current: Option<&[u8]>) -> Result<(), EditError> {
+        let Some(current) = current else {
+            return Ok(());
+        };
+        let note = format!("Keep {key} as it was changed outside the editor");
         match self {
-            Self::Git { root, content } => {
-                let path = content.join(key.as_str());
-                let status = git_in(root, &["status", "--porcelain", "--", &path_arg(&path)])?;
-                if current.is_some() && !status.trim().is_empty() {
-                    commit(
-                        root,
-                        &path,
-                        &format!("Keep {key} as it was changed outside the editor"),
-                    )?;
+            Self::Published { repo, folder } => {
+                let committed = published_commit(folder)
+                    .and_then(|commit| show(&Git::Bare(repo), &commit, &repo_path(key)));
+                if committed.as_deref() != Some(current) {
+                    commit_published(repo, folder, key, current, &note)?;
                 }
                 Ok(())
             }
-            Self::Folder(_) => match current {
-                Some(bytes) if self.latest_folder_copy(key)?.as_deref() != Some(bytes) => {
-                    self.copy(key, bytes)
+            Self::Git { root, content } => {
+                let path = path_arg(&content.join(key.as_str()));
+                let status = run(
+                    &Git::At(root),
+                    &["status", "--porcelain", "--", &path],
+                    None,
+                )?;
+                if !status.trim().is_empty() {
+                    commit_file(root, &path, &note)?;
                 }
-                _ => Ok(()),
-            },
+                Ok(())
+            }
+            Self::Folder(_) => {
+                let latest = match self.versions(key)?.first() {
+                    Some(latest) => self.version(key, &latest.id)?,
+                    None => None,
+                };
+                if latest.as_deref() != Some(current) {
+                    self.copy(key, current)?;
+                }
+                Ok(())
+            }
         }
     }
 
     /// Records the version just written.
     pub fn keep_saved(&self, key: &FileKey, saved: &[u8], note: &str) -> Result<(), EditError> {
         match self {
-            Self::Git { root, content } => commit(root, &content.join(key.as_str()), note),
+            Self::Published { repo, folder } => commit_published(repo, folder, key, saved, note),
+            Self::Git { root, content } => {
+                commit_file(root, &path_arg(&content.join(key.as_str())), note)
+            }
             Self::Folder(_) => self.copy(key, saved),
         }
     }
 
     /// The file's versions, newest first.
     pub fn versions(&self, key: &FileKey) -> Result<Vec<Version>, EditError> {
-        match self {
-            Self::Git { root, content } => {
-                let path = content.join(key.as_str());
-                let log = git_in(
-                    root,
-                    &["log", "--format=%H%x09%at%x09%s", "--", &path_arg(&path)],
-                )?;
-                Ok(log
-                    .lines()
-                    .filter_map(|line| {
-                        let mut parts = line.splitn(3, '\t');
-                        Some(Version {
-                            id: parts.next()?.to_string(),
-                            at: parts.next()?.parse().ok()?,
-                            note: parts.next().unwrap_or_default().to_string(),
-                        })
+        let log = |git: &Git, branch: &str, path: &str| -> Result<Vec<Version>, EditError> {
+            let format = "--format=%H%x09%at%x09%s";
+            let log = run(git, &["log", format, branch, "--", path], None)?;
+            Ok(log
+                .lines()
+                .filter_map(|line| {
+                    let mut parts = line.splitn(3, '\t');
+                    Some(Version {
+                        id: parts.next()?.to_string(),
+                        at: parts.next()?.parse().ok()?,
+                        note: parts.next().unwrap_or_default().to_string(),
                     })
-                    .collect())
+                })
+                .collect())
+        };
+        match self {
+            Self::Published { repo, .. } => {
+                let branch = format!("refs/heads/{}", publish::BRANCH);
+                log(&Git::Bare(repo), &branch, &repo_path(key))
             }
+            Self::Git { root, content } => log(
+                &Git::At(root),
+                "HEAD",
+                &path_arg(&content.join(key.as_str())),
+            ),
             Self::Folder(folder) => {
                 let dir = folder.join(key.as_str());
                 let mut versions: Vec<Version> = match std::fs::read_dir(&dir) {
@@ -143,29 +211,17 @@ impl History {
         if !self.versions(key)?.iter().any(|v| v.id == id) {
             return Ok(None);
         }
-        match self {
+        Ok(match self {
+            Self::Published { repo, .. } => show(&Git::Bare(repo), id, &repo_path(key)),
             Self::Git { root, content } => {
-                let spec = format!("{id}:{}", path_arg(&content.join(key.as_str())));
-                let output = Command::new("git")
-                    .current_dir(root)
-                    .args(["show", &spec])
-                    .output()
-                    .map_err(|err| EditError::Git(err.to_string()))?;
-                Ok(output.status.success().then_some(output.stdout))
+                show(&Git::At(root), id, &path_arg(&content.join(key.as_str())))
             }
             Self::Folder(folder) => match std::fs::read(folder.join(key.as_str()).join(id)) {
-                Ok(bytes) => Ok(Some(bytes)),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(err) => Err(EditError::io("read the history of", key, err)),
+                Ok(bytes) => Some(bytes),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+                Err(err) => return Err(EditError::io("read the history of", key, err)),
             },
-        }
-    }
-
-    fn latest_folder_copy(&self, key: &FileKey) -> Result<Option<Vec<u8>>, EditError> {
-        match self.versions(key)?.first() {
-            Some(latest) => self.version(key, &latest.id),
-            None => Ok(None),
-        }
+        })
     }
 
     fn copy(&self, key: &FileKey, bytes: &[u8]) -> Result<(), EditError> {
@@ -185,46 +241,166 @@ impl History {
     }
 }
 
+/// How git is run: in a work tree, or on a bare repository.
+enum Git<'a> {
+    At(&'a Path),
+    Bare(&'a Path),
+}
+
+/// The file's path inside the pushed site folder.
+fn repo_path(key: &FileKey) -> String {
+    format!("content/{key}")
+}
+
 /// A path as git takes it: `/`-separated, relative to the work tree.
 fn path_arg(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-/// Commits one file as it is on disk, and nothing else.
-fn commit(root: &Path, path: &Path, message: &str) -> Result<(), EditError> {
-    let path = path_arg(path);
-    git_in(root, &["add", "--", &path])?;
-    let staged = git_in(root, &["diff", "--cached", "--name-only", "--", &path])?;
+/// The commit published last (`publish.rs` keeps it beside `content/`).
+fn published_commit(folder: &Path) -> Option<String> {
+    let commit = std::fs::read_to_string(folder.join(publish::PUBLISHED_COMMIT)).ok()?;
+    Some(commit.trim().to_string()).filter(|c| !c.is_empty())
+}
+
+/// A file's bytes in a commit, `None` if it has no such file.
+fn show(git: &Git, commit: &str, path: &str) -> Option<Vec<u8>> {
+    let output = command(git)
+        .args(["show", &format!("{commit}:{path}")])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    output.status.success().then_some(output.stdout)
+}
+
+/// The editor's name on its commits when git knows no one.
+const EDITOR_NAME: &str = "Site editor";
+const EDITOR_EMAIL: &str = "editor@localhost";
+
+/// Commits one file of a work tree as it is on disk, and nothing else.
+fn commit_file(root: &Path, path: &str, message: &str) -> Result<(), EditError> {
+    let git = Git::At(root);
+    run(&git, &["add", "--", path], None)?;
+    let staged = run(&git, &["diff", "--cached", "--name-only", "--", path], None)?;
     if staged.trim().is_empty() {
         return Ok(());
     }
-    // Her own name when git knows it; the editor's otherwise, so a save
-    // never fails for want of a git identity.
-    let mut args = Vec::new();
-    if git_in(root, &["config", "user.email"]).is_err() {
-        args.extend([
-            "-c",
-            "user.name=Site editor",
-            "-c",
-            "user.email=editor@localhost",
-        ]);
-    }
-    args.extend(["commit", "--quiet", "--only", "-m", message, "--", &path]);
-    git_in(root, &args).map(drop)
+    let mut commit = command(&git);
+    with_identity(&git, &mut commit);
+    commit.args(["commit", "--quiet", "--only", "-m", message, "--", path]);
+    output(commit, None).map(drop)
 }
 
-fn git_in(dir: &Path, args: &[&str]) -> Result<String, EditError> {
-    let output = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .output()
+/// Commits `bytes` as the file on top of the commit published last, moves
+/// `main` there and records it as published: what a push of that one change
+/// would have done. Runs under the publishing lock ([`History::hold`]).
+fn commit_published(
+    repo: &Path,
+    folder: &Path,
+    key: &FileKey,
+    bytes: &[u8],
+    message: &str,
+) -> Result<(), EditError> {
+    let git = Git::Bare(repo);
+    let Some(parent) = published_commit(folder) else {
+        return Err(EditError::Git(
+            "nothing was published by push yet, so there is no version to add to".into(),
+        ));
+    };
+    let blob = run(&git, &["hash-object", "-w", "--stdin"], Some(bytes))?;
+    // A scratch index: the repository is bare and has none of its own.
+    let scratch = tempfile::tempdir().map_err(|err| EditError::Git(err.to_string()))?;
+    let index = scratch.path().join("index");
+    let with_index = |args: &[&str]| {
+        let mut command = command(&git);
+        command.env("GIT_INDEX_FILE", &index).args(args);
+        output(command, None)
+    };
+    with_index(&["read-tree", &parent])?;
+    let entry = format!("100644,{},{}", blob.trim(), repo_path(key));
+    with_index(&["update-index", "--add", "--cacheinfo", &entry])?;
+    let tree = with_index(&["write-tree"])?;
+    let parent_tree = run(&git, &["rev-parse", &format!("{parent}^{{tree}}")], None)?;
+    if tree.trim() == parent_tree.trim() {
+        return Ok(());
+    }
+    let mut commit = command(&git);
+    with_identity(&git, &mut commit);
+    commit.args(["commit-tree", tree.trim(), "-p", &parent, "-m", message]);
+    let commit = output(commit, None)?.trim().to_string();
+    // git moves `main` to a pushed commit just after the push's hook ends
+    // and frees the lock this save holds; until it has, `main` is not yet
+    // the commit published last, and the update waits for it.
+    let branch = format!("refs/heads/{}", publish::BRANCH);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Err(err) = run(&git, &["update-ref", &branch, &commit, &parent], None) {
+        if Instant::now() > deadline {
+            return Err(err);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    super::write_whole(
+        &folder.join(publish::PUBLISHED_COMMIT),
+        format!("{commit}\n").as_bytes(),
+    )
+    .map_err(|err| EditError::Git(format!("cannot record the published commit: {err}")))
+}
+
+fn command(git: &Git) -> Command {
+    let mut command = Command::new("git");
+    match git {
+        Git::At(dir) => command.current_dir(dir),
+        Git::Bare(repo) => command.arg("--git-dir").arg(repo),
+    };
+    command
+}
+
+/// Her own name when git knows it; the editor's otherwise, so a save never
+/// fails for want of a git identity.
+fn with_identity(git: &Git, command: &mut Command) {
+    if run(git, &["config", "user.email"], None).is_err() {
+        for (name, value) in [
+            ("GIT_AUTHOR_NAME", EDITOR_NAME),
+            ("GIT_AUTHOR_EMAIL", EDITOR_EMAIL),
+            ("GIT_COMMITTER_NAME", EDITOR_NAME),
+            ("GIT_COMMITTER_EMAIL", EDITOR_EMAIL),
+        ] {
+            command.env(name, value);
+        }
+    }
+}
+
+fn run(git: &Git, args: &[&str], input: Option<&[u8]>) -> Result<String, EditError> {
+    let mut command = command(git);
+    command.args(args);
+    output(command, input)
+}
+
+fn output(mut command: Command, input: Option<&[u8]>) -> Result<String, EditError> {
+    let what = format!("{command:?}");
+    let mut child = command
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|err| EditError::Git(format!("cannot run git: {err}")))?;
+    if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin
+            .write_all(bytes)
+            .map_err(|err| EditError::Git(format!("cannot give git the text: {err}")))?;
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|err| EditError::Git(format!("git failed: {err}")))?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
         Err(EditError::Git(format!(
-            "git {} failed: {}",
-            args.first().copied().unwrap_or_default(),
+            "{what} failed: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         )))
     }

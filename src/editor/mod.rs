@@ -160,17 +160,14 @@ impl FileState {
 
 pub struct Editor {
     reloader: Arc<Reloader>,
-    history: History,
     /// One save at a time, so two tabs cannot both pass the version check.
     saving: Mutex<()>,
 }
 
 impl Editor {
     pub fn new(reloader: Arc<Reloader>) -> Self {
-        let history = History::for_content(&reloader.sources().content);
         Self {
             reloader,
-            history,
             saving: Mutex::new(()),
         }
     }
@@ -183,8 +180,10 @@ impl Editor {
         self.content().join(key.folder()).join(key.name())
     }
 
-    pub fn history(&self) -> &History {
-        &self.history
+    /// Where versions go, looked at anew each time: publishing by push can
+    /// be set up, and start, while the server runs.
+    pub fn history(&self) -> History {
+        History::for_content(self.content())
     }
 
     /// Every article and page on disk, articles first, by name.
@@ -266,33 +265,48 @@ impl Editor {
         if text.len() > MAX_TEXT {
             return Err(EditError::TooLarge);
         }
-        let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
-        // A save replaces a file; new ones start as `start_article` makes them.
-        let current = self
-            .read(key)?
-            .ok_or_else(|| EditError::NotFound(key.to_string()))?;
-        let text = with_line_endings_of(text, Some(&current));
-        let current = Some(current);
-        self.write_version(key, current, text.as_bytes(), base, note)
+        let version = {
+            let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+            let history = self.history();
+            let _no_publish_meanwhile = history.hold()?;
+            // A save replaces a file; new ones start as `start_article` makes them.
+            let current = (self.read(key)?).ok_or_else(|| EditError::NotFound(key.to_string()))?;
+            let text = with_line_endings_of(text, Some(&current));
+            self.write_version(&history, key, Some(current), text.as_bytes(), base, note)?
+        };
+        self.rebuilt();
+        Ok(version)
     }
 
     /// Makes an earlier version the newest, as a save of its exact bytes.
     pub fn restore(&self, key: &FileKey, id: &str) -> Result<String, EditError> {
-        let bytes = self
-            .history
-            .version(key, id)?
+        let history = self.history();
+        let bytes = (history.version(key, id)?)
             .ok_or_else(|| EditError::NotFound(format!("version {id} of {key}")))?;
-        let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
-        let current = self.read(key)?;
-        let base = version_of(current.as_deref());
-        let note = format!("Restore an earlier version of {key} in the browser editor");
-        self.write_version(key, current, &bytes, &base, &note)
+        let version = {
+            let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+            let _no_publish_meanwhile = history.hold()?;
+            let current = self.read(key)?;
+            let base = version_of(current.as_deref());
+            let note = format!("Restore an earlier version of {key} in the browser editor");
+            self.write_version(&history, key, current, &bytes, &base, &note)?
+        };
+        self.rebuilt();
+        Ok(version)
     }
 
-    /// The save itself, under the lock: the version check, the history, the
-    /// write and the rebuild.
+    /// The watcher would see a change too; rebuilding here means the page
+    /// she is sent back to already tells whether it is live. Called after
+    /// the publishing lock is let go: a rebuild waits for it.
+    fn rebuilt(&self) {
+        let _ = self.reloader.rebuild();
+    }
+
+    /// The save itself, under the locks: the version check, the history and
+    /// the write.
     fn write_version(
         &self,
+        history: &History,
         key: &FileKey,
         current: Option<Vec<u8>>,
         bytes: &[u8],
@@ -311,14 +325,11 @@ impl Editor {
         if current.as_deref() == Some(bytes) {
             return Ok(version);
         }
-        self.history.keep_before(key, current.as_deref())?;
+        history.keep_before(key, current.as_deref())?;
         let path = self.path(key);
         write_whole(&path, bytes).map_err(|err| EditError::io("save", key, err))?;
         tracing::info!(file = %key, "editor: saved");
-        self.history.keep_saved(key, bytes, note)?;
-        // The watcher would see the change too; rebuilding here means the
-        // page she is sent back to already tells whether it is live.
-        let _ = self.reloader.rebuild();
+        history.keep_saved(key, bytes, note)?;
         Ok(version_of(Some(bytes)))
     }
 
@@ -329,16 +340,21 @@ impl Editor {
             || chrono::Utc::now().date_naive(),
             |config| config.today(chrono::Utc::now()),
         );
-        let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
-        let path =
-            content::start_article(self.content(), title, today).map_err(EditError::Refused)?;
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let key = FileKey::new("blog", &name)?;
-        tracing::info!(file = %key, "editor: article started");
-        let text = std::fs::read(&path).map_err(|err| EditError::io("read", &key, err))?;
-        self.history
-            .keep_saved(&key, &text, &format!("Start {key} in the browser editor"))?;
-        let _ = self.reloader.rebuild();
+        let key = {
+            let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+            let history = self.history();
+            let _no_publish_meanwhile = history.hold()?;
+            let path =
+                content::start_article(self.content(), title, today).map_err(EditError::Refused)?;
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let key = FileKey::new("blog", &name)?;
+            tracing::info!(file = %key, "editor: article started");
+            let text = std::fs::read(&path).map_err(|err| EditError::io("read", &key, err))?;
+            let note = format!("Start {key} in the browser editor");
+            history.keep_saved(&key, &text, &note)?;
+            key
+        };
+        self.rebuilt();
         Ok(key)
     }
 
@@ -377,14 +393,12 @@ impl Editor {
     }
 
     pub fn versions(&self, key: &FileKey) -> Result<Vec<Version>, EditError> {
-        self.history.versions(key)
+        self.history().versions(key)
     }
 
     /// One kept version's text.
     pub fn version_text(&self, key: &FileKey, id: &str) -> Result<String, EditError> {
-        let bytes = self
-            .history
-            .version(key, id)?
+        let bytes = (self.history().version(key, id)?)
             .ok_or_else(|| EditError::NotFound(format!("version {id} of {key}")))?;
         String::from_utf8(bytes).map_err(|_| EditError::NotText(key.to_string()))
     }

@@ -74,9 +74,17 @@ async fn blocking<T: Send + 'static>(
         .map_err(|err| EditError::Refused(format!("the editor's work stopped: {err}")))?
 }
 
-/// "Dec 6, 2026, 3:04 PM UTC": when a file or version changed.
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%b %-d, %Y, %-I:%M %p UTC").to_string()
+/// "Dec 6, 2026, 3:04:05 PM Pacific Time": when a file or version changed,
+/// in the practice's zone (to the second: two saves a minute apart are
+/// two versions).
+fn when(state: &AppState, at: DateTime<Utc>) -> String {
+    let rules = &state.booking.setup().rules;
+    let local = at.with_timezone(&rules.time_zone);
+    format!(
+        "{} {}",
+        local.format("%b %-d, %Y, %-I:%M:%S %p"),
+        rules.time_zone_label
+    )
 }
 
 /// A problem as the editor lists it: its line, and what to do.
@@ -152,7 +160,9 @@ async fn render_list(
                 title: entry.title,
                 status: entry.status,
                 url: entry.url,
-                modified: entry.modified.map(|at| when(at.into())).unwrap_or_default(),
+                modified: (entry.modified)
+                    .map(|at| when(state, at.into()))
+                    .unwrap_or_default(),
                 errors: entry.errors,
                 advice: entry.advice,
             })
@@ -497,8 +507,8 @@ async fn history(
         versions: versions
             .into_iter()
             .map(|v| VersionView {
-                when: DateTime::from_timestamp(v.at, 0)
-                    .map(when)
+                when: (DateTime::from_timestamp(v.at, 0))
+                    .map(|at| when(&state, at))
                     .unwrap_or_default(),
                 id: v.id,
                 note: v.note,
@@ -511,18 +521,30 @@ async fn history(
     Ok(html(StatusCode::OK, view.render()?))
 }
 
+/// The changed lines with three lines of context around each change; `…`
+/// stands for the unchanged lines between two changes.
 fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
-    similar::TextDiff::from_lines(old, new)
-        .iter_all_changes()
-        .map(|change| DiffLine {
-            sign: match change.tag() {
-                similar::ChangeTag::Delete => '-',
-                similar::ChangeTag::Insert => '+',
-                similar::ChangeTag::Equal => ' ',
-            },
-            text: change.value().trim_end_matches(['\r', '\n']).to_string(),
-        })
-        .collect()
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut lines = Vec::new();
+    for (index, group) in diff.grouped_ops(3).iter().enumerate() {
+        if index > 0 {
+            lines.push(DiffLine {
+                sign: '…',
+                text: String::new(),
+            });
+        }
+        for change in group.iter().flat_map(|op| diff.iter_changes(op)) {
+            lines.push(DiffLine {
+                sign: match change.tag() {
+                    similar::ChangeTag::Delete => '-',
+                    similar::ChangeTag::Insert => '+',
+                    similar::ChangeTag::Equal => ' ',
+                },
+                text: change.value().trim_end_matches(['\r', '\n']).to_string(),
+            });
+        }
+    }
+    lines
 }
 
 #[derive(Debug, Default, Deserialize)]

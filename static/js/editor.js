@@ -146,10 +146,13 @@
     var inner = "";
     node.childNodes.forEach(function (child) { inner += inlines(child); });
     if (!inner.trim()) return inner;
-    var style = node.style || {};
-    var weight = style.fontWeight;
-    var bold = tag === "strong" || (tag === "b" && weight !== "normal") || weight === "bold" || +weight >= 600;
-    var italic = tag === "em" || tag === "i" || style.fontStyle === "italic";
+    // The style attribute read as text: the page's CSP keeps the browser
+    // from applying inline styles, even in a parsed copy.
+    var style = node.getAttribute("style") || "";
+    var weight = /font-weight\s*:\s*([a-z0-9]+)/i.exec(style);
+    var bold = tag === "strong" || (tag === "b" && !(weight && weight[1] === "normal")) ||
+      (!!weight && (weight[1] === "bold" || +weight[1] >= 600));
+    var italic = tag === "em" || tag === "i" || /font-style\s*:\s*italic/i.test(style);
     if (tag === "a" && /^(https?:|mailto:|tel:|\/|#)/i.test(node.getAttribute("href") || "")) {
       return "[" + inner.trim() + "](" + node.getAttribute("href") + ")";
     }

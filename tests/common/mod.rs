@@ -9,6 +9,8 @@ pub mod booking_app;
 /// The database of a test's bookings: SQLite, or PostgreSQL in a cluster
 /// of the test's own.
 pub mod database;
+/// The editor's forms, as a browser sends them.
+pub mod editor;
 /// nginx on a loopback port, over an export or in front of servers.
 pub mod nginx;
 /// The real binary on a port, and a plain HTTP client for it.
