@@ -536,3 +536,92 @@ fn changed(
         .map(|(key, _)| key.clone())
         .collect()
 }
+
+#[test]
+fn a_new_address_for_an_article_keeps_the_old_one_as_an_alias() {
+    let copy = ContentCopy::new();
+    let (server, cookie) = start(&copy);
+    let key = "blog/kap-vs-iv-ketamine-clinics.md";
+    let opened = open(server.port, &cookie, key);
+    let before = copy.read(key);
+    let change = |slug: &str, version: &str| {
+        post(
+            server.port,
+            &cookie,
+            &format!("/admin/content/{key}/address"),
+            &[
+                ("slug", slug),
+                ("version", version),
+                ("token", &opened.token),
+            ],
+        )
+    };
+    // Taken, or not an address: refused, with the reason and her input.
+    let taken = change("what-happens-in-a-kap-session", &opened.version);
+    assert_eq!(taken.status, 422);
+    assert!(taken.body.contains("is taken"), "{}", taken.body);
+    let bad = change("Ketamine vs IV!", &opened.version);
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("value=\"Ketamine vs IV!\""),
+        "{}",
+        bad.body
+    );
+    assert_eq!(copy.read(key), before);
+
+    let moved = change("ketamine-vs-iv-clinics", &opened.version);
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    assert_eq!(
+        moved.header("location"),
+        Some("/admin/content/blog/kap-vs-iv-ketamine-clinics.md?renamed=1")
+    );
+    assert_eq!(
+        copy.read(key),
+        before.replacen(
+            "\n---\n",
+            "\nslug: ketamine-vs-iv-clinics\naliases: [\"/blog/kap-vs-iv-ketamine-clinics\"]\n---\n",
+            1
+        ),
+        "two lines added, nothing else moved"
+    );
+    let new = http(server.port, "GET", "/blog/ketamine-vs-iv-clinics", &[], "").unwrap();
+    assert_eq!(new.status, 200);
+    let old = http(
+        server.port,
+        "GET",
+        "/blog/kap-vs-iv-ketamine-clinics",
+        &[],
+        "",
+    )
+    .unwrap();
+    assert_eq!(old.status, 301);
+    assert_eq!(old.header("location"), Some("/blog/ketamine-vs-iv-clinics"));
+    // Links to it from other articles now lead to the new address.
+    let linking = http(
+        server.port,
+        "GET",
+        "/blog/ketamine-assisted-psychotherapy-guide",
+        &[],
+        "",
+    )
+    .unwrap();
+    assert!(
+        !linking
+            .body
+            .contains("href=\"/blog/kap-vs-iv-ketamine-clinics\"")
+    );
+    // A page's address is not changed here.
+    let about = open(server.port, &cookie, "pages/about.md");
+    let page = post(
+        server.port,
+        &cookie,
+        "/admin/content/pages/about.md/address",
+        &[
+            ("slug", "about-me"),
+            ("version", &about.version),
+            ("token", &about.token),
+        ],
+    );
+    assert_eq!(page.status, 422);
+    assert_eq!(copy.read("pages/about.md"), about.text);
+}

@@ -62,7 +62,75 @@ async fn every_page() -> tempfile::TempDir {
         assert_eq!(reply.status, 200, "{path}");
         write(name, &reply.body);
     }
+    editor_pages(&write);
     dir
+}
+
+/// The editor's pages, from the real binary (the editor needs a live
+/// server): the list, a file, its preview's page, a save refused over a
+/// change made elsewhere, and its history with a diff.
+fn editor_pages(write: &dyn Fn(&str, &str)) {
+    use common::editor::{get, open, save};
+    let copy = common::ContentCopy::new();
+    let server = common::process::Server::start_with_login(
+        &copy.path(""),
+        copy.root().join("practice.db"),
+        &[],
+    );
+    let (port, cookie) = (server.port, common::process::log_in(server.port));
+    let key = "blog/what-happens-in-a-kap-session.md";
+    let edit = format!("/admin/content/{key}");
+    write(
+        "editor-list.html",
+        &get(port, &cookie, "/admin/content").body,
+    );
+    let page = get(port, &cookie, &edit).body;
+    write("editor-edit.html", &page);
+    let frame = scraper::Html::parse_document(&page);
+    let srcdoc = frame
+        .select(&scraper::Selector::parse("iframe").unwrap())
+        .next()
+        .and_then(|f| f.attr("srcdoc").map(str::to_string))
+        .expect("the preview's page");
+    write("editor-preview-frame.html", &srcdoc);
+    let opened = open(port, &cookie, key);
+    copy.write(
+        key,
+        &opened
+            .text
+            .replacen("\n\n", "\n\nChanged elsewhere.\n\n", 1),
+    );
+    let conflict = save(port, &cookie, key, &opened, "A new text.\n");
+    assert_eq!(conflict.status, 409);
+    write("editor-conflict.html", &conflict.body);
+    let opened = open(port, &cookie, key);
+    assert_eq!(
+        save(
+            port,
+            &cookie,
+            key,
+            &opened,
+            &format!("{}\nMore.\n", opened.text)
+        )
+        .status,
+        303
+    );
+    let history = format!("{edit}/history");
+    let versions = get(port, &cookie, &history).body;
+    let versions = scraper::Html::parse_document(&versions);
+    let oldest = versions
+        .select(&scraper::Selector::parse("input[name=from]").unwrap())
+        .filter_map(|input| input.attr("value"))
+        .next_back()
+        .expect("a kept version")
+        .to_string();
+    let diff = get(
+        port,
+        &cookie,
+        &format!("{history}?from=current&to={oldest}"),
+    );
+    assert!(diff.body.contains("<del>"), "{}", diff.body);
+    write("editor-history.html", &diff.body);
 }
 
 #[tokio::test]

@@ -287,6 +287,76 @@ pub fn new_article(title: &str, today: NaiveDate) -> String {
     )
 }
 
+/// The text's lines (with their endings), the index of the line that closes
+/// its front matter, and the line ending the text uses.
+fn front_matter_lines(text: &str) -> Option<(Vec<String>, usize, &'static str)> {
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    let bare = |line: &str| line.trim_end().to_string();
+    if bare(lines.first()?) != "---" {
+        return None;
+    }
+    let close = (1..lines.len()).find(|&i| matches!(bare(&lines[i]).as_str(), "---" | "..."))?;
+    Some((lines, close, newline))
+}
+
+/// `text` with its front matter's `slug:` set to `slug` (its line replaced,
+/// or added before the closing `---`); nothing else changes.
+pub fn with_slug(text: &str, slug: &str) -> Option<String> {
+    let (mut lines, close, newline) = front_matter_lines(text)?;
+    let line = format!("slug: {slug}{newline}");
+    match (1..close).find(|&i| lines[i].starts_with("slug:")) {
+        Some(i) => lines[i] = line,
+        None => lines.insert(close, line),
+    }
+    Some(lines.concat())
+}
+
+/// `text` with `alias` added to its front matter's `aliases:` (the field
+/// made when there is none), written as she would write it: one more item
+/// in her list, in its style, and nothing else moved. `None` when the
+/// front matter or its list is not in a shape this can extend (a list over
+/// several lines in brackets, say): she then adds the line herself.
+pub fn with_alias(text: &str, alias: &str) -> Option<String> {
+    let (mut lines, close, newline) = front_matter_lines(text)?;
+    let quoted = format!("\"{}\"", alias.replace('\\', "\\\\").replace('"', "\\\""));
+    let Some(field) = (1..close).find(|&i| lines[i].starts_with("aliases:")) else {
+        lines.insert(close, format!("aliases: [{quoted}]{newline}"));
+        return Some(lines.concat());
+    };
+    let rest = lines[field]["aliases:".len()..].trim();
+    if rest.starts_with('[') {
+        let line = lines[field].clone();
+        let (open, end) = (line.find('[')?, line.rfind(']')?);
+        let listed = line[open + 1..end].trim_end();
+        let listed = if listed.trim().is_empty() {
+            quoted
+        } else {
+            format!("{listed}, {quoted}")
+        };
+        lines[field] = format!("{}[{listed}]{}", &line[..open], &line[end + 1..]);
+        return Some(lines.concat());
+    }
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return None;
+    }
+    let items: Vec<usize> = (field + 1..close)
+        .take_while(|&i| lines[i].trim_start().starts_with("- "))
+        .collect();
+    let (after, indent) = match items.last() {
+        Some(&last) => {
+            let line = &lines[last];
+            (
+                last + 1,
+                line[..line.len() - line.trim_start().len()].to_string(),
+            )
+        }
+        None => (field + 1, "  ".to_string()),
+    };
+    lines.insert(after, format!("{indent}- {quoted}{newline}"));
+    Some(lines.concat())
+}
+
 /// A slug is what follows `/blog/` in an article's address: lowercase
 /// letters, digits and single hyphens.
 pub fn check_slug(slug: &str) -> Result<(), String> {
@@ -309,6 +379,41 @@ pub fn check_slug(slug: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alias_is_added_in_the_style_of_her_front_matter() {
+        let alias = "/blog/old";
+        let none = "---\ntitle: \"T\"\ndraft: true\n---\n\nBody\n";
+        assert_eq!(
+            with_alias(none, alias).unwrap(),
+            "---\ntitle: \"T\"\ndraft: true\naliases: [\"/blog/old\"]\n---\n\nBody\n"
+        );
+        let flow = "---\ntitle: T\naliases: [/blog/older] # kept\n---\nBody\n";
+        assert_eq!(
+            with_alias(flow, alias).unwrap(),
+            "---\ntitle: T\naliases: [/blog/older, \"/blog/old\"] # kept\n---\nBody\n"
+        );
+        let empty = "---\naliases: []\ntitle: T\n---\n";
+        assert_eq!(
+            with_alias(empty, alias).unwrap(),
+            "---\naliases: [\"/blog/old\"]\ntitle: T\n---\n"
+        );
+        let block = "---\r\naliases:\r\n    - /blog/a\r\n    - /blog/b\r\ntitle: T\r\n---\r\n";
+        assert_eq!(
+            with_alias(block, alias).unwrap(),
+            "---\r\naliases:\r\n    - /blog/a\r\n    - /blog/b\r\n    - \"/blog/old\"\r\ntitle: T\r\n---\r\n"
+        );
+        assert_eq!(with_alias("no front matter\n", alias), None);
+        assert_eq!(
+            with_slug("---\ntitle: T\n---\nB\n", "new").unwrap(),
+            "---\ntitle: T\nslug: new\n---\nB\n"
+        );
+        assert_eq!(
+            with_slug("---\nslug: old # why\ntitle: T\n---\n", "new").unwrap(),
+            "---\nslug: new\ntitle: T\n---\n"
+        );
+        assert_eq!(with_alias("---\naliases: [\n  /a,\n]\n---\n", alias), None);
+    }
 
     fn p() -> &'static Path {
         Path::new("x.md")

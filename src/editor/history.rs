@@ -122,7 +122,7 @@ impl History {
                     None,
                 )?;
                 if !status.trim().is_empty() {
-                    commit_file(root, &path, &note)?;
+                    commit_files(root, &[path], &note)?;
                 }
                 Ok(())
             }
@@ -144,7 +144,7 @@ impl History {
         match self {
             Self::Published { repo, folder } => commit_published(repo, folder, key, saved, note),
             Self::Git { root, content } => {
-                commit_file(root, &path_arg(&content.join(key.as_str())), note)
+                commit_files(root, &[path_arg(&content.join(key.as_str()))], note)
             }
             Self::Folder(_) => self.copy(key, saved),
         }
@@ -277,17 +277,21 @@ fn show(git: &Git, commit: &str, path: &str) -> Option<Vec<u8>> {
 const EDITOR_NAME: &str = "Site editor";
 const EDITOR_EMAIL: &str = "editor@localhost";
 
-/// Commits one file of a work tree as it is on disk, and nothing else.
-fn commit_file(root: &Path, path: &str, message: &str) -> Result<(), EditError> {
+/// Commits files of a work tree as they are on disk, and nothing else.
+fn commit_files(root: &Path, paths: &[String], message: &str) -> Result<(), EditError> {
     let git = Git::At(root);
-    run(&git, &["add", "--", path], None)?;
-    let staged = run(&git, &["diff", "--cached", "--name-only", "--", path], None)?;
-    if staged.trim().is_empty() {
+    let mut add = vec!["add", "--all", "--"];
+    add.extend(paths.iter().map(String::as_str));
+    run(&git, &add, None)?;
+    let mut staged = vec!["diff", "--cached", "--name-only", "--"];
+    staged.extend(paths.iter().map(String::as_str));
+    if run(&git, &staged, None)?.trim().is_empty() {
         return Ok(());
     }
     let mut commit = command(&git);
     with_identity(&git, &mut commit);
-    commit.args(["commit", "--quiet", "--only", "-m", message, "--", path]);
+    commit.args(["commit", "--quiet", "--only", "-m", message, "--"]);
+    commit.args(paths);
     output(commit, None).map(drop)
 }
 
@@ -307,7 +311,6 @@ fn commit_published(
             "nothing was published by push yet, so there is no version to add to".into(),
         ));
     };
-    let blob = run(&git, &["hash-object", "-w", "--stdin"], Some(bytes))?;
     // A scratch index: the repository is bare and has none of its own.
     let scratch = tempfile::tempdir().map_err(|err| EditError::Git(err.to_string()))?;
     let index = scratch.path().join("index");
@@ -317,6 +320,7 @@ fn commit_published(
         output(command, None)
     };
     with_index(&["read-tree", &parent])?;
+    let blob = run(&git, &["hash-object", "-w", "--stdin"], Some(bytes))?;
     let entry = format!("100644,{},{}", blob.trim(), repo_path(key));
     with_index(&["update-index", "--add", "--cacheinfo", &entry])?;
     let tree = with_index(&["write-tree"])?;

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use crate::content::{self, Status};
+use crate::content::{self, Status, front_matter};
 use crate::diagnostic::Diagnostic;
 use crate::live::Reloader;
 pub use history::{History, Version};
@@ -356,6 +356,67 @@ impl Editor {
         };
         self.rebuilt();
         Ok(key)
+    }
+
+    /// Gives an article a new address: its `slug:` is set to `slug`, and
+    /// its old address joins its `aliases:`, so every link to it leads to
+    /// the new one (a published address is never dropped). The file keeps
+    /// its name, so the other files' links to it (by file name) still hold.
+    /// Refused, with what to do, when the new address is taken or not an
+    /// address.
+    pub fn change_address(&self, key: &FileKey, slug: &str, base: &str) -> Result<(), EditError> {
+        if key.folder() != "blog" {
+            return Err(EditError::Refused(
+                "only an article's address is changed here: a page's is part of the site's menus and settings".into(),
+            ));
+        }
+        front_matter::check_slug(slug).map_err(EditError::Refused)?;
+        let new_url = format!("/blog/{slug}");
+        {
+            let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+            let history = self.history();
+            let _no_publish_meanwhile = history.hold()?;
+            let current = (self.read(key)?).ok_or_else(|| EditError::NotFound(key.to_string()))?;
+            let path = self.path(key);
+            let text = String::from_utf8(current.clone())
+                .map_err(|_| EditError::NotText(key.to_string()))?;
+            let front = front_matter::split(&path, &text)
+                .and_then(|split| front_matter::parse(&path, &split).map(|(front, ..)| front))
+                .map_err(|problem| {
+                    EditError::Refused(format!(
+                        "fix its front matter first (line {}: {})",
+                        problem.line, problem.message
+                    ))
+                })?;
+            let stem = key.name().trim_end_matches(".md");
+            let old_url = format!("/blog/{}", front.slug.as_deref().unwrap_or(stem));
+            if old_url == new_url {
+                return Err(EditError::Refused("that is already its address".into()));
+            }
+            if let Some(holder) = content::address_holder(self.content(), &new_url) {
+                return Err(EditError::Refused(format!(
+                    "the address {new_url} is taken: {holder}"
+                )));
+            }
+            let changed = front_matter::with_slug(&text, slug)
+                .and_then(|text| front_matter::with_alias(&text, &old_url))
+                .ok_or_else(|| {
+                    EditError::Refused(format!(
+                        "its `aliases:` list is written in a way the editor cannot add to; set `slug: {slug}` and add {old_url} to `aliases:` yourself"
+                    ))
+                })?;
+            let note = format!("Move {key} from {old_url} to {new_url} in the browser editor");
+            self.write_version(
+                &history,
+                key,
+                Some(current),
+                changed.as_bytes(),
+                base,
+                &note,
+            )?;
+        }
+        self.rebuilt();
+        Ok(())
     }
 
     /// Where the file stands with the site's latest build.

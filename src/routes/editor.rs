@@ -40,6 +40,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/content/{folder}/{name}/preview", post(preview))
         .route("/admin/content/{folder}/{name}/history", get(history))
         .route("/admin/content/{folder}/{name}/restore", post(restore))
+        .route(
+            "/admin/content/{folder}/{name}/address",
+            post(change_address),
+        )
         .layer(DefaultBodyLimit::max(TEXT_FORM_LIMIT))
 }
 
@@ -218,6 +222,8 @@ pub enum Notice {
     /// Saved; whether it is live is in the page's state.
     Saved,
     Restored,
+    /// Renamed; the old address leads to the new one.
+    Renamed,
     /// Not saved: the file changed elsewhere. Its text now.
     Conflict(String),
 }
@@ -239,6 +245,11 @@ struct EditPage<'a> {
     /// The preview of the text shown, when one was asked for (no script)
     /// or on opening.
     preview: PreviewView,
+    /// Articles can be given a new address; the form's value and why it was
+    /// refused.
+    is_article: bool,
+    slug: String,
+    rename_error: Option<String>,
 }
 
 /// The preview pane: problems, then the page in a frame.
@@ -278,6 +289,7 @@ fn framed_page(layout: &Layout, main: &str) -> String {
 struct EditQuery {
     saved: Option<String>,
     restored: Option<String>,
+    renamed: Option<String>,
 }
 
 async fn edit(
@@ -297,10 +309,14 @@ async fn edit(
         })
         .await?
     };
-    let notice = match (query.saved, query.restored) {
-        (_, Some(_)) => Notice::Restored,
-        (Some(_), None) => Notice::Saved,
-        _ => Notice::None,
+    let notice = if query.renamed.is_some() {
+        Notice::Renamed
+    } else if query.restored.is_some() {
+        Notice::Restored
+    } else if query.saved.is_some() {
+        Notice::Saved
+    } else {
+        Notice::None
     };
     render_edit(
         &state,
@@ -327,8 +343,32 @@ fn render_edit(
     notice: Notice,
     preview: Preview,
 ) -> Result<Response, HttpError> {
+    render_edit_renaming(
+        state, session, editor, status, key, text, version, notice, preview, None,
+    )
+}
+
+/// [`render_edit`] with the address form's value and why it was refused.
+#[allow(clippy::too_many_arguments)]
+fn render_edit_renaming(
+    state: &AppState,
+    session: &AdminSession,
+    editor: &Editor,
+    status: StatusCode,
+    key: FileKey,
+    text: String,
+    version: String,
+    notice: Notice,
+    preview: Preview,
+    rename: Option<(String, String)>,
+) -> Result<Response, HttpError> {
     let site = state.site.current();
     let file_state = editor.state(&key);
+    let stem = key.name().trim_end_matches(".md").to_string();
+    let (slug, rename_error) = match rename {
+        Some((slug, why)) => (slug, Some(why)),
+        None => (stem, None),
+    };
     let view = EditPage {
         layout: site.layout(),
         head: head(&state.booking, &format!("Editing {key}")),
@@ -341,6 +381,9 @@ fn render_edit(
         state_errors: problems(&file_state.errors),
         state: file_state,
         preview: preview_view(preview, site.layout()),
+        is_article: key.folder() == "blog",
+        slug,
+        rename_error,
     };
     Ok(html(status, view.render()?))
 }
@@ -545,6 +588,60 @@ fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
         }
     }
     lines
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AddressForm {
+    slug: String,
+    version: String,
+    token: String,
+}
+
+async fn change_address(
+    State(state): State<AppState>,
+    session: AdminSession,
+    Path((folder, name)): Path<(String, String)>,
+    posted: Result<Form<AddressForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let key = key(&folder, &name)?;
+    let posted = form(posted)?;
+    session.check(&state.booking, &posted.token)?;
+    let editor = editor(&state)?;
+    let slug = posted.slug.trim().trim_start_matches("/blog/").to_string();
+    let (worker, file, wanted, base) = (
+        Arc::clone(&editor),
+        key.clone(),
+        slug.clone(),
+        posted.version.clone(),
+    );
+    let refused = match blocking(move || worker.change_address(&file, &wanted, &base)).await {
+        Ok(()) => return Ok(see_other(&format!("{}?renamed=1", edit_path(&key)))),
+        Err(EditError::Refused(why)) => why,
+        Err(EditError::Conflict { .. }) => {
+            "the file was changed elsewhere since you opened it; it is shown again below as it is now: change the address from here".to_string()
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let (worker, file) = (Arc::clone(&editor), key.clone());
+    let (opened, preview) = blocking(move || {
+        let opened = worker.open(&file)?;
+        let preview = worker.preview(&file, &opened.text)?;
+        Ok((opened, preview))
+    })
+    .await?;
+    render_edit_renaming(
+        &state,
+        &session,
+        &editor,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        key,
+        opened.text,
+        opened.version,
+        Notice::None,
+        preview,
+        Some((slug, format!("The address was not changed: {refused}."))),
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
