@@ -264,6 +264,26 @@ impl Visitor {
         serde_json::from_value(found).unwrap()
     }
 
+    /// Runs axe on each of `paths` on a phone (light and dark) and a
+    /// desktop screen, and fails listing every violation.
+    async fn assert_no_axe_violations(&self, axe: &str, paths: &[String]) {
+        let mut found = Vec::new();
+        for (width, scheme) in [(375, "light"), (375, "dark"), (1280, "light")] {
+            self.screen(width).await;
+            self.media("", scheme).await;
+            for path in paths {
+                self.client
+                    .goto(&format!("{}{path}", self.base))
+                    .await
+                    .unwrap();
+                for violation in self.axe_violations(axe).await {
+                    found.push(format!("{path} at {width} px, {scheme}: {violation}"));
+                }
+            }
+        }
+        assert!(found.is_empty(), "axe-core:\n{}", found.join("\n"));
+    }
+
     /// The page's cumulative layout shift since it started loading. Every
     /// shift counts, even those the browser marks `hadRecentInput`: nobody
     /// types here, but chromedriver's navigation counts as input, and the
@@ -780,21 +800,7 @@ fn axe_source() -> String {
 async fn axe_finds_no_accessibility_violation_on_any_page_in_either_scheme() {
     let axe = axe_source();
     let paths = every_page_and(&[CONSULTATION, "/no-such-page"]);
-    in_browser(|v| async move {
-        let mut found = Vec::new();
-        for (width, scheme) in [(375, "light"), (375, "dark"), (1280, "light")] {
-            v.screen(width).await;
-            v.media("", scheme).await;
-            for path in &paths {
-                v.client.goto(&format!("{}{path}", v.base)).await.unwrap();
-                for violation in v.axe_violations(&axe).await {
-                    found.push(format!("{path} at {width} px, {scheme}: {violation}"));
-                }
-            }
-        }
-        assert!(found.is_empty(), "axe-core:\n{}", found.join("\n"));
-    })
-    .await;
+    in_browser(|v| async move { v.assert_no_axe_violations(&axe, &paths).await }).await;
 }
 
 #[tokio::test]
@@ -1090,18 +1096,8 @@ async fn axe_finds_no_violation_on_the_editor_pages() {
             .js("const r = document.querySelectorAll('input[name=from]'); return r[r.length - 1].value;")
             .await;
         let diff = format!("{history}?from={}&to=current", oldest.as_str().unwrap());
-        let mut found = Vec::new();
-        for (width, scheme) in [(375, "light"), (375, "dark"), (1280, "light")] {
-            v.screen(width).await;
-            v.media("", scheme).await;
-            for path in ["/admin/content", EDITED, &history, &diff] {
-                v.client.goto(&format!("{}{path}", v.base)).await.unwrap();
-                for violation in v.axe_violations(&axe).await {
-                    found.push(format!("{path} at {width} px, {scheme}: {violation}"));
-                }
-            }
-        }
-        assert!(found.is_empty(), "axe-core:\n{}", found.join("\n"));
+        let paths = ["/admin/content".to_string(), EDITED.to_string(), history, diff];
+        v.assert_no_axe_violations(&axe, &paths).await;
     })
     .await;
 }

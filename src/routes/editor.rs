@@ -26,7 +26,7 @@ use super::admin::{AdminSession, head};
 use super::client::{form, html, see_other};
 use super::{AppState, HttpError};
 use crate::diagnostic::Diagnostic;
-use crate::editor::{EditError, Editor, FileKey, FileState, MAX_TEXT, Preview};
+use crate::editor::{EditError, Editor, FileKey, FileState, MAX_TEXT, Opened, Preview};
 use crate::site::views::{Head, Layout};
 
 /// A form carrying a whole text: percent-encoding can triple its bytes.
@@ -300,15 +300,7 @@ async fn edit(
 ) -> Result<Response, HttpError> {
     let key = key(&folder, &name)?;
     let editor = editor(&state)?;
-    let (opened, preview) = {
-        let (editor, key) = (Arc::clone(&editor), key.clone());
-        blocking(move || {
-            let opened = editor.open(&key)?;
-            let preview = editor.preview(&key, &opened.text)?;
-            Ok((opened, preview))
-        })
-        .await?
-    };
+    let (opened, preview) = opened(&editor, &key).await?;
     let notice = if query.renamed.is_some() {
         Notice::Renamed
     } else if query.restored.is_some() {
@@ -318,56 +310,71 @@ async fn edit(
     } else {
         Notice::None
     };
-    render_edit(
-        &state,
-        &session,
-        &editor,
-        StatusCode::OK,
+    let shown = Shown {
         key,
-        opened.text,
-        opened.version,
+        text: opened.text,
+        version: opened.version,
         notice,
         preview,
-    )
+        rename: None,
+    };
+    render_edit(&state, &session, &editor, StatusCode::OK, shown)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn render_edit(
-    state: &AppState,
-    session: &AdminSession,
-    editor: &Editor,
-    status: StatusCode,
-    key: FileKey,
-    text: String,
-    version: String,
-    notice: Notice,
-    preview: Preview,
-) -> Result<Response, HttpError> {
-    render_edit_renaming(
-        state, session, editor, status, key, text, version, notice, preview, None,
-    )
-}
-
-/// [`render_edit`] with the address form's value and why it was refused.
-#[allow(clippy::too_many_arguments)]
-fn render_edit_renaming(
-    state: &AppState,
-    session: &AdminSession,
-    editor: &Editor,
-    status: StatusCode,
+/// What the editor page shows of the text: its file, the text (as saved,
+/// or as she typed it), the version a save will name, the notice above it,
+/// its preview, and the address form's value and why it was refused.
+struct Shown {
     key: FileKey,
     text: String,
     version: String,
     notice: Notice,
     preview: Preview,
     rename: Option<(String, String)>,
+}
+
+/// The file as it is on disk, with its preview.
+async fn opened(editor: &Arc<Editor>, key: &FileKey) -> Result<(Opened, Preview), HttpError> {
+    let (worker, file) = (Arc::clone(editor), key.clone());
+    Ok(blocking(move || {
+        let opened = worker.open(&file)?;
+        let preview = worker.preview(&file, &opened.text)?;
+        Ok((opened, preview))
+    })
+    .await?)
+}
+
+/// The preview of `text` as `key`, off the async threads.
+async fn previewed(editor: &Arc<Editor>, key: &FileKey, text: &str) -> Result<Preview, HttpError> {
+    let (worker, file, text) = (Arc::clone(editor), key.clone(), text.to_string());
+    Ok(blocking(move || worker.preview(&file, &text)).await?)
+}
+
+fn render_edit(
+    state: &AppState,
+    session: &AdminSession,
+    editor: &Editor,
+    status: StatusCode,
+    shown: Shown,
 ) -> Result<Response, HttpError> {
+    let Shown {
+        key,
+        text,
+        version,
+        notice,
+        preview,
+        rename,
+    } = shown;
     let site = state.site.current();
     let file_state = editor.state(&key);
-    let stem = key.name().trim_end_matches(".md").to_string();
+    // The address field starts as the article's address now.
+    let current = (file_state.url.as_deref())
+        .and_then(|url| url.strip_prefix("/blog/"))
+        .unwrap_or(key.name().trim_end_matches(".md"))
+        .to_string();
     let (slug, rename_error) = match rename {
         Some((slug, why)) => (slug, Some(why)),
-        None => (stem, None),
+        None => (current, None),
     };
     let view = EditPage {
         layout: site.layout(),
@@ -409,19 +416,16 @@ async fn save(
     session.check(&state.booking, &posted.token)?;
     let editor = editor(&state)?;
     if posted.action == "preview" {
-        let (worker, file, text) = (Arc::clone(&editor), key.clone(), posted.text.clone());
-        let preview = blocking(move || worker.preview(&file, &text)).await?;
-        return render_edit(
-            &state,
-            &session,
-            &editor,
-            StatusCode::OK,
+        let preview = previewed(&editor, &key, &posted.text).await?;
+        let shown = Shown {
             key,
-            posted.text,
-            posted.version,
-            Notice::None,
+            text: posted.text,
+            version: posted.version,
+            notice: Notice::None,
             preview,
-        );
+            rename: None,
+        };
+        return render_edit(&state, &session, &editor, StatusCode::OK, shown);
     }
     let (worker, file, text, base) = (
         Arc::clone(&editor),
@@ -436,19 +440,16 @@ async fn save(
             theirs, version, ..
         }) => {
             tracing::info!(file = %key, "editor: a save was refused, the file changed elsewhere");
-            let (worker, file, text) = (Arc::clone(&editor), key.clone(), posted.text.clone());
-            let preview = blocking(move || worker.preview(&file, &text)).await?;
-            render_edit(
-                &state,
-                &session,
-                &editor,
-                StatusCode::CONFLICT,
+            let preview = previewed(&editor, &key, &posted.text).await?;
+            let shown = Shown {
                 key,
-                posted.text,
+                text: posted.text,
                 version,
-                Notice::Conflict(theirs),
+                notice: Notice::Conflict(theirs),
                 preview,
-            )
+                rename: None,
+            };
+            render_edit(&state, &session, &editor, StatusCode::CONFLICT, shown)
         }
         Err(err) => Err(err.into()),
     }
@@ -623,24 +624,21 @@ async fn change_address(
         }
         Err(err) => return Err(err.into()),
     };
-    let (worker, file) = (Arc::clone(&editor), key.clone());
-    let (opened, preview) = blocking(move || {
-        let opened = worker.open(&file)?;
-        let preview = worker.preview(&file, &opened.text)?;
-        Ok((opened, preview))
-    })
-    .await?;
-    render_edit_renaming(
+    let (opened, preview) = opened(&editor, &key).await?;
+    let shown = Shown {
+        key,
+        text: opened.text,
+        version: opened.version,
+        notice: Notice::None,
+        preview,
+        rename: Some((slug, format!("The address was not changed: {refused}."))),
+    };
+    render_edit(
         &state,
         &session,
         &editor,
         StatusCode::UNPROCESSABLE_ENTITY,
-        key,
-        opened.text,
-        opened.version,
-        Notice::None,
-        preview,
-        Some((slug, format!("The address was not changed: {refused}."))),
+        shown,
     )
 }
 
