@@ -469,11 +469,10 @@ fn hostile_and_careless_requests_change_nothing() {
         assert_eq!(get(port, &cookie, path).status, 404, "GET {path}");
         assert_eq!(send(path, &cookie, "x").status, 404, "POST {path}");
     }
-    // A new file is started, never saved into being.
-    assert_eq!(
-        send("/admin/content/blog/new-file.md", &cookie, "x").status,
-        404
-    );
+    // A new file is started, never saved into being: the text comes back.
+    let missing = send("/admin/content/blog/new-file.md", &cookie, "x");
+    assert_eq!(missing.status, 409);
+    assert!(missing.body.contains("Not saved"), "{}", missing.body);
     assert!(!copy.path("blog/new-file.md").exists());
     // No session, or a session without the form's token.
     assert_eq!(get(port, "", "/admin/content").status, 303);
@@ -579,7 +578,7 @@ fn a_new_address_for_an_article_keeps_the_old_one_as_an_alias() {
         copy.read(key),
         before.replacen(
             "\n---\n",
-            "\nslug: ketamine-vs-iv-clinics\naliases: [\"/blog/kap-vs-iv-ketamine-clinics\"]\n---\n",
+            "\nslug: \"ketamine-vs-iv-clinics\"\naliases: [\"/blog/kap-vs-iv-ketamine-clinics\"]\n---\n",
             1
         ),
         "two lines added, nothing else moved"

@@ -292,7 +292,7 @@ pub fn new_article(title: &str, today: NaiveDate) -> String {
 fn front_matter_lines(text: &str) -> Option<(Vec<String>, usize, &'static str)> {
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
-    let bare = |line: &str| line.trim_end().to_string();
+    let bare = |line: &str| line.trim_start_matches('\u{feff}').trim_end().to_string();
     if bare(lines.first()?) != "---" {
         return None;
     }
@@ -304,7 +304,8 @@ fn front_matter_lines(text: &str) -> Option<(Vec<String>, usize, &'static str)> 
 /// or added before the closing `---`); nothing else changes.
 pub fn with_slug(text: &str, slug: &str) -> Option<String> {
     let (mut lines, close, newline) = front_matter_lines(text)?;
-    let line = format!("slug: {slug}{newline}");
+    // Quoted: `null` or `true` is an address, not YAML's null or true.
+    let line = format!("slug: \"{slug}\"{newline}");
     match (1..close).find(|&i| lines[i].starts_with("slug:")) {
         Some(i) => lines[i] = line,
         None => lines.insert(close, line),
@@ -406,11 +407,11 @@ mod tests {
         assert_eq!(with_alias("no front matter\n", alias), None);
         assert_eq!(
             with_slug("---\ntitle: T\n---\nB\n", "new").unwrap(),
-            "---\ntitle: T\nslug: new\n---\nB\n"
+            "---\ntitle: T\nslug: \"new\"\n---\nB\n"
         );
         assert_eq!(
             with_slug("---\nslug: old # why\ntitle: T\n---\n", "new").unwrap(),
-            "---\nslug: new\ntitle: T\n---\n"
+            "---\nslug: \"new\"\ntitle: T\n---\n"
         );
         assert_eq!(with_alias("---\naliases: [\n  /a,\n]\n---\n", alias), None);
     }

@@ -50,10 +50,7 @@ impl History {
     pub fn for_content(content: &Path) -> Self {
         let absolute = std::path::absolute(content).unwrap_or_else(|_| content.to_path_buf());
         let beside = absolute.parent().unwrap_or(Path::new("/")).to_path_buf();
-        let published = beside.join(publish::PUBLISHED_COMMIT).is_file();
-        if let Ok(repo) = std::fs::read_to_string(beside.join(publish::REPOSITORY_FILE))
-            && published
-        {
+        if let Ok(repo) = std::fs::read_to_string(beside.join(publish::REPOSITORY_FILE)) {
             let repo = PathBuf::from(repo.trim());
             if repo.join("HEAD").is_file() {
                 return Self::Published {
@@ -76,6 +73,12 @@ impl History {
             };
         }
         Self::Folder(beside.join(".content-history"))
+    }
+
+    /// Whether a save is recorded from the file on disk (a work tree's
+    /// commit), so the file must be written before it is recorded.
+    pub fn commits_from_disk(&self) -> bool {
+        matches!(self, Self::Git { .. })
     }
 
     /// Versions are commits (of either kind).
@@ -168,10 +171,13 @@ impl History {
                 .collect())
         };
         match self {
-            Self::Published { repo, .. } => {
-                let branch = format!("refs/heads/{}", publish::BRANCH);
-                log(&Git::Bare(repo), &branch, &repo_path(key))
-            }
+            Self::Published { repo, folder } => match published_commit(folder) {
+                Some(_) => {
+                    let branch = format!("refs/heads/{}", publish::BRANCH);
+                    log(&Git::Bare(repo), &branch, &repo_path(key))
+                }
+                None => Ok(Vec::new()),
+            },
             Self::Git { root, content } => log(
                 &Git::At(root),
                 "HEAD",
@@ -290,8 +296,15 @@ fn commit_files(root: &Path, paths: &[String], message: &str) -> Result<(), Edit
     }
     let mut commit = command(&git);
     with_identity(&git, &mut commit);
-    commit.args(["commit", "--quiet", "--only", "-m", message, "--"]);
-    commit.args(paths);
+    // Her own hooks and signing are for her commits, not the editor's.
+    commit.args([
+        "-c",
+        "commit.gpgsign=false",
+        "commit",
+        "--quiet",
+        "--no-verify",
+    ]);
+    commit.args(["--only", "-m", message, "--"]).args(paths);
     output(commit, None).map(drop)
 }
 
@@ -306,9 +319,11 @@ fn commit_published(
     message: &str,
 ) -> Result<(), EditError> {
     let git = Git::Bare(repo);
+    // The first push replaces every file, so a save before it would be
+    // undone by it without a word.
     let Some(parent) = published_commit(folder) else {
-        return Err(EditError::Git(
-            "nothing was published by push yet, so there is no version to add to".into(),
+        return Err(EditError::Refused(
+            "publishing by push is set up, but nothing has been pushed yet: push the site once from the laptop (README, \"Publishing from your laptop\"); the editor then saves each change as a commit the laptop can pull".into(),
         ));
     };
     // A scratch index: the repository is bare and has none of its own.
@@ -353,7 +368,8 @@ fn commit_published(
 fn command(git: &Git) -> Command {
     let mut command = Command::new("git");
     match git {
-        Git::At(dir) => command.current_dir(dir),
+        // Paths are file paths, never patterns.
+        Git::At(dir) => command.current_dir(dir).arg("--literal-pathspecs"),
         Git::Bare(repo) => command.arg("--git-dir").arg(repo),
     };
     command

@@ -327,9 +327,20 @@ impl Editor {
         }
         history.keep_before(key, current.as_deref())?;
         let path = self.path(key);
-        write_whole(&path, bytes).map_err(|err| EditError::io("save", key, err))?;
+        let write = || write_whole(&path, bytes).map_err(|err| EditError::io("save", key, err));
+        // Recorded first where the record does not read the file: a save
+        // the history could not take is then not written either, so a push
+        // can never replace a browser edit that nothing recorded. A work
+        // tree commits what is on disk, so there the file goes first (and a
+        // failed commit leaves it as her uncommitted change).
+        if history.commits_from_disk() {
+            write()?;
+            history.keep_saved(key, bytes, note)?;
+        } else {
+            history.keep_saved(key, bytes, note)?;
+            write()?;
+        }
         tracing::info!(file = %key, "editor: saved");
-        history.keep_saved(key, bytes, note)?;
         Ok(version_of(Some(bytes)))
     }
 
@@ -398,8 +409,19 @@ impl Editor {
                     "the address {new_url} is taken: {holder}"
                 )));
             }
+            // The result is read back as the build will read it: the slug
+            // must be the new one and the old address among the aliases,
+            // or nothing is written.
+            let reads_back = |changed: &String| {
+                front_matter::split(&path, changed)
+                    .and_then(|split| front_matter::parse(&path, &split))
+                    .is_ok_and(|(front, ..)| {
+                        front.slug.as_deref() == Some(slug) && front.aliases.contains(&old_url)
+                    })
+            };
             let changed = front_matter::with_slug(&text, slug)
                 .and_then(|text| front_matter::with_alias(&text, &old_url))
+                .filter(reads_back)
                 .ok_or_else(|| {
                     EditError::Refused(format!(
                         "its `aliases:` list is written in a way the editor cannot add to; set `slug: {slug}` and add {old_url} to `aliases:` yourself"
@@ -484,10 +506,13 @@ pub fn version_of(bytes: Option<&[u8]>) -> String {
 }
 
 /// A browser sends a textarea's lines ended with CRLF whatever the file
-/// had; the file's own endings are put back (LF for a new file).
+/// had; the file's own endings are put back: those of its first line (LF
+/// for a new file, or one without a line break).
 fn with_line_endings_of(text: &str, current: Option<&[u8]>) -> String {
     let unix = text.replace("\r\n", "\n");
-    let crlf = current.is_some_and(|bytes| memchr::memmem::find(bytes, b"\r\n").is_some());
+    let crlf = current
+        .and_then(|bytes| memchr::memchr(b'\n', bytes).map(|at| at > 0 && bytes[at - 1] == b'\r'))
+        .unwrap_or(false);
     if crlf {
         unix.replace('\n', "\r\n")
     } else {
@@ -551,5 +576,10 @@ mod tests {
             typed
         );
         assert_eq!(with_line_endings_of("a\r\nb", None), "a\nb");
+        // One stray CRLF in an LF file does not turn every line into CRLF.
+        assert_eq!(
+            with_line_endings_of("a\r\nb\r\n", Some(b"x\ny\r\nz\n")),
+            "a\nb\n"
+        );
     }
 }

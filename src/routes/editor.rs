@@ -226,6 +226,8 @@ pub enum Notice {
     Renamed,
     /// Not saved: the file changed elsewhere. Its text now.
     Conflict(String),
+    /// Not saved, for this reason (her text is shown as she typed it).
+    Failed(String),
 }
 
 #[derive(Template)]
@@ -451,7 +453,37 @@ async fn save(
             };
             render_edit(&state, &session, &editor, StatusCode::CONFLICT, shown)
         }
-        Err(err) => Err(err.into()),
+        Err(err) => {
+            let (status, why) = match err {
+                EditError::BadName(_) => return Err(HttpError::NotFound),
+                EditError::NotFound(_) => (
+                    StatusCode::CONFLICT,
+                    "the file is not there any more (a publish may have removed or renamed it)"
+                        .to_string(),
+                ),
+                EditError::Refused(why) => (StatusCode::UNPROCESSABLE_ENTITY, why),
+                EditError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, err.to_string()),
+                other => {
+                    tracing::error!(file = %key, "editor: a save failed: {other}");
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "the server could not save it; try again in a moment, and if it fails again, tell whoever looks after the server".to_string(),
+                    )
+                }
+            };
+            let preview = previewed(&editor, &key, &posted.text)
+                .await
+                .unwrap_or_default();
+            let shown = Shown {
+                key,
+                text: posted.text,
+                version: posted.version,
+                notice: Notice::Failed(why),
+                preview,
+                rename: None,
+            };
+            render_edit(&state, &session, &editor, status, shown)
+        }
     }
 }
 

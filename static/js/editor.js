@@ -38,6 +38,14 @@
     timer = setTimeout(refresh, 500);
   });
 
+  // Leaving the page (a link, the address form, closing the tab) with text
+  // not saved asks first; saving or previewing it does not.
+  var saved = text.value;
+  window.addEventListener("beforeunload", function (event) {
+    if (text.value !== saved) event.preventDefault();
+  });
+  form.addEventListener("submit", function () { saved = text.value; });
+
   // A problem's "Line N" puts the cursor at the start of that line.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a[data-line]");
@@ -58,7 +66,9 @@
   text.addEventListener("paste", function (event) {
     var data = event.clipboardData;
     var html = data && data.getData("text/html");
-    if (!html) return;
+    // Text copied from a code editor (Markdown itself, say) comes as
+    // monospace HTML: it is pasted as the plain text it is.
+    if (!html || /monospace|<pre[\s>]/i.test(html)) return;
     var markdown = toMarkdown(new DOMParser().parseFromString(html, "text/html").body);
     if (!markdown) return;
     event.preventDefault();
