@@ -444,12 +444,25 @@ fn a_save_in_the_browser_is_published_as_a_commit_and_a_push_from_before_it_pull
         &side.database,
         &[("RUST_LOG", "error".into())],
     );
+    let cookie = common::process::log_in(server.port);
+    // Before the first push (which replaces every file), a save is refused
+    // with what to do, and her text comes back.
+    let opened = common::editor::open(server.port, &cookie, GUIDE);
+    let early = common::editor::save(server.port, &cookie, GUIDE, &opened, "Too early.\n");
+    assert_eq!(early.status, 422);
+    assert!(
+        early.body.contains("nothing has been pushed yet"),
+        "{}",
+        early.body
+    );
+    assert!(early.body.contains("Too early."));
+    assert!(!served_guide(&side).contains("Too early."));
+
     let laptop = Laptop::new(&side.repo);
     let first = laptop.commit_and_push("The site as it is");
     assert!(succeeded(&first), "{}", stderr(&first));
 
     // She edits the guide in the browser.
-    let cookie = common::process::log_in(server.port);
     let opened = common::editor::open(server.port, &cookie, GUIDE);
     let edited = opened
         .text
