@@ -325,7 +325,20 @@ fn a_new_article_starts_as_a_draft_and_a_taken_address_is_refused() {
 
     let again = post(server.port, &cookie, "/admin/content/new", &fields);
     assert_eq!(again.status, 422);
-    assert!(again.body.contains("already exists"), "{}", again.body);
+    assert!(
+        again
+            .body
+            .contains("blog/coming-home-after-an-intensive.md already exists"),
+        "{}",
+        again.body
+    );
+    let root = copy.root().display().to_string();
+    let at = again.body.find(&root);
+    assert!(
+        at.is_none(),
+        "a server path: {}",
+        &again.body[at.unwrap_or(0)..]
+    );
     assert!(
         again.body.contains("Coming Home After an Intensive"),
         "the title is kept"

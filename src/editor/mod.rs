@@ -295,6 +295,16 @@ impl Editor {
         Ok(version)
     }
 
+    /// A refusal in her terms: files named as the editor names them
+    /// (`blog/x.md`), not by where the server keeps them.
+    fn refused(&self, why: String) -> EditError {
+        let folder = format!(
+            "{}/",
+            self.content().display().to_string().trim_end_matches('/')
+        );
+        EditError::Refused(why.replace(&folder, ""))
+    }
+
     /// The watcher would see a change too; rebuilding here means the page
     /// she is sent back to already tells whether it is live. Called after
     /// the publishing lock is let go: a rebuild waits for it.
@@ -355,8 +365,8 @@ impl Editor {
             let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
             let history = self.history();
             let _no_publish_meanwhile = history.hold()?;
-            let path =
-                content::start_article(self.content(), title, today).map_err(EditError::Refused)?;
+            let path = content::start_article(self.content(), title, today)
+                .map_err(|why| self.refused(why))?;
             let name = path.file_name().unwrap_or_default().to_string_lossy();
             let key = FileKey::new("blog", &name)?;
             tracing::info!(file = %key, "editor: article started");
@@ -405,9 +415,7 @@ impl Editor {
                 return Err(EditError::Refused("that is already its address".into()));
             }
             if let Some(holder) = content::address_holder(self.content(), &new_url) {
-                return Err(EditError::Refused(format!(
-                    "the address {new_url} is taken: {holder}"
-                )));
+                return Err(self.refused(format!("the address {new_url} is taken: {holder}")));
             }
             // The result is read back as the build will read it: the slug
             // must be the new one and the old address among the aliases,
