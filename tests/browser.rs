@@ -908,6 +908,26 @@ impl Visitor {
         self.wait_for_path(|p| p == "/admin", "the dashboard").await;
     }
 
+    /// Saves the edited article once, so its history has versions: the
+    /// history page's address, and that of a diff from the oldest version.
+    async fn save_once_for_a_history(&self) -> (String, String) {
+        self.open(EDITED).await;
+        self.js(
+            "const t = document.getElementById('field-text'); t.value += '\\nOne more line.\\n';",
+        )
+        .await;
+        self.click(".editor-form button[value=save]").await;
+        self.until("return location.search === '?saved=1';", "the save")
+            .await;
+        let history = format!("{EDITED}/history");
+        self.open(&history).await;
+        let oldest = self
+            .js("const r = document.querySelectorAll('input[name=from]'); return r[r.length - 1].value;")
+            .await;
+        let diff = format!("{history}?from={}&to=current", oldest.as_str().unwrap());
+        (history, diff)
+    }
+
     /// Waits until `script` returns true.
     async fn until(&self, script: &str, what: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -1084,19 +1104,13 @@ async fn axe_finds_no_violation_on_the_editor_pages() {
     let (_copy, _server, base) = editing_server();
     with_chromium(base, any_clock(), |v| async move {
         v.log_in().await;
-        // A save, so the history has versions and a diff to show.
-        v.open(EDITED).await;
-        v.js("const t = document.getElementById('field-text'); t.value += '\\nOne more line.\\n';")
-            .await;
-        v.click(".editor-form button[value=save]").await;
-        v.until("return location.search === '?saved=1';", "the save").await;
-        let history = format!("{EDITED}/history");
-        v.open(&history).await;
-        let oldest = v
-            .js("const r = document.querySelectorAll('input[name=from]'); return r[r.length - 1].value;")
-            .await;
-        let diff = format!("{history}?from={}&to=current", oldest.as_str().unwrap());
-        let paths = ["/admin/content".to_string(), EDITED.to_string(), history, diff];
+        let (history, diff) = v.save_once_for_a_history().await;
+        let paths = [
+            "/admin/content".to_string(),
+            EDITED.to_string(),
+            history,
+            diff,
+        ];
         v.assert_no_axe_violations(&axe, &paths).await;
     })
     .await;
@@ -1111,17 +1125,7 @@ async fn screenshots_of_the_editor() {
     with_chromium(base, any_clock(), |v| async move {
         let dir = screenshot_dir();
         v.log_in().await;
-        v.open(EDITED).await;
-        v.js("const t = document.getElementById('field-text'); t.value += '\\nOne more line.\\n';")
-            .await;
-        v.click(".editor-form button[value=save]").await;
-        v.until("return location.search === '?saved=1';", "the save").await;
-        let history = format!("{EDITED}/history");
-        v.open(&history).await;
-        let oldest = v
-            .js("const r = document.querySelectorAll('input[name=from]'); return r[r.length - 1].value;")
-            .await;
-        let diff = format!("{history}?from={}&to=current", oldest.as_str().unwrap());
+        let (_, diff) = v.save_once_for_a_history().await;
         for (name, path) in [
             ("editor-list", "/admin/content"),
             ("editor", EDITED),
@@ -1131,7 +1135,8 @@ async fn screenshots_of_the_editor() {
                 v.screen(width).await;
                 // The page's load event waits for its frame too.
                 v.client.goto(&format!("{}{path}", v.base)).await.unwrap();
-                v.screenshot(&dir.join(format!("{name}-{width}.png")), width).await;
+                v.screenshot(&dir.join(format!("{name}-{width}.png")), width)
+                    .await;
             }
         }
     })
