@@ -70,16 +70,12 @@ impl LastGood {
 /// Where each source goes in a copy at `dir`. Settings inside the content
 /// folder (the default, `content/site.toml`) travel with it.
 fn layout(dir: &Path, live: &Sources) -> Sources {
-    let content = dir.join("content");
-    let config = match live.config.strip_prefix(&live.content) {
-        Ok(inside) => content.join(inside),
-        Err(_) => dir.join(live.config.file_name().unwrap_or("site.toml".as_ref())),
-    };
-    Sources {
-        config,
-        content,
-        static_dir: dir.join("static"),
+    let mut copy = live.with_content_at(dir.join("content"));
+    if !live.config.starts_with(&live.content) {
+        copy.config = dir.join(live.config.file_name().unwrap_or("site.toml".as_ref()));
     }
+    copy.static_dir = dir.join("static");
+    copy
 }
 
 fn remove_if_there(dir: &Path) -> io::Result<()> {

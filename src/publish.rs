@@ -212,7 +212,9 @@ pub fn receive(updates: &str, live: &Sources) -> Result<Option<Published>, Publi
     let staging = Staging::new(folder.join(format!("{STAGING_PREFIX}{}", std::process::id())))?;
     take_content(&commit, staging.path())?;
     refuse_links(staging.path(), staging.path())?;
-    let staged = staged_sources(staging.path(), &live);
+    // Settings outside the content folder are not published by a push, and
+    // static files come with the program: both stay the served ones.
+    let staged = live.with_content_at(staging.path().join("content"));
     let urls = record::urls(&live.content);
     record::update(&staged.content, urls.iter().map(String::as_str))
         .map_err(server_error("cannot add the server's published addresses"))?;
@@ -373,23 +375,6 @@ fn git(args: &[&str]) -> Command {
     command
 }
 
-/// The checked copy's sources: its content, its settings where the served
-/// site keeps them (inside the content folder, or the served file when
-/// they live outside it and are not published by a push), and the served
-/// static files (which come with the program, not with a push).
-fn staged_sources(staging: &Path, live: &Sources) -> Sources {
-    let content = staging.join("content");
-    let config = match live.config.strip_prefix(&live.content) {
-        Ok(inside) => content.join(inside),
-        Err(_) => live.config.clone(),
-    };
-    Sources {
-        config,
-        content,
-        static_dir: live.static_dir.clone(),
-    }
-}
-
 /// Where the fallback swap keeps the served folder between its renames,
 /// inside the staging folder (see [`recover_from_a_crash`]).
 const PREVIOUS: &str = "content.previous";
@@ -491,14 +476,14 @@ mod tests {
             content: "/srv/content".into(),
             static_dir: "/opt/static".into(),
         };
-        let staged = staged_sources(Path::new("/srv/.publish-1"), &live);
+        let staged = live.with_content_at("/srv/.publish-1/content".into());
         assert_eq!(staged.config, Path::new("/srv/site.toml"));
         assert_eq!(staged.content, Path::new("/srv/.publish-1/content"));
         let inside = Sources {
             config: "/srv/content/site.toml".into(),
             ..live
         };
-        let staged = staged_sources(Path::new("/srv/.publish-1"), &inside);
+        let staged = inside.with_content_at("/srv/.publish-1/content".into());
         assert_eq!(
             staged.config,
             Path::new("/srv/.publish-1/content/site.toml")

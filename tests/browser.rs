@@ -1139,6 +1139,33 @@ async fn screenshots_of_the_editor() {
                     .await;
             }
         }
+        // A save with a problem, and an address already taken.
+        for width in [375, 1280] {
+            v.screen(width).await;
+            v.open(EDITED).await;
+            v.js("const t = document.getElementById('field-text');
+                  t.value = t.value.replace('Difference?\"', 'Difference?');")
+                .await;
+            v.click(".editor-form button[value=save]").await;
+            v.until("return location.search === '?saved=1';", "the save")
+                .await;
+            v.screenshot(&dir.join(format!("editor-not-live-{width}.png")), width)
+                .await;
+            v.js("document.querySelector('.editor-rename').open = true;
+                  document.getElementById('field-slug').value = 'what-happens-in-a-kap-session';
+                  document.querySelector('.editor-rename form').submit();")
+                .await;
+            v.until(
+                "return !!document.getElementById('field-slug-error');",
+                "the refusal",
+            )
+            .await;
+            v.screenshot(
+                &dir.join(format!("editor-address-refused-{width}.png")),
+                width,
+            )
+            .await;
+        }
     })
     .await;
 }

@@ -41,29 +41,26 @@ pub struct Version {
     pub note: String,
 }
 
-/// The lock a publish holds, held by a save from its version check to its
-/// commit, so a push and a save never interleave.
-pub struct Held(#[allow(dead_code)] Option<std::fs::File>);
-
 impl History {
-    /// Where `content`'s versions go (see the module's comment).
-    pub fn for_content(content: &Path) -> Self {
-        let absolute = std::path::absolute(content).unwrap_or_else(|_| content.to_path_buf());
-        let beside = absolute.parent().unwrap_or(Path::new("/")).to_path_buf();
-        if let Ok(repo) = std::fs::read_to_string(beside.join(publish::REPOSITORY_FILE)) {
-            let repo = PathBuf::from(repo.trim());
-            if repo.join("HEAD").is_file() {
-                return Self::Published {
-                    repo,
-                    folder: beside,
-                };
-            }
-        }
+    /// The publishing repository, when the server publishes by push
+    /// (`publish-setup` leaves its path beside `content/`).
+    pub fn published(content: &Path) -> Option<Self> {
+        let folder = beside(content);
+        let repo = std::fs::read_to_string(folder.join(publish::REPOSITORY_FILE)).ok()?;
+        let repo = PathBuf::from(repo.trim());
+        repo.join("HEAD")
+            .is_file()
+            .then_some(Self::Published { repo, folder })
+    }
+
+    /// Where versions go otherwise: the git work tree `content/` is in, or
+    /// the history folder beside it.
+    pub fn local(content: &Path) -> Self {
         let work_tree = run(&Git::At(content), &["rev-parse", "--show-toplevel"], None)
             .ok()
             .map(|out| PathBuf::from(out.trim()));
         if let Some(root) = work_tree
-            && let Ok(canonical) = absolute.canonicalize()
+            && let Ok(canonical) = content.canonicalize()
             && let Ok(root) = root.canonicalize()
             && let Ok(inside) = canonical.strip_prefix(&root)
         {
@@ -72,7 +69,7 @@ impl History {
                 root,
             };
         }
-        Self::Folder(beside.join(".content-history"))
+        Self::Folder(beside(content).join(".content-history"))
     }
 
     /// Whether a save is recorded from the file on disk (a work tree's
@@ -86,10 +83,12 @@ impl History {
         !matches!(self, Self::Folder(_))
     }
 
-    /// Takes the publishing lock, when there is one.
-    pub fn hold(&self) -> Result<Held, EditError> {
+    /// Takes the lock a publish holds, when there is one, until the file
+    /// returned is dropped: a change holds it from its version check to its
+    /// commit, so a push and a change never interleave.
+    pub fn hold(&self) -> Result<Option<std::fs::File>, EditError> {
         let Self::Published { folder, .. } = self else {
-            return Ok(Held(None));
+            return Ok(None);
         };
         let lock = std::fs::OpenOptions::new()
             .create(true)
@@ -98,7 +97,7 @@ impl History {
             .open(publish::lock_path(folder))
             .and_then(|lock| lock.lock().map(|()| lock))
             .map_err(|err| EditError::Git(format!("cannot take the publishing lock: {err}")))?;
-        Ok(Held(Some(lock)))
+        Ok(Some(lock))
     }
 
     /// Keeps `current` (the file as it is on disk before a save) if it is
@@ -125,17 +124,17 @@ impl History {
                     None,
                 )?;
                 if !status.trim().is_empty() {
-                    commit_files(root, &[path], &note)?;
+                    commit_file(root, &path, &note)?;
                 }
                 Ok(())
             }
-            Self::Folder(_) => {
+            Self::Folder(folder) => {
                 let latest = match self.versions(key)?.first() {
-                    Some(latest) => self.version(key, &latest.id)?,
+                    Some(latest) => read_kept(folder, key, &latest.id)?,
                     None => None,
                 };
                 if latest.as_deref() != Some(current) {
-                    self.copy(key, current)?;
+                    copy(folder, key, current)?;
                 }
                 Ok(())
             }
@@ -147,9 +146,9 @@ impl History {
         match self {
             Self::Published { repo, folder } => commit_published(repo, folder, key, saved, note),
             Self::Git { root, content } => {
-                commit_files(root, &[path_arg(&content.join(key.as_str()))], note)
+                commit_file(root, &path_arg(&content.join(key.as_str())), note)
             }
-            Self::Folder(_) => self.copy(key, saved),
+            Self::Folder(folder) => copy(folder, key, saved),
         }
     }
 
@@ -209,42 +208,53 @@ impl History {
 
     /// The text of one version, or `None` if there is no such version.
     pub fn version(&self, key: &FileKey, id: &str) -> Result<Option<Vec<u8>>, EditError> {
-        // Ids are the ones `versions` gives: hex commits, or digits and a
-        // hash; anything else (a path, an option) is no version.
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Ok(None);
-        }
-        if !self.versions(key)?.iter().any(|v| v.id == id) {
-            return Ok(None);
-        }
+        // Ids have the shape `versions` gives them, checked without asking
+        // git or the disk: a commit is hex (never an option or a path), a
+        // kept copy is digits, `-` and hex (never `..`).
+        let hex = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_hexdigit());
         Ok(match self {
+            Self::Published { .. } | Self::Git { .. } if !hex(id) => None,
             Self::Published { repo, .. } => show(&Git::Bare(repo), id, &repo_path(key)),
             Self::Git { root, content } => {
                 show(&Git::At(root), id, &path_arg(&content.join(key.as_str())))
             }
-            Self::Folder(folder) => match std::fs::read(folder.join(key.as_str()).join(id)) {
-                Ok(bytes) => Some(bytes),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-                Err(err) => return Err(EditError::io("read the history of", key, err)),
+            Self::Folder(folder) => match id.split_once('-') {
+                Some((nanos, hash)) if nanos.chars().all(|c| c.is_ascii_digit()) && hex(hash) => {
+                    read_kept(folder, key, id)?
+                }
+                _ => None,
             },
         })
     }
+}
 
-    fn copy(&self, key: &FileKey, bytes: &[u8]) -> Result<(), EditError> {
-        let Self::Folder(folder) = self else {
-            return Ok(());
-        };
-        let dir = folder.join(key.as_str());
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        let hash = blake3::hash(bytes).to_hex();
-        let name = format!("{nanos:020}-{}", &hash[..12]);
-        std::fs::create_dir_all(&dir)
-            .and_then(|()| super::write_whole(&dir.join(name), bytes))
-            .map_err(|err| EditError::io("keep a version of", key, err))
+/// The folder that holds `content/`, where publishing keeps its records.
+fn beside(content: &Path) -> PathBuf {
+    let absolute = std::path::absolute(content).unwrap_or_else(|_| content.to_path_buf());
+    absolute.parent().unwrap_or(Path::new("/")).to_path_buf()
+}
+
+/// One copy in the history folder, `None` if there is no such copy.
+fn read_kept(folder: &Path, key: &FileKey, id: &str) -> Result<Option<Vec<u8>>, EditError> {
+    match std::fs::read(folder.join(key.as_str()).join(id)) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(EditError::io("read the history of", key, err)),
     }
+}
+
+/// Keeps `bytes` as the newest copy in the history folder.
+fn copy(folder: &Path, key: &FileKey, bytes: &[u8]) -> Result<(), EditError> {
+    let dir = folder.join(key.as_str());
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let hash = blake3::hash(bytes).to_hex();
+    let name = format!("{nanos:020}-{}", &hash[..12]);
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| super::write_whole(&dir.join(name), bytes))
+        .map_err(|err| EditError::io("keep a version of", key, err))
 }
 
 /// How git is run: in a work tree, or on a bare repository.
@@ -283,15 +293,14 @@ fn show(git: &Git, commit: &str, path: &str) -> Option<Vec<u8>> {
 const EDITOR_NAME: &str = "Site editor";
 const EDITOR_EMAIL: &str = "editor@localhost";
 
-/// Commits files of a work tree as they are on disk, and nothing else.
-fn commit_files(root: &Path, paths: &[String], message: &str) -> Result<(), EditError> {
+/// Commits one file of a work tree as it is on disk, and nothing else.
+fn commit_file(root: &Path, path: &str, message: &str) -> Result<(), EditError> {
     let git = Git::At(root);
-    let mut add = vec!["add", "--all", "--"];
-    add.extend(paths.iter().map(String::as_str));
-    run(&git, &add, None)?;
-    let mut staged = vec!["diff", "--cached", "--name-only", "--"];
-    staged.extend(paths.iter().map(String::as_str));
-    if run(&git, &staged, None)?.trim().is_empty() {
+    run(&git, &["add", "--", path], None)?;
+    if run(&git, &["diff", "--cached", "--name-only", "--", path], None)?
+        .trim()
+        .is_empty()
+    {
         return Ok(());
     }
     let mut commit = command(&git);
@@ -304,7 +313,7 @@ fn commit_files(root: &Path, paths: &[String], message: &str) -> Result<(), Edit
         "--quiet",
         "--no-verify",
     ]);
-    commit.args(["--only", "-m", message, "--"]).args(paths);
+    commit.args(["--only", "-m", message, "--", path]);
     output(commit, None).map(drop)
 }
 

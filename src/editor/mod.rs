@@ -23,7 +23,8 @@ use std::time::SystemTime;
 
 use crate::content::{self, Status, front_matter};
 use crate::diagnostic::Diagnostic;
-use crate::live::Reloader;
+use crate::live::{BuildStatus, Reloader};
+use crate::site::Site;
 pub use history::{History, Version};
 pub use preview::Preview;
 
@@ -153,6 +154,27 @@ pub struct FileState {
 }
 
 impl FileState {
+    /// The file at `path` in the latest build's outcome, and its page in
+    /// the site now serving.
+    fn of(path: &Path, status: &BuildStatus, site: &Site) -> Self {
+        let errors = (status.problems.iter())
+            .flat_map(|problems| problems.iter())
+            .filter(|p| p.is_error());
+        let (mine, elsewhere): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
+            errors.partition(|p| p.path == path);
+        Self {
+            errors: mine.into_iter().cloned().collect(),
+            errors_elsewhere: elsewhere.len(),
+            advice: (status.warnings.iter())
+                .filter(|p| p.path == path)
+                .cloned()
+                .collect(),
+            url: (site.documents().document(path))
+                .filter(|d| d.is_published() && !d.is_gone())
+                .map(|d| d.url.clone()),
+        }
+    }
+
     pub fn is_live(&self) -> bool {
         self.errors.is_empty() && self.errors_elsewhere == 0
     }
@@ -160,14 +182,19 @@ impl FileState {
 
 pub struct Editor {
     reloader: Arc<Reloader>,
-    /// One save at a time, so two tabs cannot both pass the version check.
+    /// Where versions go while the server does not publish by push (a git
+    /// work tree or the history folder), found once.
+    local: History,
+    /// One change at a time, so two tabs cannot both pass the version check.
     saving: Mutex<()>,
 }
 
 impl Editor {
     pub fn new(reloader: Arc<Reloader>) -> Self {
+        let local = History::local(&reloader.sources().content);
         Self {
             reloader,
+            local,
             saving: Mutex::new(()),
         }
     }
@@ -180,13 +207,31 @@ impl Editor {
         self.content().join(key.folder()).join(key.name())
     }
 
-    /// Where versions go, looked at anew each time: publishing by push can
-    /// be set up, and start, while the server runs.
+    /// Where versions go. Whether the server publishes by push is looked
+    /// at anew each time: it can be set up while the server runs.
     pub fn history(&self) -> History {
-        History::for_content(self.content())
+        History::published(self.content()).unwrap_or_else(|| self.local.clone())
     }
 
-    /// Every article and page on disk, articles first, by name.
+    /// Runs `work` as the one change at a time, holding the publishing lock
+    /// (so a push and a change never interleave), then rebuilds: the page
+    /// she is sent back to already tells whether the change is live. The
+    /// rebuild comes after the lock is let go, as it waits for it.
+    fn change<T>(
+        &self,
+        work: impl FnOnce(&History) -> Result<T, EditError>,
+    ) -> Result<T, EditError> {
+        let done = {
+            let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+            let history = self.history();
+            let _no_publish_meanwhile = history.hold()?;
+            work(&history)?
+        };
+        let _ = self.reloader.rebuild();
+        Ok(done)
+    }
+
+    /// Every page and article on disk, pages first, each folder by name.
     pub fn list(&self) -> Vec<Entry> {
         let site = self.reloader.site().current();
         let status = self.reloader.status().borrow().clone();
@@ -207,20 +252,14 @@ impl Editor {
                 };
                 let path = self.path(&key);
                 let document = site.documents().document(&path);
-                let here = |p: &&Diagnostic| p.path == path;
+                let standing = FileState::of(&path, &status, &site);
                 entries.push(Entry {
                     title: document.map_or_else(|| name.clone(), |d| d.title.clone()),
                     status: document.map_or("not built", |d| status_label(d.status)),
-                    url: document
-                        .filter(|d| d.is_published() && !d.is_gone())
-                        .map(|d| d.url.clone()),
+                    url: standing.url,
                     modified: std::fs::metadata(&path).and_then(|m| m.modified()).ok(),
-                    errors: (status.problems.iter())
-                        .flat_map(|p| p.iter())
-                        .filter(|p| p.is_error())
-                        .filter(here)
-                        .count(),
-                    advice: status.warnings.iter().filter(here).count(),
+                    errors: standing.errors.len(),
+                    advice: standing.advice.len(),
                     key,
                 });
             }
@@ -265,34 +304,24 @@ impl Editor {
         if text.len() > MAX_TEXT {
             return Err(EditError::TooLarge);
         }
-        let version = {
-            let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
-            let history = self.history();
-            let _no_publish_meanwhile = history.hold()?;
+        self.change(|history| {
             // A save replaces a file; new ones start as `start_article` makes them.
             let current = (self.read(key)?).ok_or_else(|| EditError::NotFound(key.to_string()))?;
             let text = with_line_endings_of(text, Some(&current));
-            self.write_version(&history, key, Some(current), text.as_bytes(), base, note)?
-        };
-        self.rebuilt();
-        Ok(version)
+            self.write_version(history, key, Some(current), text.as_bytes(), base, note)
+        })
     }
 
     /// Makes an earlier version the newest, as a save of its exact bytes.
     pub fn restore(&self, key: &FileKey, id: &str) -> Result<String, EditError> {
-        let history = self.history();
-        let bytes = (history.version(key, id)?)
-            .ok_or_else(|| EditError::NotFound(format!("version {id} of {key}")))?;
-        let version = {
-            let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
-            let _no_publish_meanwhile = history.hold()?;
+        self.change(|history| {
+            let bytes = (history.version(key, id)?)
+                .ok_or_else(|| EditError::NotFound(format!("version {id} of {key}")))?;
             let current = self.read(key)?;
             let base = version_of(current.as_deref());
             let note = format!("Restore an earlier version of {key} in the browser editor");
-            self.write_version(&history, key, current, &bytes, &base, &note)?
-        };
-        self.rebuilt();
-        Ok(version)
+            self.write_version(history, key, current, &bytes, &base, &note)
+        })
     }
 
     /// A refusal in her terms: files named as the editor names them
@@ -303,13 +332,6 @@ impl Editor {
             self.content().display().to_string().trim_end_matches('/')
         );
         EditError::Refused(why.replace(&folder, ""))
-    }
-
-    /// The watcher would see a change too; rebuilding here means the page
-    /// she is sent back to already tells whether it is live. Called after
-    /// the publishing lock is let go: a rebuild waits for it.
-    fn rebuilt(&self) {
-        let _ = self.reloader.rebuild();
     }
 
     /// The save itself, under the locks: the version check, the history and
@@ -361,10 +383,7 @@ impl Editor {
             || chrono::Utc::now().date_naive(),
             |config| config.today(chrono::Utc::now()),
         );
-        let key = {
-            let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
-            let history = self.history();
-            let _no_publish_meanwhile = history.hold()?;
+        self.change(|history| {
             let path = content::start_article(self.content(), title, today)
                 .map_err(|why| self.refused(why))?;
             let name = path.file_name().unwrap_or_default().to_string_lossy();
@@ -373,10 +392,8 @@ impl Editor {
             let text = std::fs::read(&path).map_err(|err| EditError::io("read", &key, err))?;
             let note = format!("Start {key} in the browser editor");
             history.keep_saved(&key, &text, &note)?;
-            key
-        };
-        self.rebuilt();
-        Ok(key)
+            Ok(key)
+        })
     }
 
     /// Gives an article a new address: its `slug:` is set to `slug`, and
@@ -393,10 +410,7 @@ impl Editor {
         }
         front_matter::check_slug(slug).map_err(EditError::Refused)?;
         let new_url = format!("/blog/{slug}");
-        {
-            let _one_at_a_time = self.saving.lock().unwrap_or_else(|e| e.into_inner());
-            let history = self.history();
-            let _no_publish_meanwhile = history.hold()?;
+        self.change(|history| {
             let current = (self.read(key)?).ok_or_else(|| EditError::NotFound(key.to_string()))?;
             let path = self.path(key);
             let text = String::from_utf8(current.clone())
@@ -436,43 +450,16 @@ impl Editor {
                     ))
                 })?;
             let note = format!("Move {key} from {old_url} to {new_url} in the browser editor");
-            self.write_version(
-                &history,
-                key,
-                Some(current),
-                changed.as_bytes(),
-                base,
-                &note,
-            )?;
-        }
-        self.rebuilt();
-        Ok(())
+            let written = changed.as_bytes();
+            self.write_version(history, key, Some(current), written, base, &note)
+                .map(drop)
+        })
     }
 
     /// Where the file stands with the site's latest build.
     pub fn state(&self, key: &FileKey) -> FileState {
-        let path = self.path(key);
         let status = self.reloader.status().borrow().clone();
-        let errors: Vec<&Diagnostic> = (status.problems.iter())
-            .flat_map(|p| p.iter())
-            .filter(|p| p.is_error())
-            .collect();
-        let site = self.reloader.site().current();
-        FileState {
-            errors: errors
-                .iter()
-                .filter(|p| p.path == path)
-                .map(|p| (*p).clone())
-                .collect(),
-            errors_elsewhere: errors.iter().filter(|p| p.path != path).count(),
-            advice: (status.warnings.iter())
-                .filter(|p| p.path == path)
-                .cloned()
-                .collect(),
-            url: (site.documents().document(&path))
-                .filter(|d| d.is_published() && !d.is_gone())
-                .map(|d| d.url.clone()),
-        }
+        FileState::of(&self.path(key), &status, &self.reloader.site().current())
     }
 
     /// The page `text` would make, built with every other file as it is.

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{EditError, FileKey};
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::Diagnostic;
 use crate::site::{BuildError, BuildOptions, Site, Sources};
 
 /// What the text would give.
@@ -18,7 +18,7 @@ pub struct Preview {
     pub main: Option<String>,
     /// Its address, when it would have one readers can visit.
     pub url: Option<String>,
-    /// Problems in this file, with the real file's path.
+    /// Problems in this file (their paths are the scratch copy's).
     pub errors: Vec<Diagnostic>,
     pub advice: Vec<Diagnostic>,
     /// Errors in other files, which keep the site from building too.
@@ -39,27 +39,11 @@ pub(super) fn build(sources: &Sources, key: &FileKey, text: &str) -> Result<Prev
     std::fs::create_dir_all(content.join(key.folder()))
         .and_then(|()| std::fs::write(&file, text))
         .map_err(io)?;
-    let config = match sources.config.strip_prefix(&sources.content) {
-        Ok(inside) => content.join(inside),
-        Err(_) => sources.config.clone(),
-    };
-    let scratch_sources = Sources {
-        config,
-        content: content.clone(),
-        static_dir: sources.static_dir.clone(),
-    };
+    let scratch_sources = sources.with_content_at(content.clone());
     let options = BuildOptions {
         now: chrono::Utc::now(),
         preview: true,
     };
-    let real = |d: &Diagnostic| Diagnostic {
-        path: match d.path.strip_prefix(&content) {
-            Ok(inside) => sources.content.join(inside),
-            Err(_) => d.path.clone(),
-        },
-        ..d.clone()
-    };
-    let mine = sources.content.join(key.folder()).join(key.name());
     let mut preview = Preview::default();
     let problems = match Site::load_with(&scratch_sources, options) {
         Ok(site) => {
@@ -73,24 +57,17 @@ pub(super) fn build(sources: &Sources, key: &FileKey, text: &str) -> Result<Prev
         Err(BuildError::Content(problems)) => problems,
         Err(err) => return Err(EditError::Refused(format!("the preview failed: {err}"))),
     };
-    sort_into(&mut preview, &problems, &mine, real);
-    Ok(preview)
-}
-
-fn sort_into(
-    preview: &mut Preview,
-    problems: &Diagnostics,
-    mine: &Path,
-    real: impl Fn(&Diagnostic) -> Diagnostic,
-) {
-    for problem in problems.iter().map(real) {
-        match (problem.path == mine, problem.is_error()) {
-            (true, true) => preview.errors.push(problem),
-            (true, false) => preview.advice.push(problem),
+    // Problems are sorted by the scratch file's path; the page shows their
+    // lines and messages only.
+    for problem in problems.iter() {
+        match (problem.path == file, problem.is_error()) {
+            (true, true) => preview.errors.push(problem.clone()),
+            (true, false) => preview.advice.push(problem.clone()),
             (false, true) => preview.errors_elsewhere += 1,
             (false, false) => {}
         }
     }
+    Ok(preview)
 }
 
 /// The inside of a page's `<main>` element.

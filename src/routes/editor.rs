@@ -91,22 +91,6 @@ fn when(state: &AppState, at: DateTime<Utc>) -> String {
     )
 }
 
-/// A problem as the editor lists it: its line, and what to do.
-#[derive(Debug, Clone)]
-pub struct ProblemView {
-    pub line: usize,
-    pub message: String,
-}
-
-fn problems(list: &[Diagnostic]) -> Vec<ProblemView> {
-    list.iter()
-        .map(|p| ProblemView {
-            line: p.line,
-            message: p.message.clone(),
-        })
-        .collect()
-}
-
 pub struct EntryView {
     pub edit_url: String,
     pub key: String,
@@ -243,7 +227,6 @@ struct EditPage<'a> {
     notice: Notice,
     /// Where the saved file stands with the live site.
     state: FileState,
-    state_errors: Vec<ProblemView>,
     /// The preview of the text shown, when one was asked for (no script)
     /// or on opening.
     preview: PreviewView,
@@ -258,8 +241,8 @@ struct EditPage<'a> {
 #[derive(Template, Default)]
 #[template(path = "admin/edit_preview.html")]
 pub struct PreviewView {
-    pub errors: Vec<ProblemView>,
-    pub advice: Vec<ProblemView>,
+    pub errors: Vec<Diagnostic>,
+    pub advice: Vec<Diagnostic>,
     pub errors_elsewhere: usize,
     /// The whole page, for the frame's `srcdoc`.
     pub page: Option<String>,
@@ -268,8 +251,8 @@ pub struct PreviewView {
 
 fn preview_view(preview: Preview, layout: &Layout) -> PreviewView {
     PreviewView {
-        errors: problems(&preview.errors),
-        advice: problems(&preview.advice),
+        errors: preview.errors,
+        advice: preview.advice,
         errors_elsewhere: preview.errors_elsewhere,
         page: preview.main.map(|main| framed_page(layout, &main)),
         url: preview.url,
@@ -387,7 +370,6 @@ fn render_edit(
         text,
         version,
         notice,
-        state_errors: problems(&file_state.errors),
         state: file_state,
         preview: preview_view(preview, site.layout()),
         is_article: key.folder() == "blog",

@@ -36,6 +36,24 @@ pub struct Sources {
     pub static_dir: PathBuf,
 }
 
+impl Sources {
+    /// The same sources with the content folder at `content` (a checked
+    /// push, the editor's preview, the last good copy): settings kept inside
+    /// the content folder (the default, `content/site.toml`) travel with it,
+    /// settings outside it and the static files stay where they are.
+    pub fn with_content_at(&self, content: PathBuf) -> Self {
+        let config = match self.config.strip_prefix(&self.content) {
+            Ok(inside) => content.join(inside),
+            Err(_) => self.config.clone(),
+        };
+        Self {
+            config,
+            content,
+            static_dir: self.static_dir.clone(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// Problems in files the therapist edits: fix them and build again.
