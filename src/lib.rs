@@ -14,6 +14,7 @@ pub mod content;
 pub mod diagnostic;
 pub mod editor;
 pub mod fuzzing;
+pub mod images;
 pub mod last_good;
 pub mod launch;
 pub mod live;
