@@ -131,15 +131,20 @@ fn render_article(c: &mut Criterion) {
             .nth(2)
             .expect("front matter")
             .to_string();
+        let pictures = practice_site::images::Catalog::default();
         group.bench_function(name, |b| {
             b.iter(|| {
-                markdown::render(Path::new("bench.md"), black_box(&body), 1, &mut |dest| {
-                    Resolution::Internal {
+                markdown::render(
+                    Path::new("bench.md"),
+                    black_box(&body),
+                    1,
+                    &mut |dest| Resolution::Internal {
                         href: dest.to_string(),
                         target: None,
                         anchor: None,
-                    }
-                })
+                    },
+                    &pictures,
+                )
             });
         });
     }

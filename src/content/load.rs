@@ -20,6 +20,7 @@ use super::render::render_file;
 use super::{Document, Kind, Library, LoadOptions, Memo, Rendering, fingerprint, record};
 use crate::config::SiteConfig;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::images::Catalog;
 
 /// One file through the passes a load runs on each file (front matter, its
 /// address, the body's placeholders and stated lengths, rendering with its
@@ -47,7 +48,15 @@ pub fn check_file(
     let mut urls = urls.clone();
     urls.insert(file.key.clone(), public_url(kind, &file.slug));
     let keys_by_url = urls.iter().map(|(k, u)| (u.clone(), k.clone())).collect();
-    render_file(&file, &urls, &keys_by_url, options.today, &mut problems);
+    let pictures = Catalog::default();
+    render_file(
+        &file,
+        &urls,
+        &keys_by_url,
+        options.today,
+        &pictures,
+        &mut problems,
+    );
     problems.sorted()
 }
 
@@ -68,6 +77,7 @@ struct Load<'a> {
     previous: &'a Memo,
     /// The fingerprint of the settings and the load's view (day, preview).
     context: u64,
+    pictures: &'a Catalog,
 }
 
 /// A Markdown file to load: its path, folder and kind.
@@ -82,13 +92,16 @@ pub(super) fn load_into(
     memo: &mut Memo,
 ) -> Result<Library, Diagnostics> {
     let context = fingerprint((config.fingerprint(), options.today, options.preview));
+    let mut problems = Diagnostics::default();
+    let (pictures, unshown) = Catalog::load(content_dir, &previous.pictures);
+    problems.extend(unshown);
     let load = Load {
         config,
         options,
         previous,
         context,
+        pictures: &pictures,
     };
-    let mut problems = Diagnostics::default();
     let files = list_files(content_dir, &mut problems);
     let parse_keys = read_all(&load, &files, &mut memo.parsed, &mut problems);
     // In the order of `files`, as the memo's map has none.
@@ -118,6 +131,7 @@ pub(super) fn load_into(
     // it) is not reported again.
     check_settings_references(&documents, &lost.keys, config, &mut problems);
     record::check(content_dir, &documents, &lost.addresses, &mut problems);
+    memo.pictures = pictures.clone();
     if problems.has_errors() {
         return Err(problems.sorted());
     }
@@ -125,6 +139,7 @@ pub(super) fn load_into(
         documents,
         warnings: problems.sorted(),
         options,
+        pictures,
     })
 }
 
@@ -231,7 +246,11 @@ fn render_all(
         .map(|file| {
             let key = fingerprint((parse_keys[&file.source], links_context));
             let outcome = match load.previous.rendered.get(&file.source) {
-                Some((known, outcome)) if *known == key => Arc::clone(outcome),
+                Some((known, outcome))
+                    if *known == key && same_pictures(&outcome.0.pictures, load.pictures) =>
+                {
+                    Arc::clone(outcome)
+                }
                 _ => Arc::new(render_one(load, file, key, addresses)),
             };
             (file.source.clone(), key, outcome)
@@ -259,9 +278,20 @@ fn render_one(
         reread.as_ref().unwrap_or(file)
     };
     let (urls, keys_by_url) = (&addresses.urls, &addresses.keys_by_url);
-    let mut document = render_file(file, urls, keys_by_url, load.options.today, &mut found);
-    document.fingerprint = key;
+    let today = load.options.today;
+    let mut document = render_file(file, urls, keys_by_url, today, load.pictures, &mut found);
+    // A page shows its photos by their hashes: a new photo, a new page.
+    document.fingerprint = fingerprint((key, &document.pictures));
     (document, found)
+}
+
+/// Whether every photo a rendering showed (or missed) is as it was.
+fn same_pictures(shown: &[(String, Option<String>)], pictures: &Catalog) -> bool {
+    shown.iter().all(|(name, hash)| {
+        let now = pictures.find(&format!("{}{name}", crate::images::URL_PREFIX));
+        let now = now.and_then(Result::ok).map(|picture| &picture.hash);
+        now == hash.as_ref()
+    })
 }
 
 /// Articles newest first, then pages by name: the order listings use.

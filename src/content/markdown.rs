@@ -28,6 +28,7 @@ use pulldown_cmark_escape::{escape_href, escape_html};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, LineIndex};
+use crate::images::{Catalog, Picture};
 
 /// What a link destination turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +90,10 @@ pub struct Rendered {
     /// The readable text of each block (paragraph, heading, list item, table
     /// cell), for checks that read what the page says.
     pub blocks: Vec<TextBlock>,
+    /// The photos of `content/images/` its images name, each with the hash
+    /// it had (none: not there), so a later load knows whether a photo
+    /// this rendering showed has changed.
+    pub pictures: Vec<(String, Option<String>)>,
     /// The file, for the problems' diagnostics.
     path: PathBuf,
 }
@@ -125,12 +130,14 @@ pub fn options() -> Options {
 }
 
 /// Renders `markdown`, whose first line is line `first_line` of the file
-/// at `path`. Lines come from pulldown-cmark's own byte offsets.
+/// at `path`. Lines come from pulldown-cmark's own byte offsets. An image
+/// of `content/images/` becomes its `pictures` entry's `<picture>`.
 pub fn render(
     path: &Path,
     markdown: &str,
     first_line: usize,
     resolve: &mut dyn FnMut(&str) -> Resolution,
+    pictures: &Catalog,
 ) -> Rendered {
     let lines = LineIndex::new(markdown);
     let line_at = |offset: usize| lines.line_of(offset) + first_line - 1;
@@ -150,6 +157,7 @@ pub fn render(
         blocks: Blocks::default(),
         footnotes: Footnotes::default(),
         resolve,
+        pictures,
     };
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
         renderer.event(event, line_at(range.start));
@@ -204,6 +212,7 @@ struct Renderer<'a, 'r> {
     blocks: Blocks,
     footnotes: Footnotes<'a>,
     resolve: &'r mut dyn FnMut(&str) -> Resolution,
+    pictures: &'r Catalog,
 }
 
 impl<'a> Renderer<'a, '_> {
@@ -244,12 +253,16 @@ impl<'a> Renderer<'a, '_> {
                 self.push(Event::InlineHtml("</a>".into()));
             }
             Event::Start(Tag::Image { ref dest_url, .. }) => {
-                self.open_image(dest_url, line);
-                self.push(event);
+                if !self.open_image(dest_url, line) {
+                    self.push(event);
+                }
             }
             Event::End(TagEnd::Image) => {
-                self.close_image();
-                self.push(event);
+                if let Some(html) = self.close_image() {
+                    self.push(Event::InlineHtml(html.into()));
+                } else {
+                    self.push(event);
+                }
             }
             Event::Start(Tag::Paragraph) => {
                 self.paragraph = Some((0, line));
@@ -281,8 +294,16 @@ impl<'a> Renderer<'a, '_> {
         }
     }
 
-    /// Events inside a heading are held until its id is known.
+    /// Events inside a heading are held until its id is known; those of a
+    /// photo's alt text are its `alt` (held in [`OpenImage`]), not HTML.
     fn push(&mut self, event: Event<'a>) {
+        if self
+            .image
+            .as_ref()
+            .is_some_and(|open| open.picture.is_some())
+        {
+            return;
+        }
         match &mut self.heading {
             Some(open) => open.events.push(event),
             None => self.events.push(event),
@@ -348,26 +369,48 @@ impl<'a> Renderer<'a, '_> {
         self.push(Event::InlineHtml(tag.into()));
     }
 
-    fn open_image(&mut self, dest_url: &str, line: usize) {
+    /// An image opens; true when it is a photo of `content/images/`,
+    /// which is written whole when it closes.
+    fn open_image(&mut self, dest_url: &str, line: usize) -> bool {
         if is_other_site(dest_url) {
             self.rendered.problem(
                 line,
                 format!(
-                    "the image `{dest_url}` is on another site, which would learn who reads this page; put the file in static/images/ and write /static/images/<name>"
+                    "the image `{dest_url}` is on another site, which would learn who reads this page; upload it in the editor (Add an image) and write /images/<name>"
                 ),
             );
         }
+        let picture = match self.pictures.find(dest_url.trim()) {
+            Some(Ok(picture)) => {
+                let seen = (picture.name.clone(), Some(picture.hash.clone()));
+                self.rendered.pictures.push(seen);
+                Some(picture.clone())
+            }
+            Some(Err(why)) => {
+                let name = dest_url.rsplit('/').next().unwrap_or_default();
+                self.rendered.pictures.push((name.to_string(), None));
+                self.rendered.problem(line, why);
+                None
+            }
+            None => None,
+        };
+        let is_picture = picture.is_some();
         self.image = Some(OpenImage {
             dest: dest_url.to_string(),
             line,
-            has_alt: false,
+            alt: String::new(),
+            picture,
         });
+        is_picture
     }
 
-    fn close_image(&mut self) {
-        if let Some(open) = self.image.take()
-            && !open.has_alt
-        {
+    /// An image closes: a problem if it has no alt text, and the HTML of
+    /// a photo of `content/images/` (the first of the page loads at once,
+    /// the others as the reader nears them).
+    fn close_image(&mut self) -> Option<String> {
+        let open = self.image.take()?;
+        let alt = open.alt.trim();
+        if alt.is_empty() {
             self.rendered.problem(
                 open.line,
                 format!(
@@ -376,6 +419,9 @@ impl<'a> Renderer<'a, '_> {
                 ),
             );
         }
+        let picture: Picture = open.picture?;
+        let first = self.rendered.pictures.len() == 1;
+        Some(picture.html(alt, first))
     }
 
     /// Words count towards the page and the open paragraph, and are the
@@ -392,10 +438,8 @@ impl<'a> Renderer<'a, '_> {
         if let Some(open) = self.heading.as_mut() {
             open.text.push_str(text);
         }
-        if let Some(open) = self.image.as_mut()
-            && !text.trim().is_empty()
-        {
-            open.has_alt = true;
+        if let Some(open) = self.image.as_mut() {
+            open.alt.push_str(text);
         }
     }
 
@@ -675,7 +719,10 @@ struct OpenHeading<'a> {
 struct OpenImage {
     dest: String,
     line: usize,
-    has_alt: bool,
+    /// Its alt text so far.
+    alt: String,
+    /// The photo it shows, when it is one of `content/images/`.
+    picture: Option<Picture>,
 }
 
 fn link_tag(
@@ -998,25 +1045,35 @@ mod tests {
     use super::*;
 
     fn render_plain(markdown: &str) -> Rendered {
-        render(Path::new("x.md"), markdown, 1, &mut |dest| {
-            if dest.starts_with("http") {
-                Resolution::External
-            } else if let Some(anchor) = dest.strip_prefix('#') {
-                Resolution::Internal {
-                    href: dest.to_string(),
-                    target: None,
-                    anchor: Some(anchor.to_string()),
+        render_with(markdown, &Catalog::default())
+    }
+
+    fn render_with(markdown: &str, pictures: &Catalog) -> Rendered {
+        render(
+            Path::new("x.md"),
+            markdown,
+            1,
+            &mut |dest| {
+                if dest.starts_with("http") {
+                    Resolution::External
+                } else if let Some(anchor) = dest.strip_prefix('#') {
+                    Resolution::Internal {
+                        href: dest.to_string(),
+                        target: None,
+                        anchor: Some(anchor.to_string()),
+                    }
+                } else if dest.ends_with(".md") {
+                    Resolution::Internal {
+                        href: format!("/blog/{}", dest.trim_end_matches(".md")),
+                        target: Some(dest.to_string()),
+                        anchor: None,
+                    }
+                } else {
+                    Resolution::Broken(format!("no such file `{dest}`"))
                 }
-            } else if dest.ends_with(".md") {
-                Resolution::Internal {
-                    href: format!("/blog/{}", dest.trim_end_matches(".md")),
-                    target: Some(dest.to_string()),
-                    anchor: None,
-                }
-            } else {
-                Resolution::Broken(format!("no such file `{dest}`"))
-            }
-        })
+            },
+            pictures,
+        )
     }
 
     #[test]
@@ -1072,9 +1129,13 @@ mod tests {
 
     #[test]
     fn first_line_offsets_lines() {
-        let out = render(Path::new("x.md"), "a\n\n[x](y.txt)", 10, &mut |_| {
-            Resolution::Broken("nope".into())
-        });
+        let out = render(
+            Path::new("x.md"),
+            "a\n\n[x](y.txt)",
+            10,
+            &mut |_| Resolution::Broken("nope".into()),
+            &Catalog::default(),
+        );
         assert_eq!(out.problems[0].line, 12);
     }
 

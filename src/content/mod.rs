@@ -46,6 +46,7 @@ mod load;
 mod parse;
 mod render;
 
+use crate::images::Catalog;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -142,6 +143,8 @@ pub struct Document {
     pub word_count: usize,
     /// Links to other files, as written, with their lines.
     pub outgoing: Vec<markdown::InternalLink>,
+    /// The photos it shows, each with the hash it had (none: missing).
+    pub pictures: Vec<(String, Option<String>)>,
     /// Documents this one links to (indices into [`Library::documents`]).
     pub links_to: Vec<usize>,
     /// Published articles that link to this document.
@@ -227,6 +230,8 @@ pub struct Library {
     /// Writing advice: shown by `check`, never blocking.
     pub warnings: Diagnostics,
     pub options: LoadOptions,
+    /// The photos of `content/images/`.
+    pub pictures: Catalog,
 }
 
 impl Library {
@@ -330,6 +335,7 @@ pub fn load_with(
 pub struct Memo {
     parsed: HashMap<PathBuf, load::ParsedFile>,
     rendered: HashMap<PathBuf, (u64, Rendering)>,
+    pictures: Catalog,
 }
 
 /// A file's document before the link graph is added, and the problems found
@@ -340,6 +346,11 @@ impl Memo {
     /// The document a file became in this load, if it was rendered.
     pub fn document(&self, source: &Path) -> Option<&Document> {
         self.rendered.get(source).map(|(_, rendering)| &rendering.0)
+    }
+
+    /// The photos of `content/images/` as this load found them.
+    pub fn pictures(&self) -> &Catalog {
+        &self.pictures
     }
 
     /// Every rendered document, in no order.

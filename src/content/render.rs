@@ -11,6 +11,7 @@ use super::markdown::Rendered;
 use super::parse::Parsed;
 use super::{Document, health, links, markdown, writing};
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::images::Catalog;
 
 /// The consultation page, which every article should lead to.
 const CONSULTATION_KEY: &str = "pages/consultation.md";
@@ -22,14 +23,19 @@ pub(super) fn render_file(
     urls: &HashMap<String, String>,
     keys_by_url: &HashMap<String, String>,
     today: NaiveDate,
+    pictures: &Catalog,
     problems: &mut Diagnostics,
 ) -> Document {
     let resolver = links::Resolver::new(urls, keys_by_url, file.folder);
     let body = file.body.as_deref().unwrap_or_default();
     let path = file.source.as_path();
-    let rendered = markdown::render(path, body, file.body_line, &mut |dest| {
-        resolver.resolve(dest)
-    });
+    let rendered = markdown::render(
+        path,
+        body,
+        file.body_line,
+        &mut |dest| resolver.resolve(dest),
+        pictures,
+    );
     for problem in &rendered.problems {
         problems.push(problem.clone());
     }
@@ -131,6 +137,7 @@ fn document(
         headings: rendered.headings,
         word_count: rendered.word_count,
         outgoing: rendered.links,
+        pictures: rendered.pictures,
         links_to: Vec::new(),
         linked_from: Vec::new(),
         related: Vec::new(),

@@ -218,17 +218,23 @@ mod tests {
 
     fn advice_for(kind: Kind, title: &str, description: &str, body: &str) -> Vec<(usize, String)> {
         let path = Path::new("x.md");
-        let rendered = markdown::render(path, body, 10, &mut |dest| {
-            if dest.starts_with("http") {
-                Resolution::External
-            } else {
-                Resolution::Internal {
-                    href: "/x".into(),
-                    target: Some(dest.into()),
-                    anchor: None,
+        let rendered = markdown::render(
+            path,
+            body,
+            10,
+            &mut |dest| {
+                if dest.starts_with("http") {
+                    Resolution::External
+                } else {
+                    Resolution::Internal {
+                        href: "/x".into(),
+                        target: Some(dest.into()),
+                        anchor: None,
+                    }
                 }
-            }
-        });
+            },
+            &crate::images::Catalog::default(),
+        );
         let links_to_consultation = rendered
             .links
             .iter()

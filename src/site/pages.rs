@@ -28,6 +28,9 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 /// Articles listed under "Articles that link here", newest first.
 const LINKED_FROM_SHOWN: usize = 5;
 
+/// How wide the portrait is drawn (the stylesheet's `.portrait`).
+const PORTRAIT_SIZES: &str = "(min-width: 40rem) 13rem, 10rem";
+
 /// Articles on each page of the blog index.
 pub const ARTICLES_PER_PAGE: usize = 20;
 
@@ -61,8 +64,13 @@ pub fn build(
 ) -> Result<Site, BuildError> {
     let layout = layout(config, library, assets)?;
     let share_images = share_images(config, library, assets)?;
+    let portrait = (library.pictures.portrait()).map(|picture| {
+        let alt = format!("Portrait of {}", config.therapist.name);
+        picture.html_sized(&alt, true, PORTRAIT_SIZES)
+    });
     let mut builder = Builder {
         config,
+        portrait,
         library,
         layout: &layout,
         share_images: &share_images,
@@ -83,6 +91,7 @@ pub fn build(
     builder.retired()?;
     builder.aliases();
     builder.feeds();
+    builder.pictures()?;
     for (relative, asset) in assets.iter() {
         builder.resources.insert(
             asset.hashed_url.clone(),
@@ -133,7 +142,7 @@ pub fn build(
         (
             StatusCode::PAYLOAD_TOO_LARGE,
             "That was too long",
-            "The form sent more text than it can take. Please shorten the note and send it again.",
+            "The form sent more than it can take: a note too long, or a photo over 10 MB. Please shorten the note, or export the photo smaller, and send it again.",
         ),
         (
             StatusCode::TOO_MANY_REQUESTS,
@@ -304,6 +313,9 @@ fn share_images(
 
 struct Builder<'a> {
     config: &'a SiteConfig,
+    /// Her portrait's `<picture>`, for the home and About pages, once
+    /// `content/images/` has one.
+    portrait: Option<String>,
     library: &'a Library,
     layout: &'a Layout,
     share_images: &'a ShareImages,
@@ -411,6 +423,7 @@ impl<'a> Builder<'a> {
                         page,
                         reviewed: Reviewed::of(page),
                         cta: (slug != "privacy").then(|| self.cta(page)),
+                        portrait: self.portrait.as_deref().filter(|_| slug == "about"),
                     }
                     .render(),
                 ),
@@ -449,8 +462,40 @@ impl<'a> Builder<'a> {
             services,
             featured: self.featured().map(ArticleCard::new).collect(),
             cta: self.cta(page),
+            portrait: self.portrait.as_deref(),
         }
         .render()
+    }
+
+    /// Every photo's variants, made on all cores (or taken from the cache),
+    /// under their content-hashed URLs: every photo of `content/images/`,
+    /// so one uploaded a moment ago can be shown in the editor's preview
+    /// before the text naming it is saved.
+    fn pictures(&mut self) -> Result<(), BuildError> {
+        use rayon::prelude::*;
+        let pictures: Vec<_> = self.library.pictures.iter().collect();
+        let made: Vec<_> = pictures
+            .par_iter()
+            .map(|picture| (picture, crate::images::variants::of(picture)))
+            .collect();
+        let mut problems = Diagnostics::default();
+        for (picture, variants) in made {
+            match variants {
+                Ok(variants) => {
+                    for (variant, bytes) in variants {
+                        let resource = Resource::new(
+                            StatusCode::OK,
+                            variant.format.content_type(),
+                            CACHE_IMMUTABLE,
+                            bytes,
+                        );
+                        self.resources.insert(variant.url, resource);
+                    }
+                }
+                Err(why) => problems.push(Diagnostic::new(&picture.path, 1, why)),
+            }
+        }
+        problems.into_result(()).map_err(BuildError::Content)
     }
 
     fn featured(&self) -> impl Iterator<Item = &'a Document> {

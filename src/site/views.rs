@@ -181,6 +181,8 @@ pub struct HomePage<'a> {
     pub services: Vec<ServiceCard>,
     pub featured: Vec<ArticleCard>,
     pub cta: &'a CallToAction,
+    /// Her portrait, once she has uploaded one; nothing until then.
+    pub portrait: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -225,6 +227,8 @@ pub struct ContentPage<'a> {
     pub page: &'a Document,
     pub reviewed: Option<Reviewed>,
     pub cta: Option<&'a CallToAction>,
+    /// Her portrait, on the About page once she has uploaded one.
+    pub portrait: Option<&'a str>,
 }
 
 #[derive(Template)]
