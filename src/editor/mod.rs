@@ -23,6 +23,7 @@ use std::time::SystemTime;
 
 use crate::content::{self, Status, front_matter};
 use crate::diagnostic::Diagnostic;
+use crate::images::{self, upload};
 use crate::live::{BuildStatus, Reloader};
 use crate::site::Site;
 pub use history::{History, Version};
@@ -65,6 +66,9 @@ pub enum EditError {
     },
     #[error("{0}")]
     Git(String),
+    /// An uploaded photo that was not taken, and why.
+    #[error("{0}")]
+    Image(#[from] crate::images::upload::Refusal),
 }
 
 impl EditError {
@@ -92,6 +96,25 @@ impl FileKey {
             && stem
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if valid {
+            Ok(Self(key))
+        } else {
+            Err(EditError::BadName(key))
+        }
+    }
+
+    /// A photo of `content/images/`, named as [`upload::file_name`] names
+    /// them (`images/portrait.jpg`).
+    pub fn image(name: &str) -> Result<Self, EditError> {
+        let key = format!("{}/{name}", images::FOLDER);
+        let valid = name.rsplit_once('.').is_some_and(|(stem, extension)| {
+            ["jpg", "png", "webp"].contains(&extension)
+                && !stem.is_empty()
+                && !stem.starts_with('-')
+                && stem
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
         if valid {
             Ok(Self(key))
         } else {
@@ -456,6 +479,87 @@ impl Editor {
         })
     }
 
+    /// Takes an uploaded photo: checks and cleans it ([`upload::clean`]),
+    /// makes its variants, and writes it into `content/images/` under its
+    /// tidied name (a number added when another photo has it; the same
+    /// photo again is not written twice), kept in the history like a save.
+    /// Returns the Markdown that shows it. Her portrait is written as
+    /// `portrait.jpg` over the one before, which the history keeps.
+    pub fn add_image(
+        &self,
+        given_name: &str,
+        bytes: &[u8],
+        alt: &str,
+        portrait: bool,
+    ) -> Result<AddedImage, EditError> {
+        let alt = alt.split_whitespace().collect::<Vec<_>>().join(" ");
+        if alt.is_empty() && !portrait {
+            return Err(upload::Refusal::NoAlt.into());
+        }
+        let name = upload::file_name(given_name, images::Format::Jpeg)?;
+        let cleaned = if portrait {
+            upload::clean_as(bytes, Some(images::Format::Jpeg))?
+        } else {
+            upload::clean(bytes)?
+        };
+        let folder = self.content().join(images::FOLDER);
+        // Made before the file is written, outside the locks (it is the
+        // slow part): the rebuild the write starts finds them made.
+        let picture =
+            images::Picture::of_bytes(&folder.join(&name), &name, &cleaned.bytes, (0, None))
+                .map_err(EditError::Refused)?;
+        images::variants::warm(&picture, &cleaned.bytes).map_err(EditError::Refused)?;
+        let stem = if portrait {
+            "portrait".to_string()
+        } else {
+            name.rsplit_once('.')
+                .map_or(&*name, |(stem, _)| stem)
+                .to_string()
+        };
+        let extension = cleaned.format.extension();
+        self.change(|history| {
+            std::fs::create_dir_all(&folder)
+                .map_err(|err| EditError::Refused(format!("cannot make content/images/: {err}")))?;
+            let mut number = 1;
+            let (key, current) = loop {
+                let name = match number {
+                    1 => format!("{stem}.{extension}"),
+                    n => format!("{stem}-{n}.{extension}"),
+                };
+                let key = FileKey::image(&name)?;
+                let current = self.read(&key)?;
+                match current {
+                    Some(ref there) if !portrait && there != &cleaned.bytes => number += 1,
+                    _ => break (key, current),
+                }
+            };
+            if current.as_deref() != Some(&cleaned.bytes[..]) {
+                history.keep_before(&key, current.as_deref())?;
+                let note = format!("Add the photo {key} in the browser editor");
+                let path = self.path(&key);
+                let write = || {
+                    write_whole(&path, &cleaned.bytes)
+                        .map_err(|err| EditError::io("save", &key, err))
+                };
+                if history.commits_from_disk() {
+                    write()?;
+                    history.keep_saved(&key, &cleaned.bytes, &note)?;
+                } else {
+                    history.keep_saved(&key, &cleaned.bytes, &note)?;
+                    write()?;
+                }
+                tracing::info!(file = %key, "editor: photo added");
+            }
+            let name = key.name().to_string();
+            Ok(AddedImage {
+                markdown: format!("![{}]({}{name})", markdown_text(&alt), images::URL_PREFIX),
+                name,
+                width: cleaned.width,
+                height: cleaned.height,
+            })
+        })
+    }
+
     /// Where the file stands with the site's latest build.
     pub fn state(&self, key: &FileKey) -> FileState {
         let status = self.reloader.status().borrow().clone();
@@ -490,6 +594,29 @@ fn status_label(status: Status) -> &'static str {
         Status::Expired => "expired",
         Status::Retired => "retired",
     }
+}
+
+/// A photo the editor took.
+#[derive(Debug, Clone)]
+pub struct AddedImage {
+    /// Its file name in `content/images/`.
+    pub name: String,
+    /// `![her description](/images/name.jpg)`, to put in the text.
+    pub markdown: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Text that reads as itself between Markdown's brackets.
+fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '[' | ']' | '\\' | '*' | '_' | '`' | '<') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Names a file's bytes (or its absence) for the conflict check.

@@ -235,6 +235,10 @@ struct EditPage<'a> {
     is_article: bool,
     slug: String,
     rename_error: Option<String>,
+    /// The photo form's (`admin/image_form.html`): it opens the photos
+    /// page in a new tab, and starts with no description.
+    in_editor: bool,
+    alt: String,
 }
 
 /// The preview pane: problems, then the page in a frame.
@@ -375,6 +379,8 @@ fn render_edit(
         is_article: key.folder() == "blog",
         slug,
         rename_error,
+        in_editor: true,
+        alt: String::new(),
     };
     Ok(html(status, view.render()?))
 }

@@ -14,6 +14,7 @@ mod editor;
 pub mod error;
 mod feeds;
 mod health;
+mod images;
 mod pages;
 mod prepared;
 mod preview;
@@ -101,13 +102,17 @@ impl AppState {
 }
 
 /// Refuses a body over its route's limit with 413: the editor's texts may
-/// be long (`editor::TEXT_FORM_LIMIT`), every other body is a small form
+/// be long (`editor::TEXT_FORM_LIMIT`), a photo up to 10 MB
+/// (`images::UPLOAD_LIMIT`), every other body is a small form
 /// (`limit`). A declared length over it is refused before reading; a body
 /// without one is cut off where it passes it, and the form reading it then
 /// answers 413.
 async fn limit_body(State(limit): State<usize>, request: Request, next: Next) -> Response {
-    let limit = if request.uri().path().starts_with("/admin/content/") {
+    let path = request.uri().path().to_string();
+    let limit = if path.starts_with("/admin/content/") {
         editor::TEXT_FORM_LIMIT.max(limit)
+    } else if path == "/admin/images" {
+        images::UPLOAD_LIMIT.max(limit)
     } else {
         limit
     };
@@ -139,7 +144,7 @@ pub struct RequestLimits {
     /// How long a request waits for its turn before it is answered 503.
     pub queue_wait: Duration,
     /// The largest body on any route; forms have a smaller limit of their own
-    /// ([`client::FORM_LIMIT`]). The site takes no uploads.
+    /// ([`client::FORM_LIMIT`]); only the editor's photo upload takes more.
     pub body: usize,
     /// The preview's event streams open at once; one more is answered 503.
     pub preview_streams: usize,
@@ -194,6 +199,7 @@ pub fn app_with_limits(state: AppState, extra: Router<AppState>, limits: Request
         .merge(booking::router())
         .merge(admin::router())
         .merge(editor::router())
+        .merge(images::router())
         .merge(times::router())
         .merge(pages::router())
         .merge(blog::router())

@@ -79,6 +79,61 @@
     }
   });
 
+  // A photo: the page sends it itself and puts its line at the cursor, on
+  // a line of its own; the form's status line says what happened. Without
+  // this, the form opens the photos page in a new tab.
+  var photoForm = document.querySelector(".editor-image .image-form");
+  var cursor = null;
+  text.addEventListener("blur", function () {
+    cursor = [text.selectionStart, text.selectionEnd];
+  });
+  if (photoForm) {
+    var status = photoForm.querySelector(".image-form-status");
+    status.textContent = "";
+    photoForm.removeAttribute("target");
+    photoForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = photoForm.querySelector("button");
+      button.disabled = true;
+      status.textContent = "Adding the photo…";
+      fetch(photoForm.action, {
+        method: "POST",
+        body: new FormData(photoForm),
+        credentials: "same-origin",
+        headers: { Accept: "application/json" }
+      })
+        .then(function (response) {
+          return response.json().catch(function () {
+            return { error: response.status === 413
+              ? "The file is larger than 10 MB; export the photo smaller and try again."
+              : "The photo could not be added (are you still logged in?). Your text is safe here." };
+          });
+        })
+        .then(function (answer) {
+          if (answer.error) {
+            status.textContent = answer.error;
+            return;
+          }
+          var at = cursor || [text.value.length, text.value.length];
+          var before = text.value.slice(0, at[0]);
+          var gap = !before || /\n\n$/.test(before) ? "" : /\n$/.test(before) ? "\n" : "\n\n";
+          var line = gap + answer.markdown + "\n\n";
+          text.focus();
+          text.setSelectionRange(at[0], at[1]);
+          if (!document.execCommand("insertText", false, line)) {
+            text.setRangeText(line, at[0], at[1], "end");
+            text.dispatchEvent(new Event("input"));
+          }
+          photoForm.reset();
+          status.textContent = "The photo is in your text as images/" + answer.name + ". Save to publish it.";
+        })
+        .catch(function () {
+          status.textContent = "The photo could not be sent. Your text is safe here; try again.";
+        })
+        .finally(function () { button.disabled = false; });
+    });
+  }
+
   function toMarkdown(root) {
     var out = blocks(root, "").replace(/\n{3,}/g, "\n\n").trim();
     return out;
