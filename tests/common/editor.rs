@@ -64,3 +64,59 @@ pub fn save(port: u16, cookie: &str, key: &str, opened: &Opened, text: &str) -> 
         ],
     )
 }
+
+/// What an upload form sends.
+pub struct Photo<'a> {
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+    pub alt: &'a str,
+    pub portrait: bool,
+}
+
+/// Posts `photo` to `/admin/images` as a browser's multipart form does;
+/// `json` asks for the answer the editor's script reads.
+pub fn upload(port: u16, cookie: &str, token: &str, photo: &Photo, json: bool) -> HttpReply {
+    let boundary = "----practice-site-test-boundary-7d1f";
+    let mut body = Vec::new();
+    let mut field = |name: &str, value: &str| {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    };
+    field("token", token);
+    field("alt", photo.alt);
+    if photo.portrait {
+        field("portrait", "yes");
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{}\"\r\nContent-Type: image/jpeg\r\n\r\n",
+            photo.file_name
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(photo.bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let mut headers = vec![("Cookie", cookie), ("Content-Type", content_type.as_str())];
+    if json {
+        headers.push(("Accept", "application/json"));
+    }
+    super::process::http_bytes(port, "POST", "/admin/images", &headers, &body).unwrap()
+}
+
+/// The CSRF token of the photos page's form.
+pub fn images_token(port: u16, cookie: &str) -> String {
+    let page = get(port, cookie, "/admin/images");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let html = Html::parse_document(&page.body);
+    html.select(&Selector::parse(".image-form input[name=token]").unwrap())
+        .next()
+        .expect("the photo form")
+        .attr("value")
+        .unwrap()
+        .to_string()
+}

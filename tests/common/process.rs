@@ -95,6 +95,8 @@ pub struct HttpReply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as sent (an image's bytes).
+    pub bytes: Vec<u8>,
 }
 
 impl HttpReply {
@@ -115,6 +117,19 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Option<HttpReply> {
+    http_bytes(port, method, path, headers, body.as_bytes())
+}
+
+/// [`http`] with a body of any bytes (an upload). A server that answers
+/// before it has read the whole body (413) may close the connection while
+/// it is being sent; the answer is read all the same.
+pub fn http_bytes(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<HttpReply> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -127,10 +142,11 @@ pub fn http(
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).ok()?;
+    let mut sent = request.into_bytes();
+    sent.extend_from_slice(body);
+    let _ = stream.write_all(&sent);
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
+    let _ = stream.read_to_end(&mut raw);
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut lines = head.lines();
@@ -139,10 +155,12 @@ pub fn http(
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
+    let bytes = raw[split + 4..].to_vec();
     Some(HttpReply {
         status,
         headers,
-        body: String::from_utf8_lossy(&raw[split + 4..]).into_owned(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     })
 }
 
