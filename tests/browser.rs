@@ -928,6 +928,24 @@ impl Visitor {
         (history, diff)
     }
 
+    /// Waits until the page at `path` holds `text` (after a rebuild),
+    /// asking the server, not the browser, which may keep a page 5 minutes.
+    async fn until_page(&self, path: &str, text: &str) {
+        let port: u16 = self.base.rsplit(':').next().unwrap().parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let page = common::process::http(port, "GET", path, &[], "").unwrap();
+            if page.body.contains(text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited 10 s for {text} on {path}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until `script` returns true.
     async fn until(&self, script: &str, what: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -1098,6 +1116,91 @@ async fn the_editor_works_by_keyboard_alone_on_a_small_phone_and_pasted_rich_tex
     .await;
 }
 
+/// A phone's photo, stored sideways with its GPS position, in a file the
+/// browser can pick: 1600 × 1200 stored, drawn 1200 wide and 1600 tall.
+fn photo_file(copy: &common::ContentCopy) -> String {
+    let path = copy.root().join("office photo.jpg");
+    std::fs::write(
+        &path,
+        practice_site::images::testing::phone_photo(1600, 1200),
+    )
+    .unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[tokio::test]
+async fn she_adds_a_photo_only_with_words_for_it_and_readers_get_it_sized_without_a_shift() {
+    let (copy, _server, base) = editing_server();
+    let photo = photo_file(&copy);
+    let images = copy.path("images");
+    with_chromium(base, any_clock(), |v| async move {
+        v.log_in().await;
+        v.screen(375).await;
+        v.open(EDITED).await;
+        // The cursor after the front matter, where the photo will go.
+        v.js("const t = document.getElementById('field-text');
+              const at = t.value.indexOf('\\n---\\n') + 5; t.focus(); t.setSelectionRange(at, at);")
+            .await;
+        v.click(".editor-image summary").await;
+        v.find("#field-photo").await.send_keys(&photo).await.unwrap();
+        // Without words for it, the photo is not taken.
+        v.click(".image-form button").await;
+        let refused = v
+            .js("return [document.getElementById('field-alt').matches(':invalid'),
+                         document.getElementById('field-text').value.includes('/images/')];")
+            .await;
+        assert_eq!(refused, serde_json::json!([true, false]));
+        assert!(!images.exists(), "a photo was written without its description");
+        v.find("#field-alt")
+            .await
+            .send_keys("Two armchairs by a window")
+            .await
+            .unwrap();
+        v.click(".image-form button").await;
+        v.until(
+            "return document.getElementById('field-text').value
+               .includes('\\n\\n![Two armchairs by a window](/images/office-photo.jpg)\\n\\n');",
+            "the photo's line in the text",
+        )
+        .await;
+        let status = v.text(".image-form-status").await;
+        assert!(status.contains("Save to publish it"), "{status}");
+        v.until(
+            "const f = document.querySelector('.editor-frame');
+             return !!f && f.srcdoc.includes('<picture>');",
+            "the preview to show the photo",
+        )
+        .await;
+        v.click(".editor-form button[value=save]").await;
+        v.until("return location.search === '?saved=1';", "the save")
+            .await;
+        for width in [375, 1280] {
+            v.screen(width).await;
+            v.open(EDITED_PAGE).await;
+            let (shift, moved) = v.layout_shift().await;
+            assert!(shift < 0.001, "the page shifts by {shift} at {width} px: {moved}");
+            v.until(
+                "const i = document.querySelector('.prose picture img');
+                 return !!i && i.complete && i.naturalWidth > 0;",
+                "the photo to load",
+            )
+            .await;
+            let shown = v
+                .js("const i = document.querySelector('.prose picture img');
+                     const r = i.getBoundingClientRect();
+                     return [i.getAttribute('width'), i.getAttribute('height'), i.alt,
+                             i.currentSrc.endsWith('.webp'), Math.round(r.height / r.width * 100)];")
+                .await;
+            assert_eq!(
+                shown,
+                serde_json::json!(["1200", "1600", "Two armchairs by a window", true, 133]),
+                "at {width} px"
+            );
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn axe_finds_no_violation_on_the_editor_pages() {
     let axe = axe_source();
@@ -1110,6 +1213,7 @@ async fn axe_finds_no_violation_on_the_editor_pages() {
             EDITED.to_string(),
             history,
             diff,
+            "/admin/images".to_string(),
         ];
         v.assert_no_axe_violations(&axe, &paths).await;
     })
@@ -1121,15 +1225,31 @@ async fn axe_finds_no_violation_on_the_editor_pages() {
 #[tokio::test]
 #[ignore = "takes screenshots for a person to look at: run scripts/screenshots"]
 async fn screenshots_of_the_editor() {
-    let (_copy, _server, base) = editing_server();
+    let (copy, _server, base) = editing_server();
     with_chromium(base, any_clock(), |v| async move {
         let dir = screenshot_dir();
         v.log_in().await;
         let (_, diff) = v.save_once_for_a_history().await;
+        // Her portrait, and a photo in the article (test pictures: colour
+        // gradients, for where they sit and how big they are drawn).
+        std::fs::create_dir_all(copy.path("images")).unwrap();
+        let photo = practice_site::images::testing::phone_photo;
+        std::fs::write(copy.path("images/portrait.jpg"), photo(900, 900)).unwrap();
+        std::fs::write(copy.path("images/office.jpg"), photo(1600, 1200)).unwrap();
+        copy.edit(
+            "blog/kap-vs-iv-ketamine-clinics.md",
+            "My personal journey",
+            "![Two armchairs by a window](/images/office.jpg)\n\nMy personal journey",
+        );
+        v.until_page(EDITED_PAGE, "<picture>").await;
         for (name, path) in [
+            ("photo-article", EDITED_PAGE),
+            ("portrait-home", "/"),
+            ("portrait-about", "/about"),
             ("editor-list", "/admin/content"),
             ("editor", EDITED),
             ("editor-history", diff.as_str()),
+            ("editor-photos", "/admin/images"),
         ] {
             for width in [375, 1280] {
                 v.screen(width).await;
