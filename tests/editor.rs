@@ -5,12 +5,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
-use common::ContentCopy;
 use common::editor::{Opened, get, open, post, save};
 use common::process::{Server, http, log_in};
+use common::{ContentCopy, git};
 use scraper::{Html, Selector};
 
 fn start(copy: &ContentCopy) -> (Server, String) {
@@ -206,17 +203,6 @@ fn a_save_over_a_file_changed_on_disk_is_refused_and_both_versions_are_kept() {
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
     assert!(kept.contains(&theirs), "the change made elsewhere is kept");
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "git {args:?}: {output:?}");
-    String::from_utf8(output.stdout).unwrap()
 }
 
 #[test]

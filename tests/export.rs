@@ -19,9 +19,18 @@ use common::{ContentCopy, router};
 use practice_site::site::Site;
 use practice_site::site::export::{export, file_for};
 
-/// Content with an alias and a retired article, so the export has redirects and 410s.
+/// Content with an alias and a retired article, so the export has redirects
+/// and 410s, and a photo, so it has image variants.
 fn content_with_redirects() -> ContentCopy {
     let copy = ContentCopy::new();
+    std::fs::create_dir_all(copy.path("images")).unwrap();
+    let photo = practice_site::images::testing::phone_photo(700, 500);
+    std::fs::write(copy.path("images/office.jpg"), photo).unwrap();
+    copy.edit(
+        "blog/kap-vs-iv-ketamine-clinics.md",
+        "My personal journey",
+        "![Two armchairs by a window](/images/office.jpg)\n\nMy personal journey",
+    );
     copy.edit(
         "blog/kap-vs-iv-ketamine-clinics.md",
         "cta: kap",
@@ -205,8 +214,16 @@ async fn nginx_serves_the_export_exactly_as_the_server_does() {
             for (name, value) in practice_site::site::SECURITY_HEADERS {
                 assert_eq!(header(&headers, name), Some(value), "{path}: {name}");
             }
+            if path.starts_with("/images/") {
+                let kept = header(&headers, "cache-control");
+                assert_eq!(kept, Some(practice_site::site::CACHE_IMMUTABLE), "{path}");
+            }
         }
     }
+    assert!(
+        paths.iter().filter(|p| p.starts_with("/images/")).count() == 4,
+        "the photo's variants are exported: {paths:?}"
+    );
     for (path, expected_status) in [
         ("/blog/iv-vs-kap", 301),
         ("/blog/an-old-announcement", 410),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::editor::{Photo, images_token, open, save, upload};
 use common::process::{Server, http, log_in};
-use common::{ContentCopy, eventually, run_cli};
+use common::{ContentCopy, eventually, git, run_cli};
 use practice_site::images::testing::{bomb_png, has_exif, phone_photo};
 use practice_site::images::{Format, MAX_UPLOAD_BYTES};
 use scraper::{Html, Selector};
@@ -302,4 +302,40 @@ fn check_names_a_missing_photo_and_one_without_alt_text_at_their_lines() {
         )),
         "{report}"
     );
+}
+
+#[test]
+fn each_photo_is_a_commit_when_the_content_is_a_git_repository() {
+    let copy = ContentCopy::new();
+    git(copy.root(), &["init", "--quiet"]);
+    git(copy.root(), &["add", "content"]);
+    git(copy.root(), &["commit", "--quiet", "-m", "The site"]);
+    let (server, cookie) = start(&copy);
+    let token = images_token(server.port, &cookie);
+    for (bytes, portrait) in [(phone_photo(300, 300), true), (phone_photo(320, 320), true)] {
+        let sent = Photo {
+            file_name: "me.jpg",
+            bytes: &bytes,
+            alt: "",
+            portrait,
+        };
+        assert_eq!(
+            upload(server.port, &cookie, &token, &sent, true).status,
+            200
+        );
+    }
+    let log = git(
+        copy.root(),
+        &["log", "--format=%s", "--", "content/images/portrait.jpg"],
+    );
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        [
+            "Add the photo images/portrait.jpg in the browser editor",
+            "Add the photo images/portrait.jpg in the browser editor"
+        ],
+        "{log}"
+    );
+    let status = git(copy.root(), &["status", "--porcelain", "--", "content"]);
+    assert!(status.trim().is_empty(), "{status}");
 }

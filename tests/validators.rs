@@ -68,7 +68,7 @@ async fn every_page() -> tempfile::TempDir {
 
 /// The editor's pages, from the real binary (the editor needs a live
 /// server): the list, a file, its preview's page, a save refused over a
-/// change made elsewhere, and its history with a diff.
+/// change made elsewhere, its history with a diff, and the photos page.
 fn editor_pages(write: &dyn Fn(&str, &str)) {
     use common::editor::{get, open, save};
     let copy = common::ContentCopy::new();
@@ -131,6 +131,24 @@ fn editor_pages(write: &dyn Fn(&str, &str)) {
     );
     assert!(diff.body.contains("<del>"), "{}", diff.body);
     write("editor-history.html", &diff.body);
+    // The photos page: after a photo is added (its line to copy, the list),
+    // and after one is refused (the message, the form again).
+    use common::editor::{Photo, images_token, upload};
+    let token = images_token(port, &cookie);
+    let photo = practice_site::images::testing::phone_photo(640, 480);
+    let mut sent = Photo {
+        file_name: "office.jpg",
+        bytes: &photo,
+        alt: "Two armchairs by a window",
+        portrait: false,
+    };
+    let added = upload(port, &cookie, &token, &sent, false);
+    assert_eq!(added.status, 200, "{}", added.body);
+    write("editor-photo-added.html", &added.body);
+    sent.alt = "";
+    let refused = upload(port, &cookie, &token, &sent, false);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    write("editor-photo-refused.html", &refused.body);
 }
 
 #[tokio::test]

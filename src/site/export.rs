@@ -177,6 +177,7 @@ location = /feed.xml { default_type application/atom+xml; @security@ add_header 
 location = /404.html { internal; @security@ add_header Cache-Control "@error@"; }
 location ~ \.gone\.html$ { internal; @security@ }
 location ~ "^/static/.+\.[0-9a-f]{10}\.[a-z0-9]+$" { @security@ add_header Cache-Control "@immutable@"; }
+location ~ "^/images/.+\.[0-9a-f]{10}\.[0-9]+\.(webp|jpg|png)$" { @security@ add_header Cache-Control "@immutable@"; }
 location / {
     # One spelling per page: no trailing slash, no index.html, no .html.
     rewrite ^(/.*)/index\.html$ $1 permanent;

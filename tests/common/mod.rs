@@ -368,3 +368,15 @@ pub fn run_cli(copy: &ContentCopy, args: &[&str]) -> (bool, String, String) {
 pub fn is_the_local_time_script(src: &str) -> bool {
     src.starts_with("/static/js/local-time.") && src.ends_with(".js")
 }
+
+/// Runs git in `dir` as a test author, and its output.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
