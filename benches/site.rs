@@ -96,6 +96,56 @@ fn rebuild(c: &mut Criterion) {
     group.finish();
 }
 
+/// Photos: making the variants of a photo never seen before (a 2400 × 1800
+/// photo, the size an upload is kept at), and the rebuild after an upload,
+/// which finds them made (the upload makes them before it writes the file).
+fn photos(c: &mut Criterion) {
+    use practice_site::images::{Picture, testing::phone_photo, upload, variants};
+    let mut group = c.benchmark_group("photos");
+    group.sample_size(10);
+    let photo = upload::clean(&phone_photo(2400, 1800))
+        .expect("a photo")
+        .bytes;
+    let picture = Picture::of_bytes(Path::new("office.jpg"), "office.jpg", &photo, (0, None))
+        .expect("a picture");
+    group.bench_function("variants_of_a_new_photo", |b| {
+        b.iter(|| variants::make(black_box(&photo), picture.format, &picture.variants()))
+    });
+    let (dir, sources) = written_corpus(1_000);
+    let previous =
+        Site::load_with(&sources, BuildOptions::published_now()).expect("the corpus builds");
+    previous.compress_all();
+    std::fs::create_dir_all(dir.path().join("images")).expect("the photos' folder");
+    let mut uploads = 0u32;
+    let mut previous = previous;
+    group.bench_function("rebuild_after_an_upload/1000", |b| {
+        b.iter_custom(|iterations| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iterations {
+                // A new photo each time, as an upload leaves it: cleaned,
+                // its variants made, then written; only the rebuild is timed.
+                uploads += 1;
+                let photo = phone_photo(1200 + uploads, 900);
+                let cleaned = upload::clean(&photo).expect("a photo").bytes;
+                let name = format!("upload-{uploads}.jpg");
+                let path = dir.path().join("images").join(&name);
+                let picture =
+                    Picture::of_bytes(&path, &name, &cleaned, (0, None)).expect("a picture");
+                variants::warm(&picture, &cleaned).expect("its variants");
+                std::fs::write(&path, cleaned).expect("the photo is written");
+                let start = std::time::Instant::now();
+                let site = Site::rebuild(&sources, BuildOptions::published_now(), &previous)
+                    .expect("the corpus builds");
+                site.compress_all();
+                spent += start.elapsed();
+                previous = site;
+            }
+            spent
+        })
+    });
+    group.finish();
+}
+
 /// Making every page's gzip and brotli forms, as the server does in the
 /// background after a build and the export does before writing.
 fn compress(c: &mut Criterion) {
@@ -195,5 +245,13 @@ fn request(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, render_article, request, rebuild, compress, build);
+criterion_group!(
+    benches,
+    render_article,
+    request,
+    rebuild,
+    photos,
+    compress,
+    build
+);
 criterion_main!(benches);

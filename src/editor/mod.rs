@@ -210,6 +210,9 @@ pub struct Editor {
     local: History,
     /// One change at a time, so two tabs cannot both pass the version check.
     saving: Mutex<()>,
+    /// One photo decoded at a time: a 50-megapixel photo takes 150 MB while
+    /// it is, and two tabs uploading at once should not take twice that.
+    decoding: Mutex<()>,
 }
 
 impl Editor {
@@ -219,6 +222,7 @@ impl Editor {
             reloader,
             local,
             saving: Mutex::new(()),
+            decoding: Mutex::new(()),
         }
     }
 
@@ -497,6 +501,7 @@ impl Editor {
             return Err(upload::Refusal::NoAlt.into());
         }
         let name = upload::file_name(given_name, images::Format::Jpeg)?;
+        let one_at_a_time = self.decoding.lock().unwrap_or_else(|e| e.into_inner());
         let cleaned = if portrait {
             upload::clean_as(bytes, Some(images::Format::Jpeg))?
         } else {
@@ -509,6 +514,7 @@ impl Editor {
             images::Picture::of_bytes(&folder.join(&name), &name, &cleaned.bytes, (0, None))
                 .map_err(EditError::Refused)?;
         images::variants::warm(&picture, &cleaned.bytes).map_err(EditError::Refused)?;
+        drop(one_at_a_time);
         let stem = if portrait {
             "portrait".to_string()
         } else {

@@ -119,7 +119,15 @@ pub fn make(
 /// Makes and keeps the variants of a photo about to be written, so the
 /// build its writing starts finds them made.
 pub fn warm(picture: &Picture, source: &[u8]) -> Result<(), String> {
-    let made = make(source, picture.format, &picture.variants())?;
+    let variants = picture.variants();
+    {
+        let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+        let key = |v: &Variant| (picture.hash.clone(), v.width, v.format);
+        if variants.iter().all(|v| cache.get(&key(v)).is_some()) {
+            return Ok(());
+        }
+    }
+    let made = make(source, picture.format, &variants)?;
     let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
     for (variant, bytes) in made {
         cache.put((picture.hash.clone(), variant.width, variant.format), bytes);
