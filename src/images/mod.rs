@@ -186,14 +186,9 @@ impl Picture {
         })
     }
 
-    /// What a page that shows it was made from: it changes with the file.
-    pub fn fingerprint(&self) -> &str {
-        &self.hash
-    }
-
     /// The files its `srcset` names: each of [`WIDTHS`] narrower than the
-    /// photo, and the photo's own width when it is narrower than the last,
-    /// in WebP and, unless it is one already, in its own format for the
+    /// photo, then the photo's own width (at most the last of them), in
+    /// WebP and, unless it is one already, in its own format for the
     /// browsers that take no WebP.
     pub fn variants(&self) -> Vec<Variant> {
         let largest = self.width.min(WIDTHS[WIDTHS.len() - 1]);
