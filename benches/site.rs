@@ -106,8 +106,8 @@ fn photos(c: &mut Criterion) {
     let photo = upload::clean(&phone_photo(2400, 1800))
         .expect("a photo")
         .bytes;
-    let picture = Picture::of_bytes(Path::new("office.jpg"), "office.jpg", &photo, (0, None))
-        .expect("a picture");
+    let picture =
+        Picture::of_bytes(Path::new("office.jpg"), "office.jpg", &photo).expect("a picture");
     group.bench_function("variants_of_a_new_photo", |b| {
         b.iter(|| variants::make(black_box(&photo), picture.format, &picture.variants()))
     });
@@ -129,8 +129,7 @@ fn photos(c: &mut Criterion) {
                 let cleaned = upload::clean(&photo).expect("a photo").bytes;
                 let name = format!("upload-{uploads}.jpg");
                 let path = dir.path().join("images").join(&name);
-                let picture =
-                    Picture::of_bytes(&path, &name, &cleaned, (0, None)).expect("a picture");
+                let picture = Picture::of_bytes(&path, &name, &cleaned).expect("a picture");
                 variants::warm(&picture, &cleaned).expect("its variants");
                 std::fs::write(&path, cleaned).expect("the photo is written");
                 let start = std::time::Instant::now();

@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::editor::{Photo, images_token, open, save, upload};
 use common::process::{Server, http, log_in};
 use common::{ContentCopy, eventually, git, run_cli};
-use practice_site::images::testing::{bomb_png, has_exif, phone_photo};
+use practice_site::images::testing::{bomb_png, has_exif, phone_photo, photo_in};
 use practice_site::images::{Format, MAX_UPLOAD_BYTES};
 use scraper::{Html, Selector};
 
@@ -149,7 +149,7 @@ fn hostile_uploads_are_refused_plainly_and_nothing_is_written() {
             &bomb,
             "A grey square",
             422,
-            "more than any camera",
+            "more than the 50 megapixels",
         ),
         (
             "photo.png",
@@ -214,7 +214,7 @@ fn hostile_uploads_are_refused_plainly_and_nothing_is_written() {
             "{file_name} wrote a file"
         );
     }
-    // Without the form's token, nothing is read at all.
+    // Without the form's token, or without a session, nothing is written.
     let sent = Photo {
         file_name: "photo.jpg",
         bytes: &photo,
@@ -225,13 +225,59 @@ fn hostile_uploads_are_refused_plainly_and_nothing_is_written() {
         upload(server.port, &cookie, "forged", &sent, true).status,
         403
     );
-    // Without a session, neither.
     assert_eq!(
         upload(server.port, "session=none", &token, &sent, true).status,
         403
     );
     assert!(files_in(&copy, "images").is_empty());
-    assert!(!std::path::Path::new("/etc/x.jpg").exists());
+}
+
+#[test]
+fn png_and_webp_are_kept_in_their_format_whatever_their_name_says() {
+    let copy = ContentCopy::new();
+    let (server, cookie) = start(&copy);
+    let token = images_token(server.port, &cookie);
+    for (file_name, format, kept) in [
+        ("Chart.PNG", Format::Png, "chart.png"),
+        ("diagram.webp", Format::Webp, "diagram.webp"),
+        // The type comes from the bytes: a PNG named .jpg is a PNG.
+        ("scan.jpg", Format::Png, "scan.png"),
+    ] {
+        let bytes = photo_in(format, 300, 200);
+        let sent = Photo {
+            file_name,
+            bytes: &bytes,
+            alt: "A chart",
+            portrait: false,
+        };
+        let added = upload(server.port, &cookie, &token, &sent, true);
+        assert_eq!(added.status, 200, "{file_name}: {}", added.body);
+        let answer: serde_json::Value = serde_json::from_str(&added.body).unwrap();
+        assert_eq!(answer["name"], kept, "{file_name}");
+        let written = std::fs::read(copy.path(&format!("images/{kept}"))).unwrap();
+        assert_eq!(Format::sniff(&written), Some(format), "{file_name}");
+    }
+    // A photo named like her portrait is not her portrait.
+    let bytes = phone_photo(100, 100);
+    let sent = Photo {
+        file_name: "portrait.jpg",
+        bytes: &bytes,
+        alt: "A painted portrait in the waiting room",
+        portrait: false,
+    };
+    assert_eq!(
+        upload(server.port, &cookie, &token, &sent, true).status,
+        200
+    );
+    assert_eq!(
+        files_in(&copy, "images"),
+        [
+            "chart.png",
+            "diagram.webp",
+            "portrait-photo.jpg",
+            "scan.png"
+        ]
+    );
 }
 
 #[test]

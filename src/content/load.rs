@@ -28,7 +28,9 @@ use crate::images::Catalog;
 /// advice), as if it were `content/<key>` (`blog/x.md` is an article): what
 /// the fuzz target runs, so it exercises the code that runs. The checks
 /// between files (addresses taken twice, other pages' anchors, the record)
-/// need a whole folder and are left to [`super::load_with`].
+/// need a whole folder and are left to [`super::load_with`]; so do the
+/// photos of `images/`: here none exists, and a photo the text shows is
+/// reported missing.
 pub fn check_file(
     key: &str,
     text: &str,

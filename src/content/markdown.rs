@@ -252,6 +252,21 @@ impl<'a> Renderer<'a, '_> {
                 }
                 self.push(Event::InlineHtml("</a>".into()));
             }
+            // An image inside another's alt text is part of that text.
+            Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image)
+                if self
+                    .image
+                    .as_ref()
+                    .is_some_and(|open| open.nested > 0 || matches!(event, Event::Start(_))) =>
+            {
+                if let Some(open) = self.image.as_mut() {
+                    match event {
+                        Event::Start(_) => open.nested += 1,
+                        _ => open.nested -= 1,
+                    }
+                }
+                self.push(event);
+            }
             Event::Start(Tag::Image { ref dest_url, .. }) => {
                 if !self.open_image(dest_url, line) {
                     self.push(event);
@@ -290,6 +305,12 @@ impl<'a> Renderer<'a, '_> {
             | Event::End(TagEnd::HtmlBlock)
             | Event::Html(_)
             | Event::InlineHtml(_) => self.html(event, line),
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(open) = self.image.as_mut() {
+                    open.alt.push(' ');
+                }
+                self.push(event);
+            }
             other => self.push(other),
         }
     }
@@ -399,6 +420,7 @@ impl<'a> Renderer<'a, '_> {
             dest: dest_url.to_string(),
             line,
             alt: String::new(),
+            nested: 0,
             picture,
         });
         is_picture
@@ -721,6 +743,8 @@ struct OpenImage {
     line: usize,
     /// Its alt text so far.
     alt: String,
+    /// Images open inside its alt text.
+    nested: usize,
     /// The photo it shows, when it is one of `content/images/`.
     picture: Option<Picture>,
 }
@@ -1125,6 +1149,59 @@ mod tests {
         let lines: Vec<_> = out.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [1, 3, 5]);
         assert!(out.problems[1].message.contains("alt text"));
+    }
+
+    /// A catalog with one photo, `office.jpg` (800 × 600).
+    fn one_photo() -> (tempfile::TempDir, Catalog) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("images")).unwrap();
+        let photo = crate::images::testing::phone_photo(600, 800);
+        std::fs::write(dir.path().join("images/office.jpg"), photo).unwrap();
+        let (catalog, problems) = Catalog::load(dir.path(), &Catalog::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        (dir, catalog)
+    }
+
+    #[test]
+    fn photos_become_pictures_with_their_alt_text_the_first_loaded_at_once() {
+        let (_dir, catalog) = one_photo();
+        let out = render_with(
+            "![A calm\noffice](/images/office.jpg)\n\n[![Two *chairs*](../images/office.jpg)](https://example.org)\n\n![a ![b](/images/office.jpg) c](/images/office.jpg)\n",
+            &catalog,
+        );
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert_eq!(out.html.matches("<picture>").count(), 3, "{}", out.html);
+        assert!(
+            out.html.contains("alt=\"A calm office\" decoding"),
+            "{}",
+            out.html
+        );
+        assert!(
+            out.html.contains("alt=\"Two chairs\" loading=\"lazy\""),
+            "{}",
+            out.html
+        );
+        assert!(
+            out.html.contains("<a href=\"https://example.org\""),
+            "{}",
+            out.html
+        );
+        assert!(out.html.contains("alt=\"a b c\""), "{}", out.html);
+        assert!(
+            out.html.contains("width=\"800\" height=\"600\""),
+            "{}",
+            out.html
+        );
+        assert_eq!(out.pictures.len(), 3);
+        let missing = render_with("Text.\n\n![Our office](/images/ofice.jpg)\n", &catalog);
+        assert_eq!(missing.problems.len(), 1);
+        assert_eq!(missing.problems[0].line, 3);
+        assert!(
+            missing.problems[0]
+                .message
+                .contains("there is no image content/images/ofice.jpg")
+        );
+        assert_eq!(missing.pictures, [("ofice.jpg".to_string(), None)]);
     }
 
     #[test]

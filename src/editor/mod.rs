@@ -210,9 +210,6 @@ pub struct Editor {
     local: History,
     /// One change at a time, so two tabs cannot both pass the version check.
     saving: Mutex<()>,
-    /// One photo decoded at a time: a 50-megapixel photo takes 150 MB while
-    /// it is, and two tabs uploading at once should not take twice that.
-    decoding: Mutex<()>,
 }
 
 impl Editor {
@@ -222,7 +219,6 @@ impl Editor {
             reloader,
             local,
             saving: Mutex::new(()),
-            decoding: Mutex::new(()),
         }
     }
 
@@ -500,27 +496,30 @@ impl Editor {
         if alt.is_empty() && !portrait {
             return Err(upload::Refusal::NoAlt.into());
         }
-        let name = upload::file_name(given_name, images::Format::Jpeg)?;
-        let one_at_a_time = self.decoding.lock().unwrap_or_else(|e| e.into_inner());
+        // Checked before the photo is read: a name naming a folder is refused.
+        upload::file_name(given_name, images::Format::Jpeg)?;
         let cleaned = if portrait {
             upload::clean_as(bytes, Some(images::Format::Jpeg))?
         } else {
             upload::clean(bytes)?
         };
+        let name = upload::file_name(given_name, cleaned.format)?;
         let folder = self.content().join(images::FOLDER);
+        if images::is_link(&folder) {
+            return Err(self.refused(
+                "content/images/ is a link to another place; the editor writes only into a real folder".into(),
+            ));
+        }
         // Made before the file is written, outside the locks (it is the
         // slow part): the rebuild the write starts finds them made.
-        let picture =
-            images::Picture::of_bytes(&folder.join(&name), &name, &cleaned.bytes, (0, None))
-                .map_err(EditError::Refused)?;
+        let picture = images::Picture::of_bytes(&folder.join(&name), &name, &cleaned.bytes)
+            .map_err(EditError::Refused)?;
         images::variants::warm(&picture, &cleaned.bytes).map_err(EditError::Refused)?;
-        drop(one_at_a_time);
-        let stem = if portrait {
-            "portrait".to_string()
-        } else {
-            name.rsplit_once('.')
-                .map_or(&*name, |(stem, _)| stem)
-                .to_string()
+        let stem = match name.rsplit_once('.').map_or(&*name, |(stem, _)| stem) {
+            _ if portrait => "portrait".to_string(),
+            // Only the portrait form makes her portrait.
+            "portrait" => "portrait-photo".to_string(),
+            stem => stem.to_string(),
         };
         let extension = cleaned.format.extension();
         self.change(|history| {

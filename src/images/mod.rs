@@ -132,7 +132,17 @@ pub struct Picture {
     pub height: u32,
     /// The BLAKE3 hash of the file, in hex: the variants' URLs and cache key.
     pub hash: String,
-    stamp: (u64, Option<SystemTime>),
+    stamp: Stamp,
+}
+
+/// A file's size, modification time and inode: the same stamp next time
+/// means the same file (a photo replaced by a rename has a new inode, even
+/// when its size and time are the same).
+type Stamp = (u64, Option<SystemTime>, u64);
+
+fn stamp_of(metadata: &std::fs::Metadata) -> Stamp {
+    use std::os::unix::fs::MetadataExt as _;
+    (metadata.len(), metadata.modified().ok(), metadata.ino())
 }
 
 /// One file a picture's `srcset` names.
@@ -148,18 +158,18 @@ pub struct Variant {
 impl Picture {
     /// Reads the photo at `path`: its format from its bytes, its size from
     /// its header (with the camera's rotation applied).
-    fn read(path: &Path, name: &str, stamp: (u64, Option<SystemTime>)) -> Result<Self, String> {
-        let bytes = std::fs::read(path).map_err(|err| format!("cannot read this file: {err}"))?;
-        Self::of_bytes(path, name, &bytes, stamp)
+    fn read(path: &Path, name: &str) -> Result<Self, String> {
+        let unreadable = |err: std::io::Error| format!("cannot read this file: {err}");
+        let metadata = std::fs::metadata(path).map_err(unreadable)?;
+        let bytes = std::fs::read(path).map_err(unreadable)?;
+        let mut picture = Self::of_bytes(path, name, &bytes)?;
+        picture.stamp = stamp_of(&metadata);
+        Ok(picture)
     }
 
-    /// The photo `bytes` would be as the file `name` at `path`.
-    pub fn of_bytes(
-        path: &Path,
-        name: &str,
-        bytes: &[u8],
-        stamp: (u64, Option<SystemTime>),
-    ) -> Result<Self, String> {
+    /// The photo `bytes` would be as the file `name` at `path`. One over
+    /// [`MAX_PIXELS`] is refused, as an upload of it would be.
+    pub fn of_bytes(path: &Path, name: &str, bytes: &[u8]) -> Result<Self, String> {
         let named = name
             .rsplit_once('.')
             .and_then(|(_, extension)| Format::of_extension(extension));
@@ -175,6 +185,9 @@ impl Picture {
             ));
         }
         let (width, height) = upload::upright_size(bytes, format)?;
+        if u64::from(width) * u64::from(height) > MAX_PIXELS {
+            return Err(upload::Refusal::TooManyPixels { width, height }.to_string());
+        }
         Ok(Self {
             name: name.to_string(),
             path: path.to_path_buf(),
@@ -182,7 +195,7 @@ impl Picture {
             width,
             height,
             hash: blake3::hash(bytes).to_hex().to_string(),
-            stamp,
+            stamp: (0, None, 0),
         })
     }
 
@@ -276,6 +289,11 @@ fn scaled_height(w: u32, h: u32, width: u32) -> u32 {
     ((u64::from(h) * u64::from(width) + u64::from(w) / 2) / u64::from(w)).max(1) as u32
 }
 
+/// Whether `path` is a symbolic link.
+pub fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 /// The photos of `content/images/`, by file name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalog {
@@ -293,6 +311,12 @@ impl Catalog {
         let folder = content_dir.join(FOLDER);
         let mut catalog = Self::default();
         let mut problems = Diagnostics::default();
+        if is_link(&folder) {
+            // As for the files in it: nothing outside content/ is read.
+            let why = "this folder is a link to another place; photos are read only from a real folder here";
+            problems.push(Diagnostic::warning(&folder, 1, why));
+            return (catalog, problems);
+        }
         let Ok(entries) = std::fs::read_dir(&folder) else {
             return (catalog, problems);
         };
@@ -314,14 +338,14 @@ impl Catalog {
             if name.starts_with('.') || !metadata.is_file() {
                 continue;
             }
-            let stamp = (metadata.len(), metadata.modified().ok());
+            let stamp = stamp_of(&metadata);
             let known = previous
                 .pictures
                 .get(&name)
                 .filter(|known| known.stamp == stamp && known.path == path);
             let read = match known {
                 Some(known) => Ok(known.clone()),
-                None => Picture::read(&path, &name, stamp),
+                None => Picture::read(&path, &name),
             };
             match read {
                 Ok(picture) => {
@@ -398,7 +422,7 @@ mod tests {
             width,
             height,
             hash: "0123456789abcdef".into(),
-            stamp: (0, None),
+            stamp: (0, None, 0),
         }
     }
 

@@ -89,3 +89,34 @@ pub fn bomb_png(width: u32, height: u32) -> Vec<u8> {
     }
     out
 }
+
+/// A `width` × `height` gradient in `format`, with no metadata.
+pub fn photo_in(format: Format, width: u32, height: u32) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 64])
+    });
+    let image = DynamicImage::ImageRgb8(pixels);
+    super::upload::encode(&image, format, super::upload::Quality::Kept).unwrap()
+}
+
+/// A JPEG of one colour, `rgb` in Display P3, with the Display P3 colour
+/// profile an iPhone writes.
+pub fn display_p3_photo(rgb: [u8; 3]) -> Vec<u8> {
+    use image::ImageEncoder as _;
+    let pixels = image::RgbImage::from_pixel(16, 16, image::Rgb(rgb));
+    let profile = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+    let mut jpeg = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 100);
+    encoder.set_icc_profile(profile).unwrap();
+    DynamicImage::ImageRgb8(pixels)
+        .write_with_encoder(encoder)
+        .unwrap();
+    jpeg
+}
+
+/// Whether the file carries a colour profile, as the decoder reads it.
+pub fn has_icc(bytes: &[u8]) -> bool {
+    let format = Format::sniff(bytes).unwrap();
+    let mut decoder = reader(bytes, format).into_decoder().unwrap();
+    decoder.icc_profile().unwrap().is_some()
+}

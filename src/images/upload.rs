@@ -1,12 +1,15 @@
 //! A photo sent from the editor, checked and cleaned before anything is
 //! written: its type is read from its bytes, its pixel count from its header
 //! before it is decoded, and what is kept is the pixels written anew (turned
-//! upright as the camera meant), so the camera's EXIF block, with the GPS
-//! position a phone puts in it, is left behind. Only the colour profile
-//! travels with the pixels: it says how to show the colours, not where or
-//! when the photo was taken.
+//! upright as the camera meant, in sRGB), so the camera's EXIF block, with
+//! the GPS position a phone puts in it, is left behind. A photo with a
+//! colour profile (an iPhone's Display P3) has its colours converted to
+//! sRGB, the space every browser assumes, so nothing of the file but its
+//! pixels travels on and no format shows it washed out.
 
-use image::{DynamicImage, ImageDecoder, ImageEncoder};
+use std::sync::{Mutex, MutexGuard};
+
+use image::{DynamicImage, ImageDecoder};
 
 use super::{Format, MAX_PIXELS, MAX_UPLOAD_BYTES, reader};
 
@@ -27,7 +30,7 @@ pub enum Refusal {
     )]
     NotAnImage,
     #[error(
-        "the image says it is {width} × {height} pixels, more than any camera's photo (at most 50 megapixels), so it was not opened"
+        "the image says it is {width} × {height} pixels, more than the 50 megapixels a photo here may have, so it was not opened; export it smaller"
     )]
     TooManyPixels { width: u32, height: u32 },
     #[error(
@@ -64,7 +67,8 @@ pub fn clean_as(bytes: &[u8], format: Option<Format>) -> Result<Cleaned, Refusal
         return Err(Refusal::TooLarge);
     }
     let sniffed = Format::sniff(bytes).ok_or(Refusal::NotAnImage)?;
-    let (image, icc) = decode(bytes, sniffed)?;
+    let _turn = one_at_a_time();
+    let image = decode(bytes, sniffed)?;
     let format = format.unwrap_or(sniffed);
     let image = if image.width().max(image.height()) > MAX_STORED_SIDE {
         image.resize(
@@ -75,7 +79,7 @@ pub fn clean_as(bytes: &[u8], format: Option<Format>) -> Result<Cleaned, Refusal
     } else {
         image
     };
-    let bytes = encode(&image, format, icc, Quality::Kept)
+    let bytes = encode(&image, format, Quality::Kept)
         .map_err(|err| Refusal::Unreadable(err.to_string()))?;
     Ok(Cleaned {
         bytes,
@@ -138,14 +142,22 @@ pub(super) fn upright_size(bytes: &[u8], format: Format) -> Result<(u32, u32), S
     })
 }
 
-/// The pixels of `bytes`, upright, as 8-bit RGB (or RGBA when the image has
-/// transparency), and its colour profile. The header's size is checked
-/// against [`MAX_PIXELS`] before any pixel is decoded, and the decoder
-/// itself has [`super::limits`].
-pub(crate) fn decode(
-    bytes: &[u8],
-    format: Format,
-) -> Result<(DynamicImage, Option<Vec<u8>>), Refusal> {
+/// One photo decoded at a time, in the whole process (a build, a preview
+/// and an upload may each want one): a 50-megapixel photo takes about
+/// 350 MB while it is decoded and resized, and two at once should not
+/// take twice that.
+static DECODING: Mutex<()> = Mutex::new(());
+
+/// Holds the one turn to decode, resize and encode a photo until dropped.
+pub(crate) fn one_at_a_time() -> MutexGuard<'static, ()> {
+    DECODING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The pixels of `bytes`, upright, in sRGB, as 8-bit RGB (or RGBA when the
+/// image has transparency). The header's size is checked against
+/// [`MAX_PIXELS`] before any pixel is decoded, and the decoder itself has
+/// [`super::limits`]. Callers hold [`one_at_a_time`].
+pub(crate) fn decode(bytes: &[u8], format: Format) -> Result<DynamicImage, Refusal> {
     let unreadable = |err: image::ImageError| Refusal::Unreadable(err.to_string());
     let mut decoder = reader(bytes, format).into_decoder().map_err(unreadable)?;
     let (width, height) = decoder.dimensions();
@@ -158,12 +170,40 @@ pub(crate) fn decode(
     let icc = decoder.icc_profile().ok().flatten();
     let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
     image.apply_orientation(orientation);
-    let image = if image.color().has_alpha() {
+    let mut image = if image.color().has_alpha() {
         DynamicImage::ImageRgba8(image.into_rgba8())
     } else {
         DynamicImage::ImageRgb8(image.into_rgb8())
     };
-    Ok((image, icc))
+    if let Some(icc) = icc {
+        in_srgb(&mut image, &icc);
+    }
+    Ok(image)
+}
+
+/// Converts pixels described by the ICC profile `icc` to sRGB. A profile
+/// that cannot be read leaves them as they are (read as sRGB, as a browser
+/// reads a photo without one).
+fn in_srgb(image: &mut DynamicImage, icc: &[u8]) {
+    use moxcms::{ColorProfile, Layout, TransformOptions};
+    let Ok(profile) = ColorProfile::new_from_slice(icc) else {
+        return;
+    };
+    let (pixels, layout) = match image {
+        DynamicImage::ImageRgb8(pixels) => (pixels.as_mut(), Layout::Rgb),
+        DynamicImage::ImageRgba8(pixels) => (pixels.as_mut(), Layout::Rgba),
+        _ => return,
+    };
+    let srgb = ColorProfile::new_srgb();
+    let Ok(transform) =
+        profile.create_transform_8bit(layout, &srgb, layout, TransformOptions::default())
+    else {
+        return;
+    };
+    let source = pixels.to_vec();
+    if transform.transform(&source, pixels).is_err() {
+        pixels.copy_from_slice(&source);
+    }
 }
 
 /// How much of the photo's detail a written copy keeps.
@@ -175,11 +215,10 @@ pub(crate) enum Quality {
     Served,
 }
 
-/// The pixels written as `format`, with nothing but the colour profile.
+/// The pixels written as `format`, and nothing else.
 pub(crate) fn encode(
     image: &DynamicImage,
     format: Format,
-    icc: Option<Vec<u8>>,
     quality: Quality,
 ) -> Result<Vec<u8>, image::ImageError> {
     let mut out = Vec::new();
@@ -189,18 +228,11 @@ pub(crate) fn encode(
                 Quality::Kept => 92,
                 Quality::Served => 80,
             };
-            let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
-            if let Some(icc) = icc {
-                let _ = encoder.set_icc_profile(icc);
-            }
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
             DynamicImage::ImageRgb8(image.to_rgb8()).write_with_encoder(encoder)?;
         }
         Format::Png => {
-            let mut encoder = image::codecs::png::PngEncoder::new(&mut out);
-            if let Some(icc) = icc {
-                let _ = encoder.set_icc_profile(icc);
-            }
-            image.write_with_encoder(encoder)?;
+            image.write_with_encoder(image::codecs::png::PngEncoder::new(&mut out))?;
         }
         Format::Webp => {
             let quality = match quality {
@@ -232,7 +264,9 @@ pub(crate) fn encode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::images::testing::{bomb_png, has_exif, phone_photo};
+    use crate::images::testing::{
+        bomb_png, display_p3_photo, has_exif, has_icc, phone_photo, photo_in,
+    };
 
     #[test]
     fn the_test_photo_carries_gps_and_its_orientation() {
@@ -251,6 +285,27 @@ mod tests {
             upright_size(&cleaned.bytes, Format::Jpeg).unwrap(),
             (32, 64)
         );
+    }
+
+    #[test]
+    fn a_display_p3_photo_is_kept_in_srgb_without_its_profile() {
+        let photo = display_p3_photo([100, 150, 200]);
+        assert!(has_icc(&photo), "the test photo carries its profile");
+        let cleaned = clean(&photo).unwrap();
+        assert!(!has_icc(&cleaned.bytes));
+        let pixel = image::load_from_memory(&cleaned.bytes).unwrap().to_rgb8()[(8, 8)];
+        // The same colour in sRGB has less red and more blue than its P3
+        // numbers (read as sRGB, it would look washed out).
+        assert!(pixel[0] < 90 && pixel[2] > 200, "{pixel:?}");
+    }
+
+    #[test]
+    fn png_and_webp_keep_their_format() {
+        for format in [Format::Png, Format::Webp] {
+            let cleaned = clean(&photo_in(format, 30, 20)).unwrap();
+            assert_eq!(cleaned.format, format);
+            assert_eq!((cleaned.width, cleaned.height), (30, 20));
+        }
     }
 
     #[test]

@@ -5,69 +5,54 @@
 //! resizing it, encoding WebP), so each is made once per process: a build,
 //! the editor's preview or a rebuild after an upload asks the cache, and only
 //! a photo never seen before is decoded. The cache is the process's own
-//! (every build of it, live, preview or check, shares the work) and holds at
-//! most [`CACHE_BYTES`]; the upload warms it before the file is written, so
-//! the rebuild the upload starts finds every variant made.
+//! (every build of it, live, preview or check, shares the work); the upload
+//! warms it before the file is written, so the rebuild the upload starts
+//! finds every variant made. It holds the variants of the photos the latest
+//! build found ([`retain`]), which that build's `Site` holds anyway: the
+//! same bytes, shared, so the cache costs no memory of its own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, Mutex};
 
 use bytes::Bytes;
 
-use super::upload::{Quality, decode, encode};
-use super::{Format, Picture, Variant};
+use super::upload::{Quality, decode, encode, one_at_a_time};
+use super::{Catalog, Format, Picture, Variant};
 
-/// What the cache keeps at most: the variants of about a hundred photos.
-/// Past it, the variants used least lately are dropped (and made again if
-/// asked for).
-pub const CACHE_BYTES: usize = 96 << 20;
+/// By (photo hash, width, format).
+type Key = (String, u32, Format);
 
-#[derive(Default)]
-struct Cache {
-    /// By (photo hash, width, format): the bytes and when last asked for.
-    entries: HashMap<(String, u32, Format), (Bytes, u64)>,
-    held: usize,
-    clock: u64,
+static CACHE: LazyLock<Mutex<HashMap<Key, Bytes>>> = LazyLock::new(Mutex::default);
+
+fn cache() -> std::sync::MutexGuard<'static, HashMap<Key, Bytes>> {
+    CACHE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
+fn key(picture: &Picture, variant: &Variant) -> Key {
+    (picture.hash.clone(), variant.width, variant.format)
+}
 
-impl Cache {
-    fn get(&mut self, key: &(String, u32, Format)) -> Option<Bytes> {
-        self.clock += 1;
-        let clock = self.clock;
-        self.entries.get_mut(key).map(|(bytes, used)| {
-            *used = clock;
-            bytes.clone()
-        })
-    }
+/// Drops the variants of photos no longer in `catalog` (deleted or
+/// changed): called by each build of the served site.
+pub fn retain(catalog: &Catalog) {
+    keep_only(&mut cache(), catalog);
+}
 
-    fn put(&mut self, key: (String, u32, Format), bytes: Bytes) {
-        self.clock += 1;
-        self.held += bytes.len();
-        if let Some((old, _)) = self.entries.insert(key, (bytes, self.clock)) {
-            self.held -= old.len();
-        }
-        while self.held > CACHE_BYTES && self.entries.len() > 1 {
-            let oldest = (self.entries.iter())
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(key, _)| key.clone())
-                .expect("the cache is not empty");
-            if let Some((bytes, _)) = self.entries.remove(&oldest) {
-                self.held -= bytes.len();
-            }
-        }
-    }
+fn keep_only(cache: &mut HashMap<Key, Bytes>, catalog: &Catalog) {
+    let kept: HashSet<&str> = catalog.iter().map(|p| p.hash.as_str()).collect();
+    cache.retain(|(hash, _, _), _| kept.contains(hash.as_str()));
 }
 
 /// Every variant of `picture` with its bytes: from the cache, or made from
 /// the file (once for all its variants) and kept.
 pub fn of(picture: &Picture) -> Result<Vec<(Variant, Bytes)>, String> {
     let variants = picture.variants();
-    let key = |variant: &Variant| (picture.hash.clone(), variant.width, variant.format);
     let cached: Option<Vec<Bytes>> = {
-        let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        variants.iter().map(|v| cache.get(&key(v))).collect()
+        let cache = cache();
+        variants
+            .iter()
+            .map(|v| cache.get(&key(picture, v)).cloned())
+            .collect()
     };
     if let Some(cached) = cached {
         return Ok(variants.into_iter().zip(cached).collect());
@@ -81,9 +66,9 @@ pub fn of(picture: &Picture) -> Result<Vec<(Variant, Bytes)>, String> {
         );
     }
     let made = make(&source, picture.format, &variants)?;
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    let mut cache = cache();
     for (variant, bytes) in &made {
-        cache.put(key(variant), bytes.clone());
+        cache.insert(key(picture, variant), bytes.clone());
     }
     Ok(made)
 }
@@ -94,7 +79,8 @@ pub fn make(
     format: Format,
     variants: &[Variant],
 ) -> Result<Vec<(Variant, Bytes)>, String> {
-    let (image, icc) = decode(source, format).map_err(|refusal| refusal.to_string())?;
+    let _turn = one_at_a_time();
+    let image = decode(source, format).map_err(|refusal| refusal.to_string())?;
     let mut made = Vec::with_capacity(variants.len());
     let mut resized: HashMap<u32, image::DynamicImage> = HashMap::new();
     for variant in variants {
@@ -109,7 +95,7 @@ pub fn make(
                 )
             }
         });
-        let bytes = encode(sized, variant.format, icc.clone(), Quality::Served)
+        let bytes = encode(sized, variant.format, Quality::Served)
             .map_err(|err| format!("a smaller copy could not be made: {err}"))?;
         made.push((variant.clone(), Bytes::from(bytes)));
     }
@@ -120,17 +106,16 @@ pub fn make(
 /// build its writing starts finds them made.
 pub fn warm(picture: &Picture, source: &[u8]) -> Result<(), String> {
     let variants = picture.variants();
+    if variants
+        .iter()
+        .all(|v| cache().contains_key(&key(picture, v)))
     {
-        let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        let key = |v: &Variant| (picture.hash.clone(), v.width, v.format);
-        if variants.iter().all(|v| cache.get(&key(v)).is_some()) {
-            return Ok(());
-        }
+        return Ok(());
     }
     let made = make(source, picture.format, &variants)?;
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    let mut cache = cache();
     for (variant, bytes) in made {
-        cache.put((picture.hash.clone(), variant.width, variant.format), bytes);
+        cache.insert(key(picture, &variant), bytes);
     }
     Ok(())
 }
@@ -145,7 +130,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("photo.jpg");
         std::fs::write(&path, phone_photo(1200, 600)).unwrap();
-        let picture = Picture::read(&path, "photo.jpg", (0, None)).unwrap();
+        let picture = Picture::read(&path, "photo.jpg").unwrap();
         assert_eq!((picture.width, picture.height), (600, 1200));
         let made = of(&picture).unwrap();
         assert_eq!(made.len(), 4, "480 and 600 wide, in WebP and JPEG");
@@ -166,15 +151,28 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_drops_what_was_used_least_lately() {
-        let mut cache = Cache::default();
-        let chunk = Bytes::from(vec![0u8; CACHE_BYTES / 2]);
-        cache.put(("a".into(), 1, Format::Webp), chunk.clone());
-        cache.put(("b".into(), 1, Format::Webp), chunk.clone());
-        assert!(cache.get(&("a".into(), 1, Format::Webp)).is_some());
-        cache.put(("c".into(), 1, Format::Webp), chunk);
-        assert!(cache.get(&("b".into(), 1, Format::Webp)).is_none());
-        assert!(cache.get(&("a".into(), 1, Format::Webp)).is_some());
-        assert!(cache.held <= CACHE_BYTES);
+    fn the_cache_keeps_only_the_photos_of_the_latest_catalog() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("images");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("kept.jpg"), phone_photo(40, 30)).unwrap();
+        let (catalog, _) = Catalog::load(dir.path(), &Catalog::default());
+        let kept = catalog.iter().next().unwrap().clone();
+        let gone =
+            Picture::of_bytes(&folder.join("gone.jpg"), "gone.jpg", &phone_photo(41, 30)).unwrap();
+        // A cache of the test's own: the process's is shared by the tests.
+        let mut cache = HashMap::new();
+        for picture in [&kept, &gone] {
+            for variant in picture.variants() {
+                cache.insert(key(picture, &variant), Bytes::from_static(b"x"));
+            }
+        }
+        keep_only(&mut cache, &catalog);
+        let held = |p: &Picture| p.variants().iter().all(|v| cache.contains_key(&key(p, v)));
+        assert!(held(&kept), "a photo still there keeps its variants");
+        assert!(
+            !cache.keys().any(|(hash, _, _)| *hash == gone.hash),
+            "a photo gone loses them"
+        );
     }
 }

@@ -26,6 +26,9 @@ use crate::site::views::{Head, Layout};
 
 /// An upload's body: the photo and a few short fields.
 pub const UPLOAD_LIMIT: usize = MAX_UPLOAD_BYTES + 64 * 1024;
+/// How long an upload may take to arrive and be answered: 10 MB at
+/// 2 Mbit/s, a slow home connection's upload speed, is 40 s.
+pub const UPLOAD_TIME: std::time::Duration = std::time::Duration::from_secs(120);
 
 pub fn router() -> Router<AppState> {
     Router::new()

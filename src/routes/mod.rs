@@ -32,7 +32,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use tokio::sync::{Semaphore, watch};
@@ -123,6 +122,21 @@ async fn limit_body(State(limit): State<usize>, request: Request, next: Next) ->
     }
     next.run(request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit))))
         .await
+}
+
+/// Answers 408 when a request is not received and answered within its
+/// time: `limit`, or [`images::UPLOAD_TIME`] for a photo (10 MB takes a
+/// minute over a slow home connection's upload).
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    let limit = if request.uri().path() == "/admin/images" {
+        images::UPLOAD_TIME.max(limit)
+    } else {
+        limit
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// The network of the site as it starts: https or not, read once.
@@ -218,9 +232,9 @@ pub fn app_with_limits(state: AppState, extra: Router<AppState>, limits: Request
             limits.body,
             limit_body,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             limits.timeout,
+            time_limit,
         ))
         .layer(axum::middleware::from_fn_with_state(turns, take_turn))
         .layer(axum::middleware::from_fn_with_state(

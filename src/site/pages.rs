@@ -470,7 +470,8 @@ impl<'a> Builder<'a> {
     /// Every photo's variants, made on all cores (or taken from the cache),
     /// under their content-hashed URLs: every photo of `content/images/`,
     /// so one uploaded a moment ago can be shown in the editor's preview
-    /// before the text naming it is saved.
+    /// before the text naming it is saved. A photo whose variants cannot be
+    /// made (a damaged file) stops the build only if a page shows it.
     fn pictures(&mut self) -> Result<(), BuildError> {
         use rayon::prelude::*;
         let pictures: Vec<_> = self.library.pictures.iter().collect();
@@ -492,10 +493,24 @@ impl<'a> Builder<'a> {
                         self.resources.insert(variant.url, resource);
                     }
                 }
-                Err(why) => problems.push(Diagnostic::new(&picture.path, 1, why)),
+                Err(why) => {
+                    let shown = self.portrait_name() == Some(picture.name.as_str())
+                        || (self.library.documents.iter())
+                            .any(|d| d.pictures.iter().any(|(name, _)| *name == picture.name));
+                    if shown {
+                        problems.push(Diagnostic::new(&picture.path, 1, why));
+                    } else {
+                        tracing::warn!("{}: {why}; no page shows it", picture.path.display());
+                    }
+                }
             }
         }
+        crate::images::variants::retain(&self.library.pictures);
         problems.into_result(()).map_err(BuildError::Content)
+    }
+
+    fn portrait_name(&self) -> Option<&str> {
+        self.library.pictures.portrait().map(|p| p.name.as_str())
     }
 
     fn featured(&self) -> impl Iterator<Item = &'a Document> {
