@@ -34,6 +34,14 @@ fn files_in(copy: &ContentCopy, folder: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Uploads `sent` as the editor's script does; the JSON answer of a
+/// photo taken.
+fn add(port: u16, cookie: &str, token: &str, sent: &Photo) -> serde_json::Value {
+    let added = upload(port, cookie, token, sent, true);
+    assert_eq!(added.status, 200, "{}: {}", sent.file_name, added.body);
+    serde_json::from_str(&added.body).unwrap()
+}
+
 /// Every `(url, width)` of a `srcset`.
 fn srcset(value: &str) -> Vec<(String, u32)> {
     value
@@ -63,9 +71,7 @@ fn an_uploaded_photo_is_served_in_sizes_with_its_shape_and_no_gps() {
         alt: "Two armchairs by a window",
         portrait: false,
     };
-    let added = upload(server.port, &cookie, &token, &sent, true);
-    assert_eq!(added.status, 200, "{}", added.body);
-    let answer: serde_json::Value = serde_json::from_str(&added.body).unwrap();
+    let answer = add(server.port, &cookie, &token, &sent);
     assert_eq!(answer["name"], "img-0423.jpg");
     let line = answer["markdown"].as_str().unwrap();
     assert_eq!(line, "![Two armchairs by a window](/images/img-0423.jpg)");
@@ -250,9 +256,7 @@ fn png_and_webp_are_kept_in_their_format_whatever_their_name_says() {
             alt: "A chart",
             portrait: false,
         };
-        let added = upload(server.port, &cookie, &token, &sent, true);
-        assert_eq!(added.status, 200, "{file_name}: {}", added.body);
-        let answer: serde_json::Value = serde_json::from_str(&added.body).unwrap();
+        let answer = add(server.port, &cookie, &token, &sent);
         assert_eq!(answer["name"], kept, "{file_name}");
         let written = std::fs::read(copy.path(&format!("images/{kept}"))).unwrap();
         assert_eq!(Format::sniff(&written), Some(format), "{file_name}");
