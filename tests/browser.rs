@@ -1204,10 +1204,20 @@ async fn she_adds_a_photo_only_with_words_for_it_and_readers_get_it_sized_withou
 #[tokio::test]
 async fn axe_finds_no_violation_on_the_editor_pages() {
     let axe = axe_source();
-    let (_copy, _server, base) = editing_server();
+    let (copy, _server, base) = editing_server();
+    // A photo, so the photos page has its list and its buttons.
+    std::fs::create_dir_all(copy.path("images")).unwrap();
+    let photo = practice_site::images::testing::phone_photo(400, 300);
+    std::fs::write(copy.path("images/office.jpg"), photo).unwrap();
     with_chromium(base, any_clock(), |v| async move {
         v.log_in().await;
         let (history, diff) = v.save_once_for_a_history().await;
+        // (The save rebuilt the site, photo included.)
+        v.open("/admin/images").await;
+        let listed = v
+            .js("return !!document.querySelector('.photo-remove');")
+            .await;
+        assert_eq!(listed, Value::Bool(true), "the photos page lists the photo");
         let paths = [
             "/admin/content".to_string(),
             EDITED.to_string(),

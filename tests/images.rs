@@ -389,3 +389,94 @@ fn each_photo_is_a_commit_when_the_content_is_a_git_repository() {
     let status = git(copy.root(), &["status", "--porcelain", "--", "content"]);
     assert!(status.trim().is_empty(), "{status}");
 }
+
+#[test]
+fn a_photo_is_removed_only_once_no_file_shows_it_and_the_history_keeps_it() {
+    let copy = ContentCopy::new();
+    git(copy.root(), &["init", "--quiet"]);
+    git(copy.root(), &["add", "content"]);
+    git(copy.root(), &["commit", "--quiet", "-m", "The site"]);
+    let (server, cookie) = start(&copy);
+    let token = images_token(server.port, &cookie);
+    let photo = phone_photo(600, 400);
+    let sent = Photo {
+        file_name: "office.jpg",
+        bytes: &photo,
+        alt: "Two armchairs by a window",
+        portrait: false,
+    };
+    let line = add(server.port, &cookie, &token, &sent)["markdown"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = "blog/what-happens-in-a-kap-session.md";
+    let opened = open(server.port, &cookie, key);
+    let original = opened.text.clone();
+    let shown = original.replacen("\n\n", &format!("\n\n{line}\n\n"), 1);
+    assert_eq!(save(server.port, &cookie, key, &opened, &shown).status, 303);
+    let remove = |token: &str| {
+        common::editor::post(
+            server.port,
+            &cookie,
+            "/admin/images/remove",
+            &[("name", "office.jpg"), ("token", token)],
+        )
+    };
+    assert_eq!(remove("forged").status, 403);
+    let refused = remove(&token);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains(&format!("{key} shows it")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(files_in(&copy, "images"), ["office.jpg"]);
+    let variant = {
+        let page = http(
+            server.port,
+            "GET",
+            "/blog/what-happens-in-a-kap-session",
+            &[],
+            "",
+        );
+        let html = Html::parse_document(&page.unwrap().body);
+        let img = html
+            .select(&Selector::parse("picture img").unwrap())
+            .next()
+            .unwrap();
+        img.attr("src").unwrap().to_string()
+    };
+    // Its line taken out, it goes; the history has its last version.
+    let opened = open(server.port, &cookie, key);
+    assert_eq!(
+        save(server.port, &cookie, key, &opened, &original).status,
+        303
+    );
+    let removed = remove(&token);
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert!(
+        removed.body.contains("is removed from the site"),
+        "{}",
+        removed.body
+    );
+    assert!(files_in(&copy, "images").is_empty());
+    let gone = eventually(Duration::from_secs(10), Duration::from_millis(50), || {
+        let status = http(server.port, "GET", &variant, &[], "").unwrap().status;
+        (status == 404).then_some(())
+    });
+    assert!(gone.is_some(), "{variant} is still served");
+    let log = git(
+        copy.root(),
+        &["log", "--format=%s", "--", "content/images/office.jpg"],
+    );
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        [
+            "Remove the photo images/office.jpg in the browser editor",
+            "Add the photo images/office.jpg in the browser editor"
+        ],
+        "{log}"
+    );
+    let status = git(copy.root(), &["status", "--porcelain", "--", "content"]);
+    assert!(status.trim().is_empty(), "{status}");
+}

@@ -527,4 +527,43 @@ fn a_save_in_the_browser_is_published_as_a_commit_and_a_push_from_before_it_pull
         "{}",
         history.body
     );
+
+    // A photo added, then removed, in the browser: each is a commit on
+    // main, so the laptop's next pull brings both.
+    let in_main = |path: &str| {
+        succeeded(&git(
+            &side.repo,
+            &["cat-file", "-e", &format!("main:{path}")],
+        ))
+    };
+    let token = common::editor::images_token(server.port, &cookie);
+    let photo = practice_site::images::testing::phone_photo(300, 200);
+    let sent = common::editor::Photo {
+        file_name: "office.jpg",
+        bytes: &photo,
+        alt: "Two armchairs by a window",
+        portrait: false,
+    };
+    let added = common::editor::upload(server.port, &cookie, &token, &sent, true);
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert!(
+        in_main("content/images/office.jpg"),
+        "the photo is a commit"
+    );
+    let removed = common::editor::post(
+        server.port,
+        &cookie,
+        "/admin/images/remove",
+        &[("name", "office.jpg"), ("token", &token)],
+    );
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert!(
+        !in_main("content/images/office.jpg"),
+        "its removal is a commit"
+    );
+    let log = git(&side.repo, &["log", "-2", "--format=%s", "main"]);
+    assert_eq!(
+        String::from_utf8_lossy(&log.stdout).trim(),
+        "Remove the photo images/office.jpg in the browser editor\nAdd the photo images/office.jpg in the browser editor"
+    );
 }

@@ -112,7 +112,7 @@ impl History {
                 let committed = published_commit(folder)
                     .and_then(|commit| show(&Git::Bare(repo), &commit, &repo_path(key)));
                 if committed.as_deref() != Some(current) {
-                    commit_published(repo, folder, key, current, &note)?;
+                    commit_published(repo, folder, key, Some(current), &note)?;
                 }
                 Ok(())
             }
@@ -144,11 +144,25 @@ impl History {
     /// Records the version just written.
     pub fn keep_saved(&self, key: &FileKey, saved: &[u8], note: &str) -> Result<(), EditError> {
         match self {
-            Self::Published { repo, folder } => commit_published(repo, folder, key, saved, note),
+            Self::Published { repo, folder } => {
+                commit_published(repo, folder, key, Some(saved), note)
+            }
             Self::Git { root, content } => {
                 commit_file(root, &path_arg(&content.join(key.as_str())), note)
             }
             Self::Folder(folder) => copy(folder, key, saved),
+        }
+    }
+
+    /// Records that the file was removed (its last version is kept by
+    /// [`History::keep_before`]; a history folder has nothing more to note).
+    pub fn keep_removed(&self, key: &FileKey, note: &str) -> Result<(), EditError> {
+        match self {
+            Self::Published { repo, folder } => commit_published(repo, folder, key, None, note),
+            Self::Git { root, content } => {
+                commit_file(root, &path_arg(&content.join(key.as_str())), note)
+            }
+            Self::Folder(_) => Ok(()),
         }
     }
 
@@ -317,14 +331,15 @@ fn commit_file(root: &Path, path: &str, message: &str) -> Result<(), EditError> 
     output(commit, None).map(drop)
 }
 
-/// Commits `bytes` as the file on top of the commit published last, moves
-/// `main` there and records it as published: what a push of that one change
-/// would have done. Runs under the publishing lock ([`History::hold`]).
+/// Commits `bytes` as the file (or, with none, its removal) on top of the
+/// commit published last, moves `main` there and records it as published:
+/// what a push of that one change would have done. Runs under the
+/// publishing lock ([`History::hold`]).
 fn commit_published(
     repo: &Path,
     folder: &Path,
     key: &FileKey,
-    bytes: &[u8],
+    bytes: Option<&[u8]>,
     message: &str,
 ) -> Result<(), EditError> {
     let git = Git::Bare(repo);
@@ -344,9 +359,24 @@ fn commit_published(
         output(command, None)
     };
     with_index(&["read-tree", &parent])?;
-    let blob = run(&git, &["hash-object", "-w", "--stdin"], Some(bytes))?;
-    let entry = format!("100644,{},{}", blob.trim(), repo_path(key));
-    with_index(&["update-index", "--add", "--cacheinfo", &entry])?;
+    match bytes {
+        Some(bytes) => {
+            let blob = run(&git, &["hash-object", "-w", "--stdin"], Some(bytes))?;
+            let entry = format!("100644,{},{}", blob.trim(), repo_path(key));
+            with_index(&["update-index", "--add", "--cacheinfo", &entry])?;
+        }
+        None => {
+            // `--force-remove` needs a work tree; an entry of mode 0 and
+            // the null id removes the path from the index (git-update-index(1)).
+            let null_id = "0".repeat(parent.len());
+            let entry = format!("0 {null_id}\t{}\n", repo_path(key));
+            let mut remove = command(&git);
+            remove
+                .env("GIT_INDEX_FILE", &index)
+                .args(["update-index", "--index-info"]);
+            output(remove, Some(entry.as_bytes()))?;
+        }
+    }
     let tree = with_index(&["write-tree"])?;
     let parent_tree = run(&git, &["rev-parse", &format!("{parent}^{{tree}}")], None)?;
     if tree.trim() == parent_tree.trim() {

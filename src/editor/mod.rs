@@ -565,6 +565,45 @@ impl Editor {
         })
     }
 
+    /// Removes a photo from `content/images/`, its last version kept in the
+    /// history. Refused while a file names it (a draft too): the site would
+    /// stop building and readers would keep the last good site, photo and
+    /// all; the refusal names the files to take its line out of.
+    pub fn remove_image(&self, name: &str) -> Result<(), EditError> {
+        let key = FileKey::image(name)?;
+        let address = format!("images/{name}");
+        let showing: Vec<String> = (self.list().into_iter())
+            .filter(|entry| {
+                std::fs::read_to_string(self.path(&entry.key))
+                    .is_ok_and(|text| text.contains(&address))
+            })
+            .map(|entry| entry.key.to_string())
+            .collect();
+        if !showing.is_empty() {
+            return Err(EditError::Refused(format!(
+                "{} shows it: take out its line (/{address}) there first, and save",
+                showing.join(" and ")
+            )));
+        }
+        self.change(|history| {
+            let current = (self.read(&key)?).ok_or_else(|| EditError::NotFound(key.to_string()))?;
+            history.keep_before(&key, Some(&current))?;
+            let note = format!("Remove the photo {key} in the browser editor");
+            let path = self.path(&key);
+            let remove =
+                || std::fs::remove_file(&path).map_err(|err| EditError::io("remove", &key, err));
+            if history.commits_from_disk() {
+                remove()?;
+                history.keep_removed(&key, &note)?;
+            } else {
+                history.keep_removed(&key, &note)?;
+                remove()?;
+            }
+            tracing::info!(file = %key, "editor: photo removed");
+            Ok(())
+        })
+    }
+
     /// Where the file stands with the site's latest build.
     pub fn state(&self, key: &FileKey) -> FileState {
         let status = self.reloader.status().borrow().clone();

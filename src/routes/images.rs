@@ -10,15 +10,18 @@
 use std::sync::Arc;
 
 use askama::Template;
+use axum::Form;
 use axum::Router;
 use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use serde::Deserialize;
 
 use super::admin::{AdminSession, head};
-use super::client::{html, private_headers};
+use super::client::{form, html, private_headers};
 use super::{AppState, HttpError};
 use crate::editor::{AddedImage, EditError, Editor};
 use crate::images::{self, MAX_UPLOAD_BYTES, upload::Refusal};
@@ -33,6 +36,7 @@ pub const UPLOAD_TIME: std::time::Duration = std::time::Duration::from_secs(120)
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/images", get(list).post(upload))
+        .route("/admin/images/remove", post(remove))
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
 }
 
@@ -53,8 +57,7 @@ struct ImagesPage<'a> {
     head: Head,
     csrf: String,
     photos: Vec<PhotoView>,
-    added: Option<AddedImage>,
-    error: Option<String>,
+    said: Said,
     alt: String,
     /// The form is the editor page's (it opens this page in a new tab).
     in_editor: bool,
@@ -74,19 +77,34 @@ struct Sent {
 
 async fn list(State(state): State<AppState>, session: AdminSession) -> Result<Response, HttpError> {
     editor(&state)?;
-    page(&state, &session, StatusCode::OK, None, None, String::new())
+    page(
+        &state,
+        &session,
+        StatusCode::OK,
+        Said::Nothing,
+        String::new(),
+    )
 }
 
 fn editor(state: &AppState) -> Result<Arc<Editor>, HttpError> {
     state.editor.clone().ok_or(HttpError::NotFound)
 }
 
+/// What the page says above the form.
+pub enum Said {
+    Nothing,
+    Added(AddedImage),
+    /// The photo removed, by file name.
+    Removed(String),
+    /// Why a photo was not added or removed.
+    Refused(String),
+}
+
 fn page(
     state: &AppState,
     session: &AdminSession,
     status: StatusCode,
-    added: Option<AddedImage>,
-    error: Option<String>,
+    said: Said,
     alt: String,
 ) -> Result<Response, HttpError> {
     let site = state.site.current();
@@ -110,8 +128,7 @@ fn page(
         head: head(&state.booking, "Your photos"),
         csrf: session.csrf(&state.booking),
         photos,
-        added,
-        error,
+        said,
         alt,
         in_editor: false,
         has_portrait: pictures.portrait().is_some(),
@@ -167,8 +184,7 @@ async fn upload(
                 &state,
                 &session,
                 StatusCode::OK,
-                Some(added),
-                None,
+                Said::Added(added),
                 String::new(),
             )
         }
@@ -195,6 +211,39 @@ async fn upload(
         }
         Err(err) => Err(HttpError::Internal(err.to_string())),
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RemoveForm {
+    name: String,
+    token: String,
+}
+
+/// Removes a photo (kept in the history), unless a file still shows it.
+async fn remove(
+    State(state): State<AppState>,
+    session: AdminSession,
+    posted: Result<Form<RemoveForm>, FormRejection>,
+) -> Result<Response, HttpError> {
+    let posted = form(posted)?;
+    session.check(&state.booking, &posted.token)?;
+    let editor = editor(&state)?;
+    let name = posted.name.clone();
+    let work = tokio::task::spawn_blocking(move || editor.remove_image(&name));
+    let (status, said) = match work
+        .await
+        .map_err(|err| HttpError::Internal(err.to_string()))?
+    {
+        Ok(()) => (StatusCode::OK, Said::Removed(posted.name)),
+        Err(EditError::Refused(why)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Said::Refused(format!("images/{} was not removed: {why}.", posted.name)),
+        ),
+        Err(EditError::BadName(_) | EditError::NotFound(_)) => return Err(HttpError::NotFound),
+        Err(err) => return Err(HttpError::Internal(err.to_string())),
+    };
+    page(&state, &session, status, said, String::new())
 }
 
 /// The form's fields; the photo is read whole (the body limit bounds it).
@@ -239,7 +288,13 @@ fn refused(
             serde_json::json!({ "error": capitalised(&why) }),
         ));
     }
-    page(state, session, status, None, Some(capitalised(&why)), alt)
+    page(
+        state,
+        session,
+        status,
+        Said::Refused(capitalised(&why)),
+        alt,
+    )
 }
 
 fn capitalised(text: &str) -> String {
