@@ -208,9 +208,7 @@ fn a_save_over_a_file_changed_on_disk_is_refused_and_both_versions_are_kept() {
 #[test]
 fn history_in_git_saves_twice_diffs_and_restores_as_three_commits() {
     let copy = ContentCopy::new();
-    git(copy.root(), &["init", "--quiet"]);
-    git(copy.root(), &["add", "content"]);
-    git(copy.root(), &["commit", "--quiet", "-m", "The site"]);
+    copy.in_a_git_repository();
     let (server, cookie) = start(&copy);
     let key = "blog/how-ketamine-therapy-rewires-the-brain.md";
     let original = copy.read(key);

@@ -357,9 +357,7 @@ fn check_names_a_missing_photo_and_one_without_alt_text_at_their_lines() {
 #[test]
 fn each_photo_is_a_commit_when_the_content_is_a_git_repository() {
     let copy = ContentCopy::new();
-    git(copy.root(), &["init", "--quiet"]);
-    git(copy.root(), &["add", "content"]);
-    git(copy.root(), &["commit", "--quiet", "-m", "The site"]);
+    copy.in_a_git_repository();
     let (server, cookie) = start(&copy);
     let token = images_token(server.port, &cookie);
     for (bytes, portrait) in [(phone_photo(300, 300), true), (phone_photo(320, 320), true)] {
@@ -393,9 +391,7 @@ fn each_photo_is_a_commit_when_the_content_is_a_git_repository() {
 #[test]
 fn a_photo_is_removed_only_once_no_file_shows_it_and_the_history_keeps_it() {
     let copy = ContentCopy::new();
-    git(copy.root(), &["init", "--quiet"]);
-    git(copy.root(), &["add", "content"]);
-    git(copy.root(), &["commit", "--quiet", "-m", "The site"]);
+    copy.in_a_git_repository();
     let (server, cookie) = start(&copy);
     let token = images_token(server.port, &cookie);
     let photo = phone_photo(600, 400);

@@ -290,6 +290,13 @@ impl ContentCopy {
             + 1
     }
 
+    /// Makes the copy's folder a git repository with `content/` committed.
+    pub fn in_a_git_repository(&self) {
+        git(self.root(), &["init", "--quiet"]);
+        git(self.root(), &["add", "content"]);
+        git(self.root(), &["commit", "--quiet", "-m", "The site"]);
+    }
+
     /// The copy's sources, to build or watch.
     pub fn sources(&self) -> Sources {
         sources_in(self.root())
