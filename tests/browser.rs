@@ -916,9 +916,7 @@ impl Visitor {
             "const t = document.getElementById('field-text'); t.value += '\\nOne more line.\\n';",
         )
         .await;
-        self.click(".editor-form button[value=save]").await;
-        self.until("return location.search === '?saved=1';", "the save")
-            .await;
+        self.save_in_editor().await;
         let history = format!("{EDITED}/history");
         self.open(&history).await;
         let oldest = self
@@ -926,6 +924,25 @@ impl Visitor {
             .await;
         let diff = format!("{history}?from={}&to=current", oldest.as_str().unwrap());
         (history, diff)
+    }
+
+    /// Clicks Save in the editor and waits for the page that follows.
+    async fn save_in_editor(&self) {
+        self.click(".editor-form button[value=save]").await;
+        self.until(
+            "return location.search === '?saved=1';",
+            "the page after saving",
+        )
+        .await;
+    }
+
+    /// Waits until the editor's preview shows `text`.
+    async fn until_preview_has(&self, text: &str, what: &str) {
+        let script = format!(
+            "const f = document.querySelector('.editor-frame'); return !!f && f.srcdoc.includes({});",
+            serde_json::to_string(text).unwrap()
+        );
+        self.until(&script, what).await;
     }
 
     /// Waits until the page at `path` holds `text` (after a rebuild),
@@ -986,18 +1003,12 @@ async fn she_edits_sees_the_preview_follow_and_saves_and_readers_see_it() {
             .send_keys("Typed in Chromium just now. ")
             .await
             .unwrap();
-        v.until(
-            "const f = document.querySelector('.editor-frame');
-             return !!f && f.srcdoc.includes('Typed in Chromium just now.');",
+        v.until_preview_has(
+            "Typed in Chromium just now.",
             "the preview to follow the typing",
         )
         .await;
-        v.click(".editor-form button[value=save]").await;
-        v.until(
-            "return location.search === '?saved=1';",
-            "the page after saving",
-        )
-        .await;
+        v.save_in_editor().await;
         let status = v.text(".booking-status").await;
         assert!(status.starts_with("Saved. Readers see it now."), "{status}");
         v.open(EDITED_PAGE).await;
@@ -1035,9 +1046,7 @@ async fn a_broken_edit_shows_its_line_and_readers_keep_the_last_good_page() {
         assert_eq!(v.cursor_line().await, line, "the cursor moved to the problem's line");
         let focused = v.js("return document.activeElement.id;").await;
         assert_eq!(focused, "field-text");
-        v.click(".editor-form button[value=save]").await;
-        v.until("return location.search === '?saved=1';", "the page after saving")
-            .await;
+        v.save_in_editor().await;
         let notice = v.text(".editor-not-live").await;
         assert!(notice.starts_with("Saved, but not live yet."), "{notice}");
         assert!(notice.contains(&format!("Line {line}:")), "{notice}");
@@ -1165,15 +1174,8 @@ async fn she_adds_a_photo_only_with_words_for_it_and_readers_get_it_sized_withou
         .await;
         let status = v.text(".image-form-status").await;
         assert!(status.contains("Save to publish it"), "{status}");
-        v.until(
-            "const f = document.querySelector('.editor-frame');
-             return !!f && f.srcdoc.includes('<picture>');",
-            "the preview to show the photo",
-        )
-        .await;
-        v.click(".editor-form button[value=save]").await;
-        v.until("return location.search === '?saved=1';", "the save")
-            .await;
+        v.until_preview_has("<picture>", "the preview to show the photo").await;
+        v.save_in_editor().await;
         for width in [375, 1280] {
             v.screen(width).await;
             v.open(EDITED_PAGE).await;
@@ -1276,9 +1278,7 @@ async fn screenshots_of_the_editor() {
             v.js("const t = document.getElementById('field-text');
                   t.value = t.value.replace('Difference?\"', 'Difference?');")
                 .await;
-            v.click(".editor-form button[value=save]").await;
-            v.until("return location.search === '?saved=1';", "the save")
-                .await;
+            v.save_in_editor().await;
             v.screenshot(&dir.join(format!("editor-not-live-{width}.png")), width)
                 .await;
             v.js("document.querySelector('.editor-rename').open = true;
@@ -1295,6 +1295,26 @@ async fn screenshots_of_the_editor() {
                 width,
             )
             .await;
+        }
+        // The photos page after a photo is added (without the script's
+        // help: its line to copy), and after a removal it refuses.
+        let photo = photo_file(&copy);
+        for width in [375, 1280] {
+            v.screen(width).await;
+            v.open("/admin/images").await;
+            v.find("#field-photo").await.send_keys(&photo).await.unwrap();
+            v.find("#field-alt").await.send_keys("My office").await.unwrap();
+            v.click(".image-form button").await;
+            v.until("return !!document.getElementById('added-line');", "the added photo")
+                .await;
+            v.screenshot(&dir.join(format!("editor-photo-added-{width}.png")), width)
+                .await;
+            v.js("document.querySelector('.photo-remove input[name=name][value=\"office.jpg\"]').form.submit();")
+                .await;
+            v.until("return !!document.getElementById('upload-error-title');", "the refusal")
+                .await;
+            v.screenshot(&dir.join(format!("editor-photo-refused-{width}.png")), width)
+                .await;
         }
     })
     .await;

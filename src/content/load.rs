@@ -289,11 +289,7 @@ fn render_one(
 
 /// Whether every photo a rendering showed (or missed) is as it was.
 fn same_pictures(shown: &[(String, Option<String>)], pictures: &Catalog) -> bool {
-    shown.iter().all(|(name, hash)| {
-        let now = pictures.find(&format!("{}{name}", crate::images::URL_PREFIX));
-        let now = now.and_then(Result::ok).map(|picture| &picture.hash);
-        now == hash.as_ref()
-    })
+    (shown.iter()).all(|(name, hash)| pictures.hash_of(name) == hash.as_deref())
 }
 
 /// Articles newest first, then pages by name: the order listings use.

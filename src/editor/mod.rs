@@ -380,23 +380,43 @@ impl Editor {
         if current.as_deref() == Some(bytes) {
             return Ok(version);
         }
-        history.keep_before(key, current.as_deref())?;
-        let path = self.path(key);
-        let write = || write_whole(&path, bytes).map_err(|err| EditError::io("save", key, err));
-        // Recorded first where the record does not read the file: a save
-        // the history could not take is then not written either, so a push
-        // can never replace a browser edit that nothing recorded. A work
-        // tree commits what is on disk, so there the file goes first (and a
-        // failed commit leaves it as her uncommitted change).
-        if history.commits_from_disk() {
-            write()?;
-            history.keep_saved(key, bytes, note)?;
-        } else {
-            history.keep_saved(key, bytes, note)?;
-            write()?;
-        }
+        self.put(history, key, current.as_deref(), Some(bytes), note)?;
         tracing::info!(file = %key, "editor: saved");
         Ok(version_of(Some(bytes)))
+    }
+
+    /// Puts `bytes` at `key` (with none, removes the file), under the
+    /// locks, keeping `current` (the file as it is) and recording the change
+    /// in the history. Recorded first where the record does not read the
+    /// file: a change the history could not take is then not made either,
+    /// so a push can never undo a browser edit that nothing recorded. A work
+    /// tree commits what is on disk, so there the file changes first (and a
+    /// failed commit leaves it as her uncommitted change).
+    fn put(
+        &self,
+        history: &History,
+        key: &FileKey,
+        current: Option<&[u8]>,
+        bytes: Option<&[u8]>,
+        note: &str,
+    ) -> Result<(), EditError> {
+        history.keep_before(key, current)?;
+        let path = self.path(key);
+        let change = || match bytes {
+            Some(bytes) => write_whole(&path, bytes).map_err(|err| EditError::io("save", key, err)),
+            None => std::fs::remove_file(&path).map_err(|err| EditError::io("remove", key, err)),
+        };
+        let record = || match bytes {
+            Some(bytes) => history.keep_saved(key, bytes, note),
+            None => history.keep_removed(key, note),
+        };
+        if history.commits_from_disk() {
+            change()?;
+            record()
+        } else {
+            record()?;
+            change()
+        }
     }
 
     /// Starts an article as `practice-site new` does, and keeps it.
@@ -539,20 +559,14 @@ impl Editor {
                 }
             };
             if current.as_deref() != Some(&cleaned.bytes[..]) {
-                history.keep_before(&key, current.as_deref())?;
                 let note = format!("Add the photo {key} in the browser editor");
-                let path = self.path(&key);
-                let write = || {
-                    write_whole(&path, &cleaned.bytes)
-                        .map_err(|err| EditError::io("save", &key, err))
-                };
-                if history.commits_from_disk() {
-                    write()?;
-                    history.keep_saved(&key, &cleaned.bytes, &note)?;
-                } else {
-                    history.keep_saved(&key, &cleaned.bytes, &note)?;
-                    write()?;
-                }
+                self.put(
+                    history,
+                    &key,
+                    current.as_deref(),
+                    Some(&cleaned.bytes),
+                    &note,
+                )?;
                 tracing::info!(file = %key, "editor: photo added");
             }
             let name = key.name().to_string();
@@ -587,21 +601,18 @@ impl Editor {
         }
         self.change(|history| {
             let current = (self.read(&key)?).ok_or_else(|| EditError::NotFound(key.to_string()))?;
-            history.keep_before(&key, Some(&current))?;
             let note = format!("Remove the photo {key} in the browser editor");
-            let path = self.path(&key);
-            let remove =
-                || std::fs::remove_file(&path).map_err(|err| EditError::io("remove", &key, err));
-            if history.commits_from_disk() {
-                remove()?;
-                history.keep_removed(&key, &note)?;
-            } else {
-                history.keep_removed(&key, &note)?;
-                remove()?;
-            }
+            self.put(history, &key, Some(&current), None, &note)?;
             tracing::info!(file = %key, "editor: photo removed");
             Ok(())
         })
+    }
+
+    /// The photos of `content/images/` as they are now (reading again only
+    /// those changed since the live site's build).
+    pub fn pictures(&self) -> images::Catalog {
+        let site = self.reloader.site().current();
+        images::Catalog::load(self.content(), site.documents().pictures()).0
     }
 
     /// Where the file stands with the site's latest build.

@@ -394,6 +394,11 @@ impl Catalog {
             .map(String::as_str)
     }
 
+    /// The content hash of the photo `name` (`office.jpg`), if it can be shown.
+    pub fn hash_of(&self, name: &str) -> Option<&str> {
+        self.pictures.get(name).map(|picture| picture.hash.as_str())
+    }
+
     /// Her portrait, once she has put one in.
     pub fn portrait(&self) -> Option<&Picture> {
         PORTRAIT_NAMES

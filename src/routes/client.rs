@@ -118,6 +118,18 @@ pub fn html(status: StatusCode, body: String) -> Response {
     response
 }
 
+/// A JSON answer with [`private_headers`] (for the editor's script).
+pub fn json(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    private_headers(response.headers_mut());
+    response
+}
+
 /// A 303 See Other to `location`: the answer to every successful post.
 pub fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();

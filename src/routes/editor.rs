@@ -57,7 +57,8 @@ impl From<EditError> for HttpError {
     }
 }
 
-fn editor(state: &AppState) -> Result<Arc<Editor>, HttpError> {
+/// The editor, which only a live server has (elsewhere its pages are 404).
+pub(super) fn editor(state: &AppState) -> Result<Arc<Editor>, HttpError> {
     state.editor.clone().ok_or(HttpError::NotFound)
 }
 
@@ -70,7 +71,7 @@ fn edit_path(key: &FileKey) -> String {
 }
 
 /// Runs editor work (files, git, a build) off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, EditError> + Send + 'static,
 ) -> Result<T, EditError> {
     tokio::task::spawn_blocking(work)

@@ -7,8 +7,6 @@
 //! the line to put in the text. With it, `static/js/editor.js` sends the
 //! form itself and puts the line at the cursor; it asks for JSON.
 
-use std::sync::Arc;
-
 use askama::Template;
 use axum::Form;
 use axum::Router;
@@ -16,14 +14,15 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::admin::{AdminSession, head};
-use super::client::{form, html, private_headers};
+use super::client::{form, html, json};
+use super::editor::{blocking, editor};
 use super::{AppState, HttpError};
-use crate::editor::{AddedImage, EditError, Editor};
+use crate::editor::{AddedImage, EditError};
 use crate::images::{self, MAX_UPLOAD_BYTES, upload::Refusal};
 use crate::site::views::{Head, Layout};
 
@@ -45,8 +44,8 @@ pub struct PhotoView {
     pub name: String,
     pub width: u32,
     pub height: u32,
-    /// Its smallest variant, for the list's thumbnail.
-    pub thumbnail: String,
+    /// Its smallest variant, for the list's thumbnail, once served.
+    pub thumbnail: Option<String>,
     pub markdown: String,
 }
 
@@ -86,10 +85,6 @@ async fn list(State(state): State<AppState>, session: AdminSession) -> Result<Re
     )
 }
 
-fn editor(state: &AppState) -> Result<Arc<Editor>, HttpError> {
-    state.editor.clone().ok_or(HttpError::NotFound)
-}
-
 /// What the page says above the form.
 pub enum Said {
     Nothing,
@@ -108,14 +103,18 @@ fn page(
     alt: String,
 ) -> Result<Response, HttpError> {
     let site = state.site.current();
-    let pictures = site.documents().pictures();
+    // The folder as it is (a photo just added is listed even while a
+    // problem elsewhere keeps the site from building); its thumbnail once
+    // the site serves it.
+    let pictures = editor(state)?.pictures();
     let photos = pictures
         .iter()
         .map(|picture| PhotoView {
             name: picture.name.clone(),
             width: picture.width,
             height: picture.height,
-            thumbnail: picture.variants()[0].url.clone(),
+            thumbnail: Some(picture.variants().swap_remove(0).url)
+                .filter(|url| site.get(url).is_some()),
             markdown: format!(
                 "![Describe the photo]({}{})",
                 images::URL_PREFIX,
@@ -166,12 +165,7 @@ async fn upload(
         return refused(&state, &session, wants_json, status, why, sent.alt);
     };
     let (alt, portrait) = (sent.alt.clone(), sent.portrait);
-    let work =
-        tokio::task::spawn_blocking(move || editor.add_image(&given_name, &bytes, &alt, portrait));
-    match work
-        .await
-        .map_err(|err| HttpError::Internal(err.to_string()))?
-    {
+    match blocking(move || editor.add_image(&given_name, &bytes, &alt, portrait)).await {
         Ok(added) => {
             if wants_json {
                 let body = serde_json::json!({
@@ -230,11 +224,7 @@ async fn remove(
     session.check(&state.booking, &posted.token)?;
     let editor = editor(&state)?;
     let name = posted.name.clone();
-    let work = tokio::task::spawn_blocking(move || editor.remove_image(&name));
-    let (status, said) = match work
-        .await
-        .map_err(|err| HttpError::Internal(err.to_string()))?
-    {
+    let (status, said) = match blocking(move || editor.remove_image(&name)).await {
         Ok(()) => (StatusCode::OK, Said::Removed(posted.name)),
         Err(EditError::Refused(why)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -302,15 +292,4 @@ fn capitalised(text: &str) -> String {
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect::<String>() + "."
     })
-}
-
-fn json(status: StatusCode, body: serde_json::Value) -> Response {
-    let mut response = (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response();
-    private_headers(response.headers_mut());
-    response
 }

@@ -107,14 +107,7 @@ impl AppState {
 /// without one is cut off where it passes it, and the form reading it then
 /// answers 413.
 async fn limit_body(State(limit): State<usize>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
-    let limit = if path.starts_with("/admin/content/") {
-        editor::TEXT_FORM_LIMIT.max(limit)
-    } else if path == "/admin/images" {
-        images::UPLOAD_LIMIT.max(limit)
-    } else {
-        limit
-    };
+    let limit = allowance(request.uri().path()).0.max(limit);
     let declared = (request.headers().get(header::CONTENT_LENGTH))
         .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
@@ -128,14 +121,23 @@ async fn limit_body(State(limit): State<usize>, request: Request, next: Next) ->
 /// time: `limit`, or [`images::UPLOAD_TIME`] for a photo (10 MB takes a
 /// minute over a slow home connection's upload).
 async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    let limit = if request.uri().path() == "/admin/images" {
-        images::UPLOAD_TIME.max(limit)
-    } else {
-        limit
-    };
+    let limit = allowance(request.uri().path()).1.max(limit);
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
+/// The routes that may take more than every request may: the body and the
+/// time each needs at least. One table for [`limit_body`] and
+/// [`time_limit`], which run before the router, so they go by the path.
+fn allowance(path: &str) -> (usize, Duration) {
+    if path.starts_with("/admin/content/") {
+        (editor::TEXT_FORM_LIMIT, Duration::ZERO)
+    } else if path == "/admin/images" {
+        (images::UPLOAD_LIMIT, images::UPLOAD_TIME)
+    } else {
+        (0, Duration::ZERO)
     }
 }
 
