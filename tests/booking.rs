@@ -368,14 +368,57 @@ async fn forms_without_a_token_signed_here_are_refused() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
-    let reply = app
-        .post_from(peer(1), "/admin/logout", &[("token", "")], Some(&cookie))
-        .await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    // Every form she can post: without her session, and with her session
+    // but no token, another page's token or a forged one, each is refused
+    // before it does anything (the fields would do something if it were not).
+    let other_token = app.cancel_token(&manage_path(&first)).await;
+    let posts: [(&str, &[(&str, &str)]); 14] = [
+        ("/admin/logout", &[]),
+        ("/admin/consultations/1/approve", &[]),
+        ("/admin/consultations/1/cancel", &[("note", "x")]),
+        ("/admin/consultations/1/delete", &[("confirm", "yes")]),
+        ("/admin/feed-address", &[]),
+        ("/admin/times/off", &[("first", "2026-06-01")]),
+        ("/admin/times/block", &[("slot", slots[2].as_str())]),
+        ("/admin/times/reopen", &[("id", "1")]),
+        (
+            "/admin/times/book",
+            &[("slot", slots[3].as_str()), ("name", "A")],
+        ),
+        ("/admin/content/new", &[("title", "A new article")]),
+        ("/admin/content/pages/about.md", &[("text", "x")]),
+        ("/admin/content/pages/about.md/preview", &[("text", "x")]),
+        ("/admin/content/pages/about.md/restore", &[("version", "x")]),
+        ("/admin/images/remove", &[("name", "x.jpg")]),
+    ];
+    for (path, fields) in posts {
+        for (cookie, token) in [
+            (None, ""),
+            (Some(cookie.as_str()), ""),
+            (Some(cookie.as_str()), other_token.as_str()),
+            (Some(cookie.as_str()), forged.as_str()),
+        ] {
+            let mut sent = fields.to_vec();
+            sent.push(("token", token));
+            let reply = app.post_from(peer(1), path, &sent, cookie).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{path} with session {} and token {token:?}",
+                cookie.is_some()
+            );
+        }
+    }
     assert_eq!(
         app.count("SELECT COUNT(*) FROM consultations WHERE status = 'booked'")
             .await,
         2
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM time_off").await, 0);
+    // Still logged in: the logout was refused too.
+    assert_eq!(
+        app.get_with_cookie("/admin", Some(&cookie)).await.status,
+        200
     );
 }
 

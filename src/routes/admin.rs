@@ -5,11 +5,13 @@
 //! Every page but the login form and the feed needs a session
 //! ([`AdminSession`]): without one, a GET is sent to the login form (303)
 //! and a POST is refused (403). Every form carries a token bound to the
-//! session (CSRF), on top of the cookie's `SameSite=Strict`.
+//! session (CSRF), on top of the cookie's `SameSite=Strict`; a handler that
+//! takes an [`AdminForm`] gets the form only once both are checked, so none
+//! can forget the token.
 
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +19,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::client::{ClientAddr, FORM_LIMIT, form, html, limit, private_headers, see_other};
 use super::views::{DashboardPage, DetailPage, DetailView, LoginPage, MailRow, Row};
@@ -87,6 +90,48 @@ impl AdminSession {
                 SESSION_LENGTH,
             )
             .map_err(|_| HttpError::Forbidden)
+    }
+}
+
+/// A form posted from one of her pages, taken only with her session and the
+/// token that session issued: no session is 403, a body that is not the
+/// form is 400 (413 past its limit), and a wrong or expired token is 403.
+pub(super) struct AdminForm<T>(pub AdminSession, pub T);
+
+/// A form that carries the token of [`AdminSession::csrf`].
+pub(super) trait Tokened {
+    fn token(&self) -> &str;
+}
+
+/// `Tokened` for forms whose token is their `token` field.
+macro_rules! tokened {
+    ($($form:ty),+ $(,)?) => {
+        $(impl crate::routes::admin::Tokened for $form {
+            fn token(&self) -> &str {
+                &self.token
+            }
+        })+
+    };
+}
+pub(super) use tokened;
+
+tokened!(TokenForm, CancelForm, DeleteForm);
+
+impl<T> FromRequest<AppState> for AdminForm<T>
+where
+    T: DeserializeOwned + Tokened + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let session = AdminSession::from_request_parts(&mut parts, state).await?;
+        let posted = Form::<T>::from_request(Request::from_parts(parts, body), state).await;
+        let posted = form(posted).map_err(IntoResponse::into_response)?;
+        session
+            .check(&state.booking, posted.token())
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(session, posted))
     }
 }
 
@@ -172,12 +217,9 @@ struct TokenForm {
 
 async fn logout(
     State(state): State<AppState>,
-    session: AdminSession,
     headers: HeaderMap,
-    posted: Result<Form<TokenForm>, FormRejection>,
+    AdminForm(session, _): AdminForm<TokenForm>,
 ) -> Result<Response, HttpError> {
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     state.booking.log_out(&session.token_hash).await?;
     let mut response = see_other("/admin/login");
     let cookie = session::expired_cookie(state.network.secure(&headers));
@@ -398,12 +440,9 @@ struct CancelForm {
 
 async fn cancel(
     State(state): State<AppState>,
-    session: AdminSession,
     Path(id): Path<i64>,
-    posted: Result<Form<CancelForm>, FormRejection>,
+    AdminForm(_, posted): AdminForm<CancelForm>,
 ) -> Result<Response, HttpError> {
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     // The textarea's maxlength, kept by the server too: a longer note is cut.
     let note: String = posted.note.trim().chars().take(CANCEL_NOTE_MAX).collect();
     state
@@ -417,12 +456,9 @@ async fn cancel(
 /// the page only shows the button; only this POST changes anything).
 async fn approve(
     State(state): State<AppState>,
-    session: AdminSession,
     Path(id): Path<i64>,
-    posted: Result<Form<TokenForm>, FormRejection>,
+    AdminForm(..): AdminForm<TokenForm>,
 ) -> Result<Response, HttpError> {
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     // Answered, withdrawn or lapsed meanwhile: the page shows which.
     state.booking.approve(id).await?;
     Ok(see_other(&Practice::admin_path(id)))
@@ -440,12 +476,9 @@ struct DeleteForm {
 
 async fn delete(
     State(state): State<AppState>,
-    session: AdminSession,
     Path(id): Path<i64>,
-    posted: Result<Form<DeleteForm>, FormRejection>,
+    AdminForm(session, posted): AdminForm<DeleteForm>,
 ) -> Result<Response, HttpError> {
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     if posted.confirm != "yes" {
         return render_detail(
             &state,
@@ -524,11 +557,8 @@ pub fn csv_field(value: &str) -> String {
 /// A new secret address for the calendar feed; the old one stops working.
 async fn rotate_feed(
     State(state): State<AppState>,
-    session: AdminSession,
-    posted: Result<Form<TokenForm>, FormRejection>,
+    AdminForm(..): AdminForm<TokenForm>,
 ) -> Result<Response, HttpError> {
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     state.booking.rotate_feed().await?;
     Ok(see_other("/admin#tools-heading"))
 }

@@ -13,21 +13,22 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::rejection::FormRejection;
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::admin::{AdminSession, head};
-use super::client::{form, html, see_other};
+use super::admin::{AdminForm, AdminSession, head, tokened};
+use super::client::{html, see_other};
 use super::{AppState, HttpError};
 use crate::diagnostic::Diagnostic;
 use crate::editor::{EditError, Editor, FileKey, FileState, MAX_TEXT, Opened, Preview};
 use crate::site::views::{Head, Layout};
+
+tokened!(NewForm, EditForm, PreviewForm, AddressForm, RestoreForm);
 
 /// A form carrying a whole text: percent-encoding can triple its bytes.
 pub const TEXT_FORM_LIMIT: usize = 3 * MAX_TEXT + 8 * 1024;
@@ -165,11 +166,8 @@ async fn render_list(
 
 async fn start_article(
     State(state): State<AppState>,
-    session: AdminSession,
-    posted: Result<Form<NewForm>, FormRejection>,
+    AdminForm(session, posted): AdminForm<NewForm>,
 ) -> Result<Response, HttpError> {
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     let editor = editor(&state)?;
     let title = posted.title.trim().to_string();
     if title.is_empty() {
@@ -398,13 +396,10 @@ struct EditForm {
 
 async fn save(
     State(state): State<AppState>,
-    session: AdminSession,
     Path((folder, name)): Path<(String, String)>,
-    posted: Result<Form<EditForm>, FormRejection>,
+    AdminForm(session, posted): AdminForm<EditForm>,
 ) -> Result<Response, HttpError> {
     let key = key(&folder, &name)?;
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     let editor = editor(&state)?;
     if posted.action == "preview" {
         let preview = previewed(&editor, &key, &posted.text).await?;
@@ -486,13 +481,10 @@ struct PreviewForm {
 /// The preview pane for the text sent, for the script: the pane's HTML.
 async fn preview(
     State(state): State<AppState>,
-    session: AdminSession,
     Path((folder, name)): Path<(String, String)>,
-    posted: Result<Form<PreviewForm>, FormRejection>,
+    AdminForm(_, posted): AdminForm<PreviewForm>,
 ) -> Result<Response, HttpError> {
     let key = key(&folder, &name)?;
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     let editor = editor(&state)?;
     let preview = blocking(move || editor.preview(&key, &posted.text)).await?;
     let site = state.site.current();
@@ -622,13 +614,10 @@ struct AddressForm {
 
 async fn change_address(
     State(state): State<AppState>,
-    session: AdminSession,
     Path((folder, name)): Path<(String, String)>,
-    posted: Result<Form<AddressForm>, FormRejection>,
+    AdminForm(session, posted): AdminForm<AddressForm>,
 ) -> Result<Response, HttpError> {
     let key = key(&folder, &name)?;
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     let editor = editor(&state)?;
     let slug = posted.slug.trim().trim_start_matches("/blog/").to_string();
     let (worker, file, wanted, base) = (
@@ -672,13 +661,10 @@ struct RestoreForm {
 
 async fn restore(
     State(state): State<AppState>,
-    session: AdminSession,
     Path((folder, name)): Path<(String, String)>,
-    posted: Result<Form<RestoreForm>, FormRejection>,
+    AdminForm(_, posted): AdminForm<RestoreForm>,
 ) -> Result<Response, HttpError> {
     let key = key(&folder, &name)?;
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     let editor = editor(&state)?;
     let file = key.clone();
     blocking(move || editor.restore(&file, &posted.version)).await?;

@@ -8,23 +8,23 @@
 //! form itself and puts the line at the cursor; it asks for JSON.
 
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::admin::{AdminSession, head};
-use super::client::{form, html, json};
+use super::admin::{AdminForm, AdminSession, head, tokened};
+use super::client::{html, json};
 use super::editor::{blocking, editor};
 use super::{AppState, HttpError};
 use crate::editor::{AddedImage, EditError};
 use crate::images::{self, MAX_UPLOAD_BYTES, upload::Refusal};
 use crate::site::views::{Head, Layout};
+
+tokened!(RemoveForm);
 
 /// An upload's body: the photo and a few short fields.
 pub const UPLOAD_LIMIT: usize = MAX_UPLOAD_BYTES + 64 * 1024;
@@ -217,11 +217,8 @@ struct RemoveForm {
 /// Removes a photo (kept in the history), unless a file still shows it.
 async fn remove(
     State(state): State<AppState>,
-    session: AdminSession,
-    posted: Result<Form<RemoveForm>, FormRejection>,
+    AdminForm(session, posted): AdminForm<RemoveForm>,
 ) -> Result<Response, HttpError> {
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     let editor = editor(&state)?;
     let name = posted.name.clone();
     let (status, said) = match blocking(move || editor.remove_image(&name)).await {

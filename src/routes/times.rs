@@ -5,17 +5,16 @@
 //! form its token, as in [`super::admin`].
 
 use askama::Template;
-use axum::extract::rejection::FormRejection;
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::admin::{AdminSession, head};
-use super::client::{FORM_LIMIT, form, html, see_other};
+use super::admin::{AdminForm, AdminSession, head, tokened};
+use super::client::{FORM_LIMIT, html, see_other};
 use super::views::{
     PhoneBookingPage, PlanDay, PlanSlot, TimeOffRow, TimesPage, contact_choices, topic_choices,
 };
@@ -25,6 +24,8 @@ use crate::booking::form::{BookingForm, FieldErrors, field, parse_slot, slot_val
 use crate::booking::messages::Practice;
 use crate::booking::store::TimeOffKind;
 use crate::booking::{BookError, Booking, SlotState};
+
+tokened!(TimeOffForm, SlotForm, ReopenForm, BookingForm);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -170,11 +171,8 @@ struct TimeOffForm {
 
 async fn add_time_off(
     State(state): State<AppState>,
-    session: AdminSession,
-    posted: Result<Form<TimeOffForm>, FormRejection>,
+    AdminForm(session, posted): AdminForm<TimeOffForm>,
 ) -> Result<Response, HttpError> {
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     let date = |text: &str| NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
     let today = availability::local_date(&state.booking.setup().rules, state.booking.now());
     let problem = match (date(&posted.first), posted.last.trim()) {
@@ -220,11 +218,8 @@ struct SlotForm {
 
 async fn block(
     State(state): State<AppState>,
-    session: AdminSession,
-    posted: Result<Form<SlotForm>, FormRejection>,
+    AdminForm(_, posted): AdminForm<SlotForm>,
 ) -> Result<Response, HttpError> {
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     let start = parse_slot(&posted.slot).ok_or(HttpError::BadRequest)?;
     if !state.booking.block_slot(start).await? {
         return Err(HttpError::NotFound);
@@ -241,11 +236,8 @@ struct ReopenForm {
 
 async fn reopen(
     State(state): State<AppState>,
-    session: AdminSession,
-    posted: Result<Form<ReopenForm>, FormRejection>,
+    AdminForm(_, posted): AdminForm<ReopenForm>,
 ) -> Result<Response, HttpError> {
-    let posted = form(posted)?;
-    session.check(&state.booking, &posted.token)?;
     if !state.booking.reopen(posted.id).await? {
         return Err(HttpError::NotFound);
     }
@@ -301,11 +293,8 @@ fn render_phone_form(
 
 async fn book_by_phone(
     State(state): State<AppState>,
-    session: AdminSession,
-    posted: Result<Form<BookingForm>, FormRejection>,
+    AdminForm(session, mut client): AdminForm<BookingForm>,
 ) -> Result<Response, HttpError> {
-    let mut client = form(posted)?;
-    session.check(&state.booking, &client.token)?;
     let request = match client.parse() {
         Ok(request) => request,
         Err(errors) => {
