@@ -497,6 +497,58 @@ fn hostile_and_careless_requests_change_nothing() {
         .status,
         403
     );
+    // Each of her forms with a real editor behind it: without a session,
+    // with the token of another of her sessions, and with a forged one. The
+    // fields would save, start, preview, move, restore and remove if the
+    // token were hers.
+    let other_session = log_in(port);
+    let other_token = open(port, &other_session, "pages/about.md").token;
+    let about = "/admin/content/pages/about.md";
+    let forms: [(String, Vec<(&str, &str)>); 6] = [
+        (
+            about.into(),
+            vec![
+                ("text", "x"),
+                ("version", &opened.version),
+                ("action", "save"),
+            ],
+        ),
+        (
+            "/admin/content/new".into(),
+            vec![("title", "A new article")],
+        ),
+        (format!("{about}/preview"), vec![("text", "x")]),
+        (
+            format!("{about}/address"),
+            vec![("slug", "x"), ("version", &opened.version)],
+        ),
+        (
+            format!("{about}/restore"),
+            vec![("version", &opened.version)],
+        ),
+        (
+            "/admin/images/remove".into(),
+            vec![("name", "portrait.jpg")],
+        ),
+    ];
+    for (path, fields) in &forms {
+        for (who, token) in [
+            ("", opened.token.as_str()),
+            (cookie.as_str(), other_token.as_str()),
+            (cookie.as_str(), "forged"),
+        ] {
+            let mut sent = fields.clone();
+            sent.push(("token", token));
+            let reply = post(port, who, path, &sent);
+            assert_eq!(
+                reply.status,
+                403,
+                "{path}, session {:?}, token {token:?}",
+                !who.is_empty()
+            );
+        }
+    }
+    assert!(snapshot() == before, "{:?}", changed(&before, &snapshot()));
     // A text over the limit.
     let huge = "a".repeat(600 * 1024);
     assert_eq!(

@@ -7,7 +7,8 @@
 //! and a POST is refused (403). Every form carries a token bound to the
 //! session (CSRF), on top of the cookie's `SameSite=Strict`; a handler that
 //! takes an [`AdminForm`] gets the form only once both are checked, so none
-//! can forget the token.
+//! can forget the token. An address that cannot be read (an id that is not
+//! a number) is 400 before either check: it reaches no handler.
 
 use askama::Template;
 use axum::extract::rejection::FormRejection;
