@@ -42,6 +42,15 @@ fn add(port: u16, cookie: &str, token: &str, sent: &Photo) -> serde_json::Value 
     serde_json::from_str(&added.body).unwrap()
 }
 
+/// The subjects of the commits that touched `file`, newest first; nothing
+/// under `content/` is left uncommitted.
+fn committed(copy: &ContentCopy, file: &str) -> Vec<String> {
+    let status = git(copy.root(), &["status", "--porcelain", "--", "content"]);
+    assert!(status.trim().is_empty(), "{status}");
+    let log = git(copy.root(), &["log", "--format=%s", "--", file]);
+    log.lines().map(str::to_string).collect()
+}
+
 /// Every `(url, width)` of a `srcset`.
 fn srcset(value: &str) -> Vec<(String, u32)> {
     value
@@ -372,20 +381,13 @@ fn each_photo_is_a_commit_when_the_content_is_a_git_repository() {
             200
         );
     }
-    let log = git(
-        copy.root(),
-        &["log", "--format=%s", "--", "content/images/portrait.jpg"],
-    );
     assert_eq!(
-        log.lines().collect::<Vec<_>>(),
+        committed(&copy, "content/images/portrait.jpg"),
         [
             "Add the photo images/portrait.jpg in the browser editor",
             "Add the photo images/portrait.jpg in the browser editor"
-        ],
-        "{log}"
+        ]
     );
-    let status = git(copy.root(), &["status", "--porcelain", "--", "content"]);
-    assert!(status.trim().is_empty(), "{status}");
 }
 
 #[test]
@@ -461,18 +463,11 @@ fn a_photo_is_removed_only_once_no_file_shows_it_and_the_history_keeps_it() {
         (status == 404).then_some(())
     });
     assert!(gone.is_some(), "{variant} is still served");
-    let log = git(
-        copy.root(),
-        &["log", "--format=%s", "--", "content/images/office.jpg"],
-    );
     assert_eq!(
-        log.lines().collect::<Vec<_>>(),
+        committed(&copy, "content/images/office.jpg"),
         [
             "Remove the photo images/office.jpg in the browser editor",
             "Add the photo images/office.jpg in the browser editor"
-        ],
-        "{log}"
+        ]
     );
-    let status = git(copy.root(), &["status", "--porcelain", "--", "content"]);
-    assert!(status.trim().is_empty(), "{status}");
 }
